@@ -1,0 +1,1 @@
+"""The ``precimed`` command: one module per command group."""

@@ -1,0 +1,89 @@
+"""Problems found in a submission, and the report that lists every one of them."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+# A broken file can produce a problem per row; past this many of one kind in one column
+# the report keeps a count instead of every row.
+MAX_EXAMPLES_PER_KIND = 1000
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a package.
+
+    ``row`` is the spreadsheet row as a person sees it when opening the file (the header
+    is row 1, the first data row is row 2); 0 when the problem concerns the whole file.
+    ``value`` is what the file holds, masked when the column is an identifier.
+    """
+
+    kind: str
+    file: str
+    row: int
+    column: str
+    value: str
+    message: str
+    hint: str
+
+    def line(self) -> str:
+        where = self.file + (f", row {self.row}" if self.row else "")
+        where += f", column {self.column}" if self.column else ""
+        value = f" (value {self.value!r})" if self.value else ""
+        return f"{where}: {self.message}{value}. Hint: {self.hint}"
+
+
+@dataclass
+class Report:
+    submission_id: str
+    centre: str
+    package: str
+    status: str = "received"
+    problems: list[Problem] = field(default_factory=list)
+    omitted: Counter = field(default_factory=Counter)  # (kind, file, column) -> count not listed
+    rows: dict[str, int] = field(default_factory=dict)
+    rows_added: dict[str, int] = field(default_factory=dict)
+    rows_updated: dict[str, int] = field(default_factory=dict)
+    _per_kind: Counter = field(default_factory=Counter, repr=False)
+
+    def add(self, problem: Problem) -> None:
+        key = (problem.kind, problem.file, problem.column)
+        self._per_kind[key] += 1
+        if self._per_kind[key] > MAX_EXAMPLES_PER_KIND:
+            self.omitted[key] += 1
+        else:
+            self.problems.append(problem)
+
+    @property
+    def problem_count(self) -> int:
+        return len(self.problems) + sum(self.omitted.values())
+
+    def counts_by_kind(self) -> dict[str, int]:
+        counts: Counter = Counter()
+        for (kind, _, _), n in self._per_kind.items():
+            counts[kind] += n
+        return dict(sorted(counts.items()))
+
+    def to_dict(self) -> dict:
+        return {
+            "submission_id": self.submission_id,
+            "centre": self.centre,
+            "package": self.package,
+            "status": self.status,
+            "problem_count": self.problem_count,
+            "problems_by_kind": self.counts_by_kind(),
+            "problems": [asdict(p) for p in self.problems],
+            "omitted": [{"kind": k, "file": f, "column": c, "count": n}
+                        for (k, f, c), n in sorted(self.omitted.items())],
+            "rows": self.rows,
+            "rows_added": self.rows_added,
+            "rows_updated": self.rows_updated,
+        }
+
+    def write(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=1),
+                        encoding="utf-8")

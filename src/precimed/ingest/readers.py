@@ -1,0 +1,166 @@
+"""Readers for the file formats centres send: CSV (UTF-8, UTF-8 with BOM, GBK/GB18030)
+and XLSX. Every reader returns all cells as text with the spreadsheet row of each
+record; typing happens later, in one place, with every problem reported."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from python_calamine import CalamineError, CalamineWorkbook
+
+from precimed.ingest.problems import Problem, Report
+
+ENCODINGS = ("utf-8", "gb18030")  # GB18030 decodes GBK and GB2312 too
+
+
+@dataclass(frozen=True)
+class RawFile:
+    name: str
+    table: pa.Table  # every column as string; empty cells are null
+    rows: pa.Array  # spreadsheet row number of each record (header = row 1)
+
+
+def read_file(path: Path, name: str, report: Report, *, encoding: str | None = None,
+              ) -> RawFile | None:
+    suffix = path.suffix.lower()
+    if suffix in {".csv", ".txt", ".tsv"}:
+        return read_csv(path, name, report, encoding=encoding)
+    if suffix in {".xlsx", ".xlsm", ".xls"}:
+        return read_xlsx(path, name, report)
+    report.add(Problem("file_format", name, 0, "", "", f"files of type {suffix!r} are not read",
+                       "Send CSV (UTF-8 or GBK) or XLSX."))
+    return None
+
+
+def decode(data: bytes, name: str, report: Report, encoding: str | None) -> str | None:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data, encoding = data[3:], encoding or "utf-8"
+    for candidate in (encoding,) if encoding else ENCODINGS:
+        try:
+            return data.decode(candidate)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    tried = encoding or " or ".join(ENCODINGS)
+    report.add(Problem("encoding", name, 0, "", "", f"the file cannot be decoded as {tried}",
+                       "Save the file as 'CSV UTF-8' (or GBK) from Excel, or state its "
+                       "encoding in manifest.json."))
+    return None
+
+
+def read_csv(path: Path, name: str, report: Report, *, encoding: str | None = None,
+             ) -> RawFile | None:
+    text = decode(path.read_bytes(), name, report, encoding)
+    if text is None:
+        return None
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    first_line = text.split("\n", 1)[0].rstrip("\r")
+    header = next(csv.reader([first_line], delimiter=delimiter), [])
+    header = [h.strip() for h in header]
+    if not any(header):
+        report.add(Problem("empty_file", name, 0, "", "", "the file has no header row",
+                           "The first row must name the columns."))
+        return None
+    if len(set(header)) != len(header):
+        duplicate = next(h for h in header if header.count(h) > 1)
+        report.add(Problem("header", name, 1, duplicate, "", "the column name appears twice",
+                           "Give every column its own name."))
+        return None
+    bad_rows: list[int] = []
+
+    def invalid_row(row: pacsv.InvalidRow) -> str:
+        # row.number counts physical lines from 1 (the header); never echo row.text.
+        bad_rows.append(row.number or 0)
+        report.add(Problem("row_shape", name, row.number or 0, "", "",
+                           f"the row has {row.actual_columns} fields, the header "
+                           f"{row.expected_columns}", "Quote cells that contain commas; "
+                           "remove stray separators."))
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1,
+                                           use_threads=False, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False,
+                                             invalid_row_handler=invalid_row),
+            convert_options=pacsv.ConvertOptions(
+                column_types={h: pa.string() for h in header},
+                strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=True),
+        )
+    except pa.ArrowInvalid as exc:
+        report.add(Problem("file_format", name, 0, "", "",
+                           f"the file is not readable CSV ({str(exc).split(':')[0]})",
+                           "Export it again as CSV from the source system."))
+        return None
+    rows = _row_numbers(table.num_rows, sorted(bad_rows))
+    return RawFile(name, _strip(table), rows)
+
+
+def _row_numbers(count: int, skipped: list[int]) -> pa.Array:
+    """Spreadsheet row of each kept record, given the physical rows that were skipped."""
+    numbers, row, skip = [], 2, iter(skipped)
+    next_skip = next(skip, None)
+    while len(numbers) < count:
+        while next_skip is not None and row == next_skip:
+            row += 1
+            next_skip = next(skip, None)
+        numbers.append(row)
+        row += 1
+    return pa.array(numbers, pa.int32())
+
+
+def _strip(table: pa.Table) -> pa.Table:
+    import pyarrow.compute as pc
+
+    columns = []
+    for column in table.columns:
+        stripped = pc.utf8_trim_whitespace(column)
+        columns.append(pc.if_else(pc.equal(stripped, ""), pa.scalar(None, pa.string()),
+                                  stripped))
+    return pa.table(columns, names=table.column_names)
+
+
+def read_xlsx(path: Path, name: str, report: Report) -> RawFile | None:
+    try:
+        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+        cells = sheet.to_python(skip_empty_area=False)
+    except (CalamineError, OSError, ValueError) as exc:
+        report.add(Problem("file_format", name, 0, "", "",
+                           f"the workbook cannot be read ({type(exc).__name__})",
+                           "Save it again as .xlsx from Excel or WPS."))
+        return None
+    if not cells or not any(str(c).strip() for c in cells[0]):
+        report.add(Problem("empty_file", name, 0, "", "", "the first sheet has no header row",
+                           "Put the column names in row 1 of the first sheet."))
+        return None
+    header = [str(c).strip() for c in cells[0]]
+    if len(set(header)) != len(header):
+        duplicate = next(h for h in header if header.count(h) > 1)
+        report.add(Problem("header", name, 1, duplicate, "", "the column name appears twice",
+                           "Give every column its own name."))
+        return None
+    body = [(i + 1, r) for i, r in enumerate(cells[1:], start=1)
+            if any(c not in ("", None) for c in r)]
+    columns = {h: [_cell_text(r[j]) if j < len(r) else None for _, r in body]
+               for j, h in enumerate(header)}
+    table = pa.table({h: pa.array(v, pa.string()) for h, v in columns.items()})
+    rows = pa.array([i + 1 for i, _ in body], pa.int32())
+    return RawFile(name, _strip(table), rows)
+
+
+def _cell_text(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

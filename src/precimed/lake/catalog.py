@@ -1,0 +1,91 @@
+"""The catalog: which version of every Delta table is visible, and the releases.
+
+Delta commits one table at a time. A submission becomes visible only when one atomic
+replace of ``catalog.json`` names the new version of every table it wrote; table
+versions past the catalog (a crash mid-submission) are invisible and rolled back by the
+next writer. A release is a named, frozen copy of the catalog's table versions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+CATALOG_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Release:
+    name: str
+    created_at: str
+    catalog_version: int
+    standard_version: str
+    tables: dict[str, int]
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class CommittedSubmission:
+    submission_id: str
+    centre: str
+    digest: str
+    committed_at: str
+    catalog_version: int
+    rows_added: dict[str, int]
+    rows_updated: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Catalog:
+    version: int
+    standard_version: str
+    tables: dict[str, int]
+    submissions: dict[str, CommittedSubmission] = field(default_factory=dict)  # by digest
+    releases: dict[str, Release] = field(default_factory=dict)
+    updated_at: str = ""
+
+    def to_json(self) -> str:
+        data = {"format": CATALOG_FORMAT, **asdict(self)}
+        return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Catalog:
+        data = json.loads(text)
+        if data.pop("format", None) != CATALOG_FORMAT:
+            raise ValueError("unknown catalog format")
+        data["submissions"] = {
+            k: CommittedSubmission(**v) for k, v in data.get("submissions", {}).items()
+        }
+        data["releases"] = {k: Release(**v) for k, v in data.get("releases", {}).items()}
+        return cls(**data)
+
+    def evolve(self, **changes: object) -> Catalog:
+        values = {**self.__dict__, **changes, "version": self.version + 1, "updated_at": now()}
+        return Catalog(**values)
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old or the new file, never half."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".catalog-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)

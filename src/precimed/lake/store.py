@@ -1,0 +1,227 @@
+"""Delta tables on local disk (or object storage), written under one writer lock."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import ibis
+import pyarrow as pa
+from deltalake import CommitProperties, DeltaTable, write_deltalake
+
+from precimed.errors import Conflict, NotFound, NotInitialised, UserError
+from precimed.lake.catalog import Catalog, CommittedSubmission, Release, now, write_atomically
+from precimed.standard import STANDARD_VERSION, TABLES
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One consistent view of the lake: a version of every table."""
+
+    lake: Lake
+    tables: dict[str, int]
+    catalog_version: int
+    release: str | None = None
+
+    def delta(self, table: str) -> DeltaTable:
+        return DeltaTable(self.lake.table_path(table), version=self.tables[table])
+
+    def files(self, table: str) -> list[str]:
+        return self.delta(table).file_uris()
+
+    def to_arrow(self, table: str, columns: list[str] | None = None) -> pa.Table:
+        return self.delta(table).to_pyarrow_table(columns=columns)
+
+    def count(self, table: str) -> int:
+        return self.delta(table).count()
+
+    def connect(self) -> ibis.BaseBackend:
+        """An in-process DuckDB with one view per table over this snapshot's Parquet files."""
+        con = ibis.duckdb.connect()
+        for name, table in TABLES.items():
+            files = self.files(name)
+            if files:
+                con.read_parquet(files, table_name=name)
+            else:
+                con.create_table(name, obj=table.arrow_schema().empty_table())
+        return con
+
+
+class Lake:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    # -- layout -------------------------------------------------------------------
+    @property
+    def catalog_path(self) -> Path:
+        return self.root / "catalog.json"
+
+    def table_path(self, table: str) -> str:
+        return str(self.root / "tables" / table)
+
+    # -- life cycle ---------------------------------------------------------------
+    @classmethod
+    def create(cls, root: Path) -> Lake:
+        lake = cls(root)
+        if lake.catalog_path.exists():
+            raise Conflict("A lake already exists here", where=str(root),
+                           hint="Use it as it is, or choose another home.")
+        (lake.root / "tables").mkdir(parents=True, exist_ok=True)
+        versions = {name: lake._create_table(name) for name in TABLES}
+        catalog = Catalog(version=0, standard_version=STANDARD_VERSION, tables=versions,
+                          updated_at=now())
+        write_atomically(lake.catalog_path, catalog.to_json())
+        return lake
+
+    def _create_table(self, name: str) -> int:
+        path = self.table_path(name)
+        shutil.rmtree(path, ignore_errors=True)
+        write_deltalake(
+            path, TABLES[name].arrow_schema().empty_table(), mode="error", name=name,
+            description=f"precimed standard {STANDARD_VERSION}: {TABLES[name].en}",
+            commit_properties=_properties(operation="create"),
+        )
+        return DeltaTable(path).version()
+
+    def catalog(self) -> Catalog:
+        if not self.catalog_path.exists():
+            raise NotInitialised("No lake found", where=str(self.root),
+                                 hint="Run 'precimed init' first, or pass the right --home.")
+        return Catalog.from_json(self.catalog_path.read_text(encoding="utf-8"))
+
+    @contextlib.contextmanager
+    def writer(self) -> Iterator[Catalog]:
+        """Hold the single-writer lock; yield the catalog after rolling back any crash."""
+        self.catalog()  # fails clearly if the lake does not exist
+        with open(self.root / ".writer.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield self._recover()
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _recover(self) -> Catalog:
+        """Roll back table versions the catalog does not name (a crashed writer's)."""
+        catalog = self.catalog()
+        versions = dict(catalog.tables)
+        for name in TABLES:
+            if name not in versions:  # a table added by a newer standard
+                versions[name] = self._create_table(name)
+                continue
+            table = DeltaTable(self.table_path(name))
+            if table.version() > versions[name]:
+                table.restore(versions[name], commit_properties=_properties(operation="recover"))
+                versions[name] = DeltaTable(self.table_path(name)).version()
+        if versions != catalog.tables:
+            catalog = catalog.evolve(tables=versions)
+            write_atomically(self.catalog_path, catalog.to_json())
+        return catalog
+
+    # -- reading ------------------------------------------------------------------
+    def snapshot(self, release: str | None = None) -> Snapshot:
+        catalog = self.catalog()
+        if release is None:
+            return Snapshot(self, dict(catalog.tables), catalog.version)
+        if release not in catalog.releases:
+            known = ", ".join(sorted(catalog.releases)) or "none yet"
+            raise NotFound(f"No release named {release!r}", where=str(self.root),
+                           hint=f"Known releases: {known}. 'precimed release list' shows them.")
+        frozen = catalog.releases[release]
+        return Snapshot(self, dict(frozen.tables), frozen.catalog_version, release)
+
+    # -- writing ------------------------------------------------------------------
+    def commit(
+        self,
+        tables: dict[str, pa.Table],
+        *,
+        submission_id: str,
+        centre: str,
+        digest: str,
+        after_table: Callable[[str], None] | None = None,
+    ) -> tuple[CommittedSubmission, bool]:
+        """Write every table of one submission, then publish them in one catalog write.
+
+        Rows whose natural key is new are appended; rows whose key exists with other
+        content are updated; identical rows are skipped. Returns the committed submission
+        and whether this call changed anything (False for a package already committed).
+        """
+        with self.writer() as catalog:
+            if digest in catalog.submissions:
+                return catalog.submissions[digest], False
+            snapshot = Snapshot(self, dict(catalog.tables), catalog.version)
+            versions, added, updated = dict(catalog.tables), {}, {}
+            for name, data in tables.items():
+                data = conform(name, data)
+                new, changed = _diff(snapshot, name, data)
+                path = self.table_path(name)
+                properties = _properties(operation="submit", submission=submission_id)
+                if new.num_rows:
+                    write_deltalake(path, new, mode="append", commit_properties=properties)
+                if changed.num_rows:
+                    (DeltaTable(path)
+                     .merge(changed, predicate="t.row_key = s.row_key", source_alias="s",
+                            target_alias="t", commit_properties=properties)
+                     .when_matched_update_all().execute())
+                versions[name] = DeltaTable(path).version()
+                added[name], updated[name] = new.num_rows, changed.num_rows
+                if after_table is not None:
+                    after_table(name)
+            committed = CommittedSubmission(
+                submission_id=submission_id, centre=centre, digest=digest,
+                committed_at=now(), catalog_version=catalog.version + 1,
+                rows_added=added, rows_updated=updated,
+            )
+            new_catalog = catalog.evolve(
+                tables=versions, submissions={**catalog.submissions, digest: committed},
+            )
+            write_atomically(self.catalog_path, new_catalog.to_json())
+            return committed, True
+
+    def create_release(self, name: str, *, description: str = "") -> Release:
+        if not name or not all(c.isalnum() or c in "-_." for c in name):
+            raise UserError(f"Release name {name!r} is not allowed", where="release name",
+                            hint="Use letters, digits, '-', '_' and '.' only, e.g. 2026-11.")
+        with self.writer() as catalog:
+            if name in catalog.releases:
+                raise Conflict(f"Release {name!r} already exists", where=str(self.root),
+                               hint="Releases are frozen; choose a new name.")
+            release = Release(name=name, created_at=now(), catalog_version=catalog.version,
+                              standard_version=catalog.standard_version,
+                              tables=dict(catalog.tables), description=description)
+            new_catalog = catalog.evolve(releases={**catalog.releases, name: release})
+            write_atomically(self.catalog_path, new_catalog.to_json())
+            return release
+
+
+def conform(name: str, data: pa.Table) -> pa.Table:
+    """Order and cast columns to the table's lake schema."""
+    schema = TABLES[name].arrow_schema()
+    return data.select(schema.names).cast(schema)
+
+
+def _diff(snapshot: Snapshot, name: str, data: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """Split incoming rows into new keys and known keys with changed content."""
+    files = snapshot.files(name)
+    if not files:
+        return data, data.schema.empty_table()
+    con = ibis.duckdb.connect()
+    existing = con.read_parquet(files).select("row_key", "row_hash")
+    existing = existing.rename(old_hash="row_hash", old_key="row_key")
+    incoming = ibis.memtable(data)
+    new = incoming.anti_join(existing, incoming.row_key == existing.old_key)
+    joined = incoming.inner_join(existing, incoming.row_key == existing.old_key)
+    changed = joined.filter(joined.row_hash != joined.old_hash).select(*data.schema.names)
+    result = (con.to_pyarrow(new), con.to_pyarrow(changed))
+    con.disconnect()
+    return tuple(conform(name, t) for t in result)
+
+
+def _properties(**metadata: str) -> CommitProperties:
+    return CommitProperties(custom_metadata={
+        "precimed.standard_version": STANDARD_VERSION,
+        **{f"precimed.{k}": v for k, v in metadata.items()},
+    })

@@ -1,0 +1,148 @@
+"""One typed settings object: argument > environment > ``precimed.toml`` > default.
+
+Settings are built once at the edge (the CLI, the app factory) and passed down; nothing
+deeper reads the environment. :data:`SETTINGS` is the single table of names, defaults
+and help that feeds the CLI, validation and the docs.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from precimed.errors import UserError
+
+ENV_PREFIX = "PRECIMED_"
+CONFIG_FILE = "precimed.toml"
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    type: type
+    default: object
+    help: str
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.name.upper()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("home", Path, Path("precimed-home"),
+            "Platform home: holds the lake, the operational database, keys and reports."),
+    Setting("ops_database_url", str, "",
+            "SQLAlchemy URL of the operational database; empty means SQLite in the home."),
+    Setting("disclosure_threshold", int, 10,
+            "Smallest count that may leave the platform; counts 1 to threshold-1 are suppressed."),
+    Setting("demo", bool, False,
+            "Demo mode: allows embedded defaults that are refused in production."),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    ops_database_url: str
+    disclosure_threshold: int
+    demo: bool
+
+    @property
+    def lake_dir(self) -> Path:
+        return self.home / "lake"
+
+    @property
+    def keys_dir(self) -> Path:
+        """Keys live beside the lake, never inside it."""
+        return self.home / "keys"
+
+    @property
+    def pseudonym_key_file(self) -> Path:
+        return self.keys_dir / "pseudonym.key"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.home / "reports"
+
+    @property
+    def database_url(self) -> str:
+        return self.ops_database_url or f"sqlite:///{self.home / 'ops.sqlite3'}"
+
+
+def _coerce(setting: Setting, raw: object, source: str) -> object:
+    try:
+        if setting.type is bool and isinstance(raw, str):
+            lowered = raw.strip().lower()
+            if lowered not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+                raise ValueError(raw)
+            return lowered in {"1", "true", "yes", "on"}
+        if setting.type is bool:
+            if not isinstance(raw, bool):
+                raise ValueError(raw)
+            return raw
+        return setting.type(raw)
+    except (TypeError, ValueError):
+        raise UserError(
+            f"Setting {setting.name} has an invalid value",
+            where=source,
+            hint=f"{setting.name} takes a {setting.type.__name__}: {setting.help}",
+        ) from None
+
+
+def load_settings(
+    arguments: Mapping[str, object] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Build the settings from arguments, the environment and the home's config file."""
+    arguments = {k: v for k, v in (arguments or {}).items() if v is not None}
+    environ = os.environ if environ is None else environ
+    by_name = {s.name: s for s in SETTINGS}
+
+    def explicit(name: str) -> tuple[object, str] | None:
+        if name in arguments:
+            return arguments[name], f"argument --{name.replace('_', '-')}"
+        env = by_name[name].env
+        if env in environ:
+            return environ[env], f"environment variable {env}"
+        return None
+
+    found = explicit("home")
+    home = Path(str(found[0])) if found else Path(str(by_name["home"].default))
+    file_values = _read_config(home / CONFIG_FILE)
+
+    values: dict[str, object] = {"home": home.resolve()}
+    for setting in SETTINGS[1:]:
+        found = explicit(setting.name)
+        if found is None and setting.name in file_values:
+            found = (file_values[setting.name], f"{home / CONFIG_FILE}")
+        values[setting.name] = (
+            setting.default if found is None else _coerce(setting, found[0], found[1])
+        )
+    settings = Settings(**values)
+    if settings.disclosure_threshold < 2:
+        raise UserError(
+            "The disclosure threshold must be at least 2",
+            where="setting disclosure_threshold",
+            hint="Use the programme's default of 10 unless your committee decided otherwise.",
+        )
+    return settings
+
+
+def _read_config(path: Path) -> dict[str, object]:
+    if not path.exists():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UserError(f"The config file is not valid TOML: {exc}", where=str(path),
+                        hint="Fix the file or remove it to use the defaults.") from None
+    known = {f.name for f in fields(Settings)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise UserError(f"Unknown setting {unknown[0]!r} in the config file", where=str(path),
+                        hint="Known settings: " + ", ".join(sorted(known - {"home"})))
+    return data

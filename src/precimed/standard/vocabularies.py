@@ -1,0 +1,109 @@
+"""Small coded vocabularies: each code with a Chinese and an English label.
+
+Large or rule-based vocabularies (ICD-10, provinces, measurements, exposures) have their
+own modules; :func:`vocabulary` returns any of them by name so that a table field can
+name its vocabulary once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    name: str
+    zh: str
+    en: str
+    codes: dict[str, tuple[str, str]]  # code -> (zh, en)
+    source: str = ""
+    # Labels centres write instead of codes (男 for 1); ingest maps them to codes.
+    synonyms: dict[str, str] | None = None
+
+    def __contains__(self, code: object) -> bool:
+        return code in self.codes
+
+    def code_for(self, raw: str) -> str | None:
+        text = raw.strip()
+        if text in self.codes:
+            return text
+        synonyms = self.synonyms or {}
+        if text in synonyms:
+            return synonyms[text]
+        lowered = text.lower()
+        for code, (zh, en) in self.codes.items():
+            if lowered in (code.lower(), zh, en.lower()):
+                return code
+        return None
+
+
+SEX = Vocabulary(
+    "sex", "性别", "Sex",
+    {"0": ("未知的性别", "unknown"), "1": ("男性", "male"), "2": ("女性", "female"),
+     "9": ("未说明的性别", "not stated")},
+    source="GB/T 2261.1-2003",
+    synonyms={"男": "1", "女": "2", "M": "1", "F": "2", "m": "1", "f": "2"},
+)
+
+CONSENT_SCOPE = Vocabulary(
+    "consent_scope", "知情同意范围", "Consent scope",
+    {"broad": ("广泛同意（未来研究）", "broad consent for future research"),
+     "specific": ("特定研究同意", "consent for the named study only"),
+     "withdrawn": ("已撤回同意", "consent withdrawn")},
+)
+
+VISIT_TYPE = Vocabulary(
+    "visit_type", "访视类型", "Visit type",
+    {"baseline": ("基线调查", "baseline survey"), "resurvey": ("重复调查", "resurvey"),
+     "follow_up": ("随访访视", "follow-up visit"), "other": ("其他", "other")},
+)
+
+CONTACT_METHOD = Vocabulary(
+    "contact_method", "随访方式", "Follow-up contact method",
+    {"in_person": ("面访", "in person"), "phone": ("电话", "telephone"),
+     "app": ("移动应用", "mobile app"), "record_linkage": ("医疗记录关联", "record linkage"),
+     "registry": ("登记系统", "registry")},
+    synonyms={"面访": "in_person", "电话": "phone", "电话随访": "phone", "APP": "app"},
+)
+
+CONTACT_OUTCOME = Vocabulary(
+    "contact_outcome", "随访结果", "Follow-up contact outcome",
+    {"reached": ("随访成功", "reached"), "not_reached": ("未联系上", "not reached"),
+     "refused": ("拒绝随访", "refused"), "deceased": ("已死亡", "deceased"),
+     "moved": ("迁出", "moved away")},
+    synonyms={"成功": "reached", "失访": "not_reached", "拒绝": "refused", "死亡": "deceased"},
+)
+
+EVENT_SOURCE = Vocabulary(
+    "event_source", "事件来源", "Event source",
+    {"self_report": ("随访自报", "self-report at follow-up"),
+     "hospital_record": ("医院病历关联", "hospital record linkage"),
+     "death_registry": ("死因监测系统", "death registry"),
+     "insurance_claim": ("医保结算数据", "health insurance claim"),
+     "disease_registry": ("疾病监测登记", "disease registry"),
+     "baseline_history": ("基线病史", "baseline history")},
+)
+
+SPECIMEN_TYPE = Vocabulary(
+    "specimen_type", "样本类型", "Specimen type",
+    {"serum": ("血清", "serum"), "plasma": ("血浆", "plasma"),
+     "buffy_coat": ("白膜层", "buffy coat"), "whole_blood": ("全血", "whole blood"),
+     "dna": ("DNA", "DNA"), "rna": ("RNA", "RNA"), "urine": ("尿液", "urine"),
+     "stool": ("粪便", "stool"), "saliva": ("唾液", "saliva"),
+     "tissue_frozen": ("冻存组织", "fresh-frozen tissue"),
+     "tissue_ffpe": ("石蜡包埋组织", "FFPE tissue")},
+)
+
+VALUE_QUALIFIER = Vocabulary(
+    "value_qualifier", "数值限定符", "Value qualifier",
+    {"<": ("低于检测下限", "below the limit of detection"),
+     ">": ("高于检测上限", "above the limit of quantification")},
+)
+
+QUALITATIVE_RESULT = Vocabulary(
+    "qualitative_result", "定性结果", "Qualitative result",
+    {"negative": ("阴性", "negative"), "positive": ("阳性", "positive"),
+     "weak_positive": ("弱阳性", "weakly positive")},
+    synonyms={"阴性": "negative", "阳性": "positive", "弱阳性": "weak_positive",
+              "-": "negative", "+": "positive", "(-)": "negative", "(+)": "positive"},
+)

@@ -4,37 +4,40 @@ from __future__ import annotations
 
 import shutil
 import time
-from pathlib import Path
-from typing import Annotated
-
-import typer
+import click
 
 from precimed.cli.lake import print_summary
 from precimed.cli.progress import Progress
 from precimed.cli.submit import initialise
+from precimed.errors import UserError
 from precimed.ingest.pipeline import submit
 from precimed.lake import Lake
 from precimed.settings import Settings
 from precimed.synth import synthesise
 
 
-def register(app: typer.Typer) -> None:
-    app.command("demo")(demo)
+def register(cli: click.Group) -> None:
+    cli.add_command(demo)
 
 
-def demo(
-    ctx: typer.Context,
-    participants: Annotated[int, typer.Option(help="People over all centres.")] = 20_000,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 2026,
-) -> None:
+@click.command()
+@click.option("--participants", default=20_000, show_default=True,
+              help="People over all centres.")
+@click.option("--seed", default=2026, show_default=True, help="Random seed.")
+@click.pass_obj
+def demo(settings_of, participants: int, seed: int) -> None:
     """Start a fresh demo home, synthesise every centre, submit, and release.
 
     Also submits one messy package, to show a rejection report.
     """
-    settings: Settings = ctx.obj
+    settings: Settings = settings_of()
     started = time.perf_counter()
     say = Progress("demo")
-    if settings.home.exists():
+    if settings.home.exists() and any(settings.home.iterdir()):
+        if not (settings.lake_dir / "catalog.json").exists():
+            raise UserError("The demo home is not empty and is not a precimed home",
+                            where=str(settings.home),
+                            hint="Give an empty folder or an earlier demo home to --home.")
         shutil.rmtree(settings.home)
     initialise(settings)
     packages = settings.home / "incoming"
@@ -49,18 +52,18 @@ def demo(
         outcomes.append((centre, package, result))
         say(f"{centre}: {result.status}")
     Lake(settings.lake_dir).create_release("demo-1", description="demo release")
-    typer.echo("")
+    click.echo("")
     print_summary(Lake(settings.lake_dir), "demo-1")
-    typer.echo("submissions:")
+    click.echo("submissions:")
     for centre, package, result in outcomes:
-        typer.echo(f"  {centre:<8} {package.parent.name:<6} {result.status}")
-    for centre, package, result in outcomes:
+        click.echo(f"  {centre:<8} {package.parent.name:<6} {result.status}")
+    for _, package, result in outcomes:
         if result.accepted:
             continue
         report = result.report
-        typer.echo(f"rejected: {package} — {report.problem_count} problems "
+        click.echo(f"rejected: {package} — {report.problem_count} problems "
                    + ", ".join(f"{k} {n}" for k, n in report.counts_by_kind().items()))
         for problem in report.problems[:6]:
-            typer.echo(f"  - {problem.line()}")
-    typer.echo(f"\nrelease demo-1 created; home {settings.home}; "
+            click.echo(f"  - {problem.line()}")
+    click.echo(f"\nrelease demo-1 created; home {settings.home}; "
                f"{time.perf_counter() - started:.0f} s")

@@ -2,38 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import typer
+import click
 
 from precimed.lake import Lake
 from precimed.lake.summary import summarise
 from precimed.settings import Settings
 
-lake_app = typer.Typer(help="Inspect the lake.", no_args_is_help=True)
+@click.group("lake")
+def lake_group() -> None:
+    """Inspect the lake."""
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(lake_app, name="lake")
+def register(cli: click.Group) -> None:
+    cli.add_command(lake_group)
 
 
-@lake_app.command("summary")
-def summary(
-    ctx: typer.Context,
-    release: Annotated[str | None, typer.Option(help="A release (default: current).")] = None,
-) -> None:
+@lake_group.command("summary")
+@click.option("--release", help="A release name (default: the current state).")
+@click.pass_obj
+def summary(settings_of, release: str | None) -> None:
     """Rows per table and participants per cohort and centre."""
-    settings: Settings = ctx.obj
+    settings: Settings = settings_of()
     print_summary(Lake(settings.lake_dir), release)
 
 
 def print_summary(lake: Lake, release: str | None) -> None:
     result = summarise(lake.snapshot(release))
-    typer.echo(f"lake {lake.root} — {'release ' + release if release else 'current'}"
+    click.echo(f"lake {lake.root} — {'release ' + release if release else 'current'}"
                f" (catalog v{result.catalog_version})")
-    typer.echo("rows per table:")
+    click.echo("rows per table:")
     for table, count in result.rows.items():
-        typer.echo(f"  {table:<18} {count:>10,}")
-    typer.echo("participants per cohort and centre:")
+        click.echo(f"  {table:<18} {count:>10,}")
+    click.echo("participants per cohort and centre:")
     for (cohort, centre), count in result.participants.items():
-        typer.echo(f"  {cohort:<14} {centre:<8} {count:>8,}")
+        click.echo(f"  {cohort:<14} {centre:<8} {count:>8,}")

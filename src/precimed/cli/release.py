@@ -2,39 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import typer
+import click
 
 from precimed.lake import Lake
 from precimed.settings import Settings
 
-release_app = typer.Typer(help="Named, frozen versions of every table.", no_args_is_help=True)
+@click.group("release")
+def release_group() -> None:
+    """Named, frozen versions of every table."""
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(release_app, name="release")
+def register(cli: click.Group) -> None:
+    cli.add_command(release_group)
 
 
-@release_app.command("create")
-def create(
-    ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Release name, e.g. 2026-11.")],
-    description: Annotated[str, typer.Option(help="What the release is for.")] = "",
-) -> None:
-    """Freeze the current version of every table under NAME."""
-    settings: Settings = ctx.obj
+@release_group.command("create")
+@click.argument("name")
+@click.option("--description", default="", help="What the release is for.")
+@click.pass_obj
+def create(settings_of, name: str, description: str) -> None:
+    """Freeze the current version of every table under NAME (e.g. 2026-11)."""
+    settings: Settings = settings_of()
     release = Lake(settings.lake_dir).create_release(name, description=description)
-    typer.echo(f"release {release.name} created at catalog version {release.catalog_version}")
+    click.echo(f"release {release.name} created at catalog version {release.catalog_version}")
 
 
-@release_app.command("list")
-def list_releases(ctx: typer.Context) -> None:
+@release_group.command("list")
+@click.pass_obj
+def list_releases(settings_of) -> None:
     """Show every release with its date and table versions."""
-    settings: Settings = ctx.obj
+    settings: Settings = settings_of()
     catalog = Lake(settings.lake_dir).catalog()
     if not catalog.releases:
-        typer.echo("no releases yet ('precimed release create NAME')")
+        click.echo("no releases yet ('precimed release create NAME')")
     for release in sorted(catalog.releases.values(), key=lambda r: r.created_at):
-        typer.echo(f"{release.name:<16} {release.created_at}  catalog v{release.catalog_version}"
+        click.echo(f"{release.name:<16} {release.created_at}  catalog v{release.catalog_version}"
                    f"  standard {release.standard_version}  {release.description}")

@@ -3,29 +3,31 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
-
-import typer
+import click
 
 from precimed.standard.dictionary import write_dictionaries
 from precimed.standard.jsonschema import write_schemas
 
-standard_app = typer.Typer(help="The unified data standard.", no_args_is_help=True)
+@click.group("standard")
+def standard_group() -> None:
+    """The unified data standard: data dictionary and JSON Schemas."""
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(standard_app, name="standard")
+def register(cli: click.Group) -> None:
+    cli.add_command(standard_group)
 
 
-@standard_app.command("docs")
-def docs(out: Annotated[Path, typer.Argument(help="Folder to write (zh/ and en/).")]) -> None:
-    """Write the data dictionary in Chinese and English."""
+@standard_group.command("docs")
+@click.argument("out", type=click.Path(path_type=Path))
+def docs(out: Path) -> None:
+    """Write the data dictionary in Chinese and English into OUT/zh and OUT/en."""
     for path in write_dictionaries(out):
-        typer.echo(f"wrote {path}")
+        click.echo(f"wrote {path}")
 
 
-@standard_app.command("schema")
-def schema(out: Annotated[Path, typer.Argument(help="Folder to write.")]) -> None:
-    """Write one JSON Schema per table."""
+@standard_group.command("schema")
+@click.argument("out", type=click.Path(path_type=Path))
+def schema(out: Path) -> None:
+    """Write one JSON Schema per table into OUT."""
     for path in write_schemas(out):
-        typer.echo(f"wrote {path}")
+        click.echo(f"wrote {path}")

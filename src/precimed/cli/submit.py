@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+import json
 
-import typer
+import click
 
 from precimed.cli.progress import Progress
 from precimed.deid.pseudonym import create_key
@@ -18,20 +18,22 @@ from precimed.settings import Settings
 SHOWN_PROBLEMS = 20
 
 
-def register(app: typer.Typer) -> None:
-    app.command("init")(init)
-    app.command("submit")(submit_command)
-    app.command("submissions")(submissions)
+def register(cli: click.Group) -> None:
+    cli.add_command(init)
+    cli.add_command(submit_command)
+    cli.add_command(submissions)
 
 
-def init(ctx: typer.Context) -> None:
+@click.command()
+@click.pass_obj
+def init(settings_of) -> None:
     """Create the platform home: lake, operational database and pseudonymisation key."""
-    settings: Settings = ctx.obj
+    settings: Settings = settings_of()
     initialise(settings)
-    typer.echo(f"initialised {settings.home}")
-    typer.echo(f"  lake      {settings.lake_dir}")
-    typer.echo(f"  key       {settings.pseudonym_key_file} (back it up; keep it secret)")
-    typer.echo(f"  database  {settings.database_url}")
+    click.echo(f"initialised {settings.home}")
+    click.echo(f"  lake      {settings.lake_dir}")
+    click.echo(f"  key       {settings.pseudonym_key_file} (back it up; keep it secret)")
+    click.echo(f"  database  {settings.database_url}")
 
 
 def initialise(settings: Settings) -> None:
@@ -47,14 +49,15 @@ def initialise(settings: Settings) -> None:
     database.dispose()
 
 
-def submit_command(
-    ctx: typer.Context,
-    packages: Annotated[list[Path], typer.Argument(help="Package folders (with manifest.json).")],
-    report: Annotated[Path | None, typer.Option(
-        help="Also write the full report of the last package to this JSON file.")] = None,
-) -> None:
-    """Submit centre packages: verify, validate, pseudonymise and commit atomically."""
-    settings: Settings = ctx.obj
+@click.command("submit")
+@click.argument("packages", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--report", type=click.Path(path_type=Path),
+              help="Also write the full report of the last package to this JSON file.")
+@click.pass_obj
+def submit_command(settings_of, packages: tuple[Path, ...], report: Path | None) -> None:
+    """Submit centre PACKAGES (folders with manifest.json): verify, validate,
+    pseudonymise and commit each atomically. Exits 5 if any package is rejected."""
+    settings: Settings = settings_of()
     rejected = 0
     for package in packages:
         result = submit(package, settings, progress=Progress(package.name))
@@ -63,34 +66,33 @@ def submit_command(
         if report:
             result.report.write(report)
     if rejected:
-        raise typer.Exit(code=5)
+        raise click.exceptions.Exit(5)
 
 
 def print_result(result: SubmissionResult) -> None:
     report = result.report
-    typer.echo(f"{report.package}: {result.status} (submission {result.submission_id})")
+    click.echo(f"{report.package}: {result.status} (submission {result.submission_id})")
     if result.accepted:
         added = sum(report.rows_added.values())
         updated = sum(report.rows_updated.values())
-        typer.echo(f"  {added:,} rows added, {updated:,} updated")
+        click.echo(f"  {added:,} rows added, {updated:,} updated")
         return
-    typer.echo(f"  {report.problem_count} problems: " + ", ".join(
+    click.echo(f"  {report.problem_count} problems: " + ", ".join(
         f"{kind} {count}" for kind, count in report.counts_by_kind().items()))
     for problem in report.problems[:SHOWN_PROBLEMS]:
-        typer.echo(f"  - {problem.line()}")
+        click.echo(f"  - {problem.line()}")
     if report.problem_count > SHOWN_PROBLEMS:
-        typer.echo(f"  ... the full report lists all {report.problem_count} "
+        click.echo(f"  ... the full report lists all {report.problem_count} "
                    f"('precimed submissions --show {result.submission_id}')")
 
 
-def submissions(
-    ctx: typer.Context,
-    centre: Annotated[str | None, typer.Option(help="Only this centre's.")] = None,
-    show: Annotated[str | None, typer.Option(help="Print one submission's report as JSON.")]
-    = None,
-) -> None:
+@click.command()
+@click.option("--centre", help="Only this centre's submissions.")
+@click.option("--show", metavar="ID", help="Print one submission's report as JSON.")
+@click.pass_obj
+def submissions(settings_of, centre: str | None, show: str | None) -> None:
     """List submissions and their outcome, or show one report."""
-    settings: Settings = ctx.obj
+    settings: Settings = settings_of()
     database = OpsDatabase(settings.database_url)
     try:
         if show:
@@ -98,13 +100,11 @@ def submissions(
             if record is None:
                 raise NotFound(f"No submission {show!r}", where=str(settings.home),
                                hint="'precimed submissions' lists them.")
-            import json
-
-            typer.echo(json.dumps(record.report, ensure_ascii=False, indent=1))
+            click.echo(json.dumps(record.report, ensure_ascii=False, indent=1))
             return
         for record in database.submissions(centre=centre):
             rows = sum(record.rows.values()) if record.rows else 0
-            typer.echo(f"{record.id}  {record.centre:<8} {record.status:<9} "
+            click.echo(f"{record.id}  {record.centre:<8} {record.status:<9} "
                        f"rows {rows:>9,}  problems {record.problem_count}")
     finally:
         database.dispose()

@@ -12,13 +12,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 # 2019-03-05, 2019/3/5, 2019.3.5, 2019年3月5日 (a time part is ignored)
-_SEPARATED = r"^(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?(?:[ T].*)?$"
+_SEPARATED = (r"^(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
+              r"(?:[ T].*)?$")
 _COMPACT = r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$"
 # Excel serial day numbers (1 = 1900-01-01; 25569 = 1970-01-01) between 1900 and 2100
 _SERIAL = r"^(?P<n>[1-7]\d{4})(?:\.0+)?$"
 _EXCEL_EPOCH_OFFSET = 25569
 
-_NUMBER = r"^(?P<q>[<>≤≥＜＞]?)\s*(?P<n>[-+]?(?:\d+(?:[.,]\d+)?|[.,]\d+)(?:[eE][-+]?\d+)?)\s*(?P<f>[↑↓HLhl*]*)$"
+_NUMBER = (r"^(?P<q>[<>≤≥＜＞]?)\s*(?P<n>[-+]?(?:\d+(?:[.,]\d+)?|[.,]\d+)(?:[eE][-+]?\d+)?)"
+           r"\s*(?P<f>[↑↓HLhl*]*)$")
 
 
 def bad_mask(raw: pa.Array, parsed: pa.Array) -> pa.Array:

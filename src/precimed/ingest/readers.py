@@ -150,7 +150,7 @@ def read_xlsx(path: Path, name: str, report: Report) -> RawFile | None:
     columns = {h: [_cell_text(r[j]) if j < len(r) else None for _, r in body]
                for j, h in enumerate(header)}
     table = pa.table({h: pa.array(v, pa.string()) for h, v in columns.items()})
-    rows = pa.array([i + 1 for i, _ in body], pa.int32())
+    rows = pa.array([row for row, _ in body], pa.int32())
     return RawFile(name, _strip(table), rows)
 
 

@@ -8,7 +8,7 @@ import pyarrow as pa
 from precimed.standard import TABLES
 
 _SEPARATOR = "\x1f"
-_NULL = "\x00"
+_NULL = "\x1e"  # DuckDB SQL literals cannot hold NUL
 
 
 def _digest(table: ibis.Table, columns: tuple[str, ...]) -> ibis.Value:

@@ -47,7 +47,7 @@ class Snapshot:
             if files:
                 con.read_parquet(files, table_name=name)
             else:
-                con.create_table(name, obj=table.arrow_schema().empty_table())
+                con.create_table(name, schema=ibis.Schema.from_pyarrow(table.arrow_schema()))
         return con
 
 

@@ -28,7 +28,8 @@ class SubmissionRecord(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     centre: Mapped[str] = mapped_column(String(32), index=True)
     digest: Mapped[str] = mapped_column(String(64), index=True)
-    status: Mapped[str] = mapped_column(String(16))  # received, committed, unchanged, rejected, failed
+    # received, committed, unchanged or rejected
+    status: Mapped[str] = mapped_column(String(16))
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     catalog_version: Mapped[int | None] = mapped_column(Integer)

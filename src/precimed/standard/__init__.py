@@ -66,7 +66,20 @@ def vocabulary(name: str) -> Vocabulary:
 
 
 __all__ = [
-    "CENTRES", "COHORTS", "EXPOSURE_ITEMS", "IDENTIFYING_FIELDS", "MEASUREMENT_ITEMS",
-    "PROVINCES", "REGIONS", "RULE_VOCABULARIES", "STANDARD_VERSION", "SYSTEM_FIELDS", "TABLES",
-    "Field", "Table", "Vocabulary", "vocabulary", "vocabularies",
+    "CENTRES",
+    "COHORTS",
+    "EXPOSURE_ITEMS",
+    "IDENTIFYING_FIELDS",
+    "MEASUREMENT_ITEMS",
+    "PROVINCES",
+    "REGIONS",
+    "RULE_VOCABULARIES",
+    "STANDARD_VERSION",
+    "SYSTEM_FIELDS",
+    "TABLES",
+    "Field",
+    "Table",
+    "Vocabulary",
+    "vocabularies",
+    "vocabulary",
 ]

@@ -15,7 +15,6 @@ from pathlib import Path
 import pandas as pd
 
 from precimed.ingest.package import MANIFEST, PACKAGE_FORMAT
-from precimed.standard.ethnicity import ETHNICITIES
 from precimed.standard import (
     CENTRES,
     IDENTIFYING_FIELDS,
@@ -24,6 +23,7 @@ from precimed.standard import (
     STANDARD_VERSION,
     TABLES,
 )
+from precimed.standard.ethnicity import ETHNICITIES
 
 US_UNIT_ITEMS = ("GLU_FAST", "TC", "LDL_C", "HDL_C", "TG")
 
@@ -97,7 +97,7 @@ def dress(table: str, frame: pd.DataFrame, style: CentreStyle) -> pd.DataFrame:
     """The frame with the centre's value conventions; columns still standard names."""
     frame = frame.copy()
     for column in frame.columns:
-        kind = _IDENTIFYING[column] if column in _IDENTIFYING else None
+        kind = _IDENTIFYING.get(column)
         is_date = column == "birth_date" or (
             kind is None and TABLES[table].field(column).type == "date")
         if is_date and style.file_format == "csv":

@@ -34,7 +34,8 @@ _MINORITIES = {"65": ("05", 0.40), "45": ("08", 0.30), "53": ("07", 0.15),
 _MALE_SHARE = {"DC-PROSTATE": 1.0, "DC-LUNG": 0.65, "DC-LIVER": 0.75, "DC-GASTRIC": 0.68,
                "DC-COLORECTAL": 0.58, "DC-IMMUNE": 0.25, "DC-NEURO": 0.52, "DC-PSYCH": 0.45}
 
-_SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁")
+_SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁"
+                 "谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁")
 _GIVEN = list("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国玉兰志红梅海燕文")
 
 
@@ -75,8 +76,9 @@ def participants(n: int, rng: np.random.Generator) -> pd.DataFrame:
                                         rng.integers(0, len(_GIVEN), n), strict=True)]
     frame["phone"] = [f"1{a}{b:09d}" for a, b in zip(rng.integers(3, 10, n),
                                                       rng.integers(0, 10**9, n), strict=True)]
-    frame["address"] = [f"{p}路{k}号" for p, k in zip(rng.choice(["人民", "解放", "中山", "建设"], n),
-                                                      rng.integers(1, 999, n), strict=True)]
+    streets = rng.choice(["人民", "解放", "中山", "建设"], n)
+    frame["address"] = [f"{p}路{k}号" for p, k in zip(streets, rng.integers(1, 999, n),
+                                                      strict=True)]
     _risk_factors(frame, rng)
     return frame
 

@@ -1,0 +1,84 @@
+"""The ``precimed`` command as a person runs it: a real process, real exit codes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import click
+import pytest
+
+from precimed.cli.main import cli
+
+
+def run(*args: str, home=None) -> subprocess.CompletedProcess:
+    prefix = ["--home", str(home)] if home else []
+    return subprocess.run(
+        [sys.executable, "-c", "import sys; from precimed.cli.main import main; "
+         "sys.exit(main())", *prefix, *args], capture_output=True, text=True, timeout=600)
+
+
+def all_commands() -> list[list[str]]:
+    def walk(command: click.Command, path: list[str]):
+        yield path
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                yield from walk(sub, [*path, name])
+    return list(walk(cli, []))
+
+
+@pytest.mark.parametrize("path", all_commands(), ids=lambda p: " ".join(p) or "precimed")
+def test_every_command_has_help(path):
+    result = run(*path, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "Usage:" in result.stdout
+    command = cli
+    for name in path:
+        command = command.commands[name]
+    assert command.help or command.short_help, f"{path} has no help text"
+
+
+def test_user_errors_are_one_line_with_a_hint_and_a_stable_code(tmp_path):
+    result = run("submit", str(tmp_path), home=tmp_path / "nothing")
+    assert result.returncode == 6
+    assert result.stderr.count("\n") == 1 and "Hint:" in result.stderr
+    assert "Traceback" not in result.stderr
+    result = run("synth", str(tmp_path / "x"), "--defect-rate", "2")
+    assert result.returncode == 2 and "--defect-rate" in result.stderr
+
+
+def test_init_synth_submit_release_through_the_command(tmp_path):
+    home = tmp_path / "home"
+    assert run("init", home=home).returncode == 0
+    again = run("init", home=home)
+    assert again.returncode == 4 and "already initialised" in again.stderr
+    synth = run("synth", str(tmp_path / "p"), "--participants", "100", "--centres", "SH01")
+    assert synth.returncode == 0, synth.stderr
+    submitted = run("submit", str(tmp_path / "p" / "SH01"), home=home)
+    assert submitted.returncode == 0 and "committed" in submitted.stdout
+    assert "verifying" in submitted.stderr  # progress is shown
+    assert run("release", "create", "r1", home=home).returncode == 0
+    listed = run("release", "list", home=home)
+    assert "r1" in listed.stdout
+    summary = run("lake", "summary", "--release", "r1", home=home)
+    assert "NP-EAST" in summary.stdout and "SH01" in summary.stdout
+    listed = run("submissions", home=home)
+    assert "committed" in listed.stdout
+
+
+def test_rejected_submission_exits_5_and_lists_problems(tmp_path):
+    home = tmp_path / "home"
+    run("init", home=home)
+    run("synth", str(tmp_path / "p"), "--participants", "100", "--centres", "SH01",
+        "--defect-rate", "0.05", "--defects", "bad_check_digit")
+    result = run("submit", str(tmp_path / "p" / "SH01"), home=home)
+    assert result.returncode == 5
+    assert "rejected" in result.stdout and "check digit" in result.stdout
+    assert "Hint:" in result.stdout
+
+
+def test_standard_docs_and_schema_are_written(tmp_path):
+    assert run("standard", "docs", str(tmp_path / "d")).returncode == 0
+    assert (tmp_path / "d" / "zh" / "index.md").exists()
+    assert run("standard", "schema", str(tmp_path / "s")).returncode == 0
+    assert (tmp_path / "s" / "participant.schema.json").exists()

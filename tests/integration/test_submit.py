@@ -1,0 +1,201 @@
+"""synth → submit → release on small populations, with real Delta tables and DuckDB."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from precimed.ingest.pipeline import submit
+from precimed.lake import Lake
+from precimed.synth import synthesise
+from precimed.synth.defects import DEFECT_KINDS, EXPECTED_PROBLEM
+
+
+def lake_rows(settings, release=None) -> dict[str, int]:
+    snapshot = Lake(settings.lake_dir).snapshot(release)
+    return {t: snapshot.count(t) for t in snapshot.tables}
+
+
+def test_every_clean_package_commits_with_exact_row_counts(home, clean_packages):
+    for centre, package in clean_packages.packages.items():
+        result = submit(package, home)
+        assert result.status == "committed", (centre, result.report.problems[:3])
+    assert lake_rows(home) == clean_packages.rows
+    Lake(home.lake_dir).create_release("r1")
+    assert lake_rows(home, "r1") == clean_packages.rows
+    participants = Lake(home.lake_dir).snapshot("r1").to_arrow("participant")
+    assert set(participants.column("standard_version").to_pylist()) == {"1.0.0"}
+    assert participants.num_rows == 600
+
+
+def test_the_same_package_twice_changes_nothing(home, clean_packages):
+    package = clean_packages.packages["SH01"]
+    first = submit(package, home)
+    version = Lake(home.lake_dir).catalog().version
+    rows = lake_rows(home)
+    copy = Path(shutil.copytree(package, home.home / "copy-of-SH01"))
+    for again in (package, copy):
+        second = submit(again, home)
+        assert second.status == "unchanged"
+        assert second.committed.submission_id == first.submission_id
+    assert Lake(home.lake_dir).catalog().version == version
+    assert lake_rows(home) == rows
+
+
+def test_gbk_package_with_chinese_headers_is_read(home, clean_packages):
+    package = clean_packages.packages["SD01"]
+    data_file = next(p for p in package.iterdir() if p.suffix == ".csv")
+    with pytest.raises(UnicodeDecodeError):
+        data_file.read_bytes().decode("utf-8")
+    assert submit(package, home).status == "committed"
+    assert lake_rows(home)["participant"] > 0
+
+
+@pytest.mark.parametrize("kind", DEFECT_KINDS)
+def test_each_injected_defect_kind_is_reported_where_it_was_put(kind, tmp_path, home_at):
+    settings = home_at(tmp_path / "home")
+    packages = synthesise(tmp_path / "p", participants_count=400, seed=11, defect_rate=0.02,
+                          defect_kinds=(kind,), centres=("SH01", "SD01", "JS01"))
+    injected = [d for d in packages.defects]
+    assert injected, "the generator injected nothing"
+    before = Lake(settings.lake_dir).catalog().version
+    for centre, package in packages.packages.items():
+        result = submit(package, settings)
+        assert result.status == "rejected"
+        found = {(p.file, p.row) for p in result.report.problems
+                 if p.kind == EXPECTED_PROBLEM[kind]}
+        for defect in (d for d in injected if d["centre"] == centre):
+            assert (defect["file"], defect["row"]) in found, defect
+        for problem in result.report.problems:
+            assert problem.hint and problem.message and problem.file
+    assert Lake(settings.lake_dir).catalog().version == before
+    assert sum(lake_rows(settings).values()) == 0
+
+
+def test_unit_mixup_message_names_the_likely_unit(tmp_path, home_at):
+    settings = home_at(tmp_path / "home")
+    packages = synthesise(tmp_path / "p", participants_count=300, seed=3, defect_rate=0.02,
+                          defect_kinds=("unit_mixup",), centres=("SH01",))
+    result = submit(packages.packages["SH01"], settings)
+    messages = [p.message for p in result.report.problems]
+    assert messages and all("looks like a value in mg/dL" in m for m in messages)
+
+
+KILLER = textwrap.dedent("""
+    import os, signal, sys
+    from pathlib import Path
+    from precimed.settings import load_settings
+    from precimed.ingest.pipeline import submit
+    written = []
+    def die(table):
+        written.append(table)
+        if len(written) == 3:
+            os.kill(os.getpid(), signal.SIGKILL)
+    submit(Path(sys.argv[2]), load_settings({"home": sys.argv[1]}, environ={}),
+           after_table=die)
+""")
+
+
+def test_submission_killed_mid_commit_leaves_the_lake_unchanged(home, clean_packages):
+    submit(clean_packages.packages["SH01"], home)
+    catalog_before = (home.lake_dir / "catalog.json").read_text()
+    rows_before = lake_rows(home)
+    package = clean_packages.packages["GD01"]
+    killed = subprocess.run([sys.executable, "-c", KILLER, str(home.home), str(package)],
+                            capture_output=True, timeout=300)
+    assert killed.returncode == -signal.SIGKILL
+    assert (home.lake_dir / "catalog.json").read_text() == catalog_before
+    assert lake_rows(home) == rows_before  # readable, and the half-commit is invisible
+    result = submit(package, home)
+    assert result.status == "committed"
+    gd01 = {t: n for t, n in result.report.rows.items()}
+    assert lake_rows(home) == {t: rows_before[t] + gd01.get(t, 0) for t in rows_before}
+
+
+def test_no_identifier_reaches_the_lake_reports_or_output(home, clean_packages, tmp_path):
+    from precimed.cli.main import main
+
+    centres = ("SH01", "SD01", "JS01", "XJ01")
+    identifiers = set()
+    for centre in centres:
+        identifiers |= _identifiers(clean_packages.packages[centre])
+    assert len(identifiers) > 100
+    log = tmp_path / "out.txt"
+    with open(log, "w") as handle:
+        proc = subprocess.run(
+            [sys.executable, "-c", "import sys; from precimed.cli.main import main; "
+             "sys.exit(main())", "--home", str(home.home), "submit",
+             *[str(clean_packages.packages[c]) for c in centres]],
+            stdout=handle, stderr=subprocess.STDOUT)
+    assert proc.returncode == 0, log.read_text()
+    assert main is not None
+    texts = [log.read_text()]
+    for path in home.home.rglob("*"):
+        if path.is_file() and path.suffix != ".parquet" and "keys" not in path.parts:
+            texts.append(path.read_bytes().decode("utf-8", errors="replace"))
+    haystack = "\n".join(texts)
+    leaked = [i for i in identifiers if len(i) >= 8 and i in haystack]
+    assert not leaked
+    snapshot = Lake(home.lake_dir).snapshot()
+    values = set()
+    for table in snapshot.tables:
+        data = snapshot.to_arrow(table)
+        for column in data.column_names:
+            if str(data.schema.field(column).type) == "string":
+                values |= set(data.column(column).to_pylist())
+    assert not (identifiers & values)
+
+
+def _identifiers(package: Path) -> set[str]:
+    """Resident IDs, names and phone numbers as the package holds them."""
+    from precimed.ingest.package import read_manifest
+    from precimed.ingest.problems import Report
+    from precimed.ingest.readers import read_file
+
+    manifest = read_manifest(package)
+    mapping = {}
+    if manifest.mapping:
+        mapping = json.loads((package / manifest.mapping.path).read_text("utf-8"))["files"]
+    found = set()
+    for entry in manifest.files:
+        raw = read_file(package / entry.path, entry.path, Report("", "", ""))
+        columns = mapping.get(entry.path, {}).get("columns", {})
+        for header in raw.table.column_names:
+            if columns.get(header, header) in {"resident_id", "name", "phone", "address"}:
+                found |= set(raw.table.column(header).to_pylist())
+    return found - {None}
+
+
+def test_bad_packages_are_rejected_with_clear_reports(home, clean_packages, tmp_path):
+    source = clean_packages.packages["SH01"]
+    broken = Path(shutil.copytree(source, tmp_path / "broken"))
+    participant = broken / "participant.csv"
+    text = participant.read_text().splitlines()
+    header = text[0].split(",")
+    participant.write_text("\n".join([",".join([*header, "favourite_colour"]),
+                                      *[line + ",blue" for line in text[1:]]]) + "\n")
+    result = submit(broken, home)
+    kinds = {p.kind for p in result.report.problems}
+    assert result.status == "rejected" and kinds == {"checksum"}
+    manifest = json.loads((broken / "manifest.json").read_text())
+    from precimed.ingest.package import sha256_of
+
+    for entry in manifest["files"]:
+        entry["size"] = (broken / entry["path"]).stat().st_size
+        entry["sha256"] = sha256_of(broken / entry["path"])
+    (broken / "manifest.json").write_text(json.dumps(manifest))
+    result = submit(broken, home)
+    assert result.status == "rejected"
+    unknown = [p for p in result.report.problems if p.kind == "unknown_column"]
+    assert unknown and unknown[0].column == "favourite_colour" and "drop" in unknown[0].hint
+    (broken / "manifest.json").unlink()
+    result = submit(broken, home)
+    assert result.status == "rejected" and "manifest.json" in result.report.problems[0].message
+    assert sum(lake_rows(home).values()) == 0

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow as pa
+import pytest
+from deltalake import DeltaTable, write_deltalake
+
+from precimed.errors import Conflict, NotFound
+from precimed.lake import Lake
+from precimed.lake.rows import with_row_keys
+from precimed.standard import STANDARD_VERSION
+
+
+def participants(pseudonyms: list[str], *, sex: str = "1") -> pa.Table:
+    n = len(pseudonyms)
+    data = pa.table({
+        "pseudonym": pseudonyms, "cohort": ["NP-EAST"] * n, "sex": [sex] * n,
+        "birth_year_month": ["1960-01"] * n, "native_province": ["31"] * n,
+        "region": ["east"] * n, "ethnicity": ["01"] * n,
+        "enrolment_date": pa.array([dt.date(2019, 1, 1)] * n, pa.date32()),
+        "consent_date": pa.array([dt.date(2019, 1, 1)] * n, pa.date32()),
+        "consent_scope": ["broad"] * n, "centre": ["SH01"] * n,
+        "submission_id": ["s"] * n, "standard_version": [STANDARD_VERSION] * n,
+    })
+    return with_row_keys("participant", data)
+
+
+@pytest.fixture
+def lake(tmp_path) -> Lake:
+    return Lake.create(tmp_path / "lake")
+
+
+def commit(lake: Lake, table: pa.Table, digest: str):
+    return lake.commit({"participant": table}, submission_id=digest, centre="SH01",
+                       digest=digest)
+
+
+def test_new_lake_has_every_table_empty_at_catalog_version_zero(lake):
+    catalog = lake.catalog()
+    assert catalog.version == 0 and catalog.standard_version == STANDARD_VERSION
+    assert all(lake.snapshot().count(t) == 0 for t in catalog.tables)
+    with pytest.raises(Conflict):
+        Lake.create(lake.root)
+
+
+def test_commit_appends_new_keys_updates_changed_rows_and_skips_identical(lake):
+    _, changed = commit(lake, participants(["a", "b"]), "d1")
+    assert changed and lake.snapshot().count("participant") == 2
+    _again, changed = commit(lake, participants(["a", "b"]), "d1")
+    assert not changed and lake.catalog().version == 1
+    committed, _ = commit(lake, pa.concat_tables([participants(["a"]),
+                                                  participants(["b"], sex="2"),
+                                                  participants(["c"])]), "d2")
+    assert committed.rows_added == {"participant": 1}
+    assert committed.rows_updated == {"participant": 1}
+    rows = lake.snapshot().to_arrow("participant").sort_by("pseudonym").to_pylist()
+    assert [(r["pseudonym"], r["sex"]) for r in rows] == [("a", "1"), ("b", "2"), ("c", "1")]
+
+
+def test_release_is_frozen_while_the_lake_moves_on(lake):
+    commit(lake, participants(["a"]), "d1")
+    lake.create_release("r1")
+    commit(lake, participants(["b"]), "d2")
+    assert lake.snapshot("r1").count("participant") == 1
+    assert lake.snapshot().count("participant") == 2
+    with pytest.raises(Conflict):
+        lake.create_release("r1")
+    with pytest.raises(NotFound, match="r2"):
+        lake.snapshot("r2")
+
+
+def test_versions_past_the_catalog_are_invisible_and_rolled_back(lake):
+    commit(lake, participants(["a"]), "d1")
+    # a writer that died after writing a table but before the catalog
+    write_deltalake(lake.table_path("participant"), participants(["ghost"]).select(
+        lake.snapshot().to_arrow("participant").schema.names).cast(
+        lake.snapshot().to_arrow("participant").schema), mode="append")
+    assert lake.snapshot().count("participant") == 1
+    commit(lake, participants(["b"]), "d2")
+    names = set(lake.snapshot().to_arrow("participant").column("pseudonym").to_pylist())
+    assert names == {"a", "b"}
+    latest = DeltaTable(lake.table_path("participant")).to_pyarrow_table()
+    assert "ghost" not in latest.column("pseudonym").to_pylist()
+
+
+def test_snapshot_connects_duckdb_over_the_release(lake):
+    commit(lake, participants(["a", "b", "c"]), "d1")
+    con = lake.snapshot().connect()
+    assert con.table("participant").count().execute() == 3
+    assert con.table("measurement").count().execute() == 0

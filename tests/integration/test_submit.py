@@ -199,3 +199,32 @@ def test_bad_packages_are_rejected_with_clear_reports(home, clean_packages, tmp_
     result = submit(broken, home)
     assert result.status == "rejected" and "manifest.json" in result.report.problems[0].message
     assert sum(lake_rows(home).values()) == 0
+
+
+def test_lab_values_in_mg_per_dl_and_flags_land_in_canonical_units(home, clean_packages):
+    for centre in ("GX01", "SC01", "SH01"):
+        assert submit(clean_packages.packages[centre], home).status == "committed"
+    con = Lake(home.lake_dir).snapshot().connect()
+    m = con.table("measurement")
+    glucose = m.filter(m.code == "GLU_FAST").group_by(["centre", "submitted_unit"]).aggregate(
+        mean=m.value.mean(), unit=m.unit.first()).to_pyarrow().to_pylist()
+    by_centre = {g["centre"]: g for g in glucose}
+    assert by_centre["GX01"]["submitted_unit"] == "mg/dL"
+    assert by_centre["SH01"]["submitted_unit"] == "mmol/L"
+    for g in glucose:  # every centre's mean near 5-6 mmol/L once converted
+        assert g["unit"] == "mmol/L" and 4.0 < g["mean"] < 7.5, g
+    flagged = m.filter((m.centre == "SC01") & m.value.isnull() & m.value_text.isnull())
+    assert flagged.count().execute() == 0  # '5.6↑' was read as 5.6
+
+
+def test_synth_is_deterministic_for_a_seed(tmp_path):
+    a = synthesise(tmp_path / "a", participants_count=200, seed=5, centres=("SD01",))
+    b = synthesise(tmp_path / "b", participants_count=200, seed=5, centres=("SD01",))
+    for path in sorted((tmp_path / "a").rglob("*")):
+        if path.is_file():
+            twin = tmp_path / "b" / path.relative_to(tmp_path / "a")
+            assert path.read_bytes() == twin.read_bytes(), path.name
+    assert a.rows == b.rows
+    truth = json.loads((tmp_path / "a" / "truth" / "ground_truth.json").read_text())
+    assert truth["endpoints"]["chd"]["log_hazard_ratios"]["smoker"] > 0
+    assert max(truth["four_year_loss"].values()) > 0.08 > min(truth["four_year_loss"].values())

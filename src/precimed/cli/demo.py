@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import time
+
 import click
 
 from precimed.cli.lake import print_summary

@@ -8,6 +8,7 @@ from precimed.lake import Lake
 from precimed.lake.summary import summarise
 from precimed.settings import Settings
 
+
 @click.group("lake")
 def lake_group() -> None:
     """Inspect the lake."""

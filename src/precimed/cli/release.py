@@ -7,6 +7,7 @@ import click
 from precimed.lake import Lake
 from precimed.settings import Settings
 
+
 @click.group("release")
 def release_group() -> None:
     """Named, frozen versions of every table."""

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+
 import click
 
 from precimed.standard.dictionary import write_dictionaries
 from precimed.standard.jsonschema import write_schemas
+
 
 @click.group("standard")
 def standard_group() -> None:

@@ -88,6 +88,8 @@ class FileConverter:
         mapping = self.mapping.columns if self.mapping else {}
         for header in self.raw.table.column_names:
             target = mapping.get(header, header)
+            if target not in allowed and target.lower() in allowed:
+                target = target.lower()  # 'Sex' or 'SEX' for sex
             if target == DROP:
                 continue
             if target not in allowed:

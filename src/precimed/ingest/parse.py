@@ -67,7 +67,8 @@ def parse_numbers(raw: pa.Array) -> tuple[pa.Array, pa.Array]:
 
 def parse_integers(raw: pa.Array) -> pa.Array:
     value, qualifier = parse_numbers(raw)
-    whole = pc.and_(pc.equal(pc.floor(value), value), pc.is_null(qualifier))
+    whole = pc.and_(pc.and_(pc.equal(pc.floor(value), value), pc.is_null(qualifier)),
+                    pc.less(pc.abs(value), 2**31))
     return pc.if_else(whole, pc.cast(value, pa.int32(), safe=False), pa.scalar(None, pa.int32()))
 
 

@@ -11,12 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from python_calamine import CalamineError, CalamineWorkbook
 
 from precimed.ingest.problems import Problem, Report
 
 ENCODINGS = ("utf-8", "gb18030")  # GB18030 decodes GBK and GB2312 too
+# What hospital and survey exports write in an empty cell.
+NULL_TOKENS = ("NULL", "null", "NA", "N/A", "n/a", "#N/A", "None", "nan", "NaN", "空", "缺失")
 
 
 @dataclass(frozen=True)
@@ -116,13 +119,13 @@ def _row_numbers(count: int, skipped: list[int]) -> pa.Array:
 
 
 def _strip(table: pa.Table) -> pa.Table:
-    import pyarrow.compute as pc
-
+    """Trim cells; empty cells and the usual null tokens become null."""
+    empty = pa.array(["", *NULL_TOKENS], pa.string())
     columns = []
     for column in table.columns:
         stripped = pc.utf8_trim_whitespace(column)
-        columns.append(pc.if_else(pc.equal(stripped, ""), pa.scalar(None, pa.string()),
-                                  stripped))
+        columns.append(pc.if_else(pc.is_in(stripped, value_set=empty),
+                                  pa.scalar(None, pa.string()), stripped))
     return pa.table(columns, names=table.column_names)
 
 
@@ -130,7 +133,7 @@ def read_xlsx(path: Path, name: str, report: Report) -> RawFile | None:
     try:
         sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
         cells = sheet.to_python(skip_empty_area=False)
-    except (CalamineError, OSError, ValueError) as exc:
+    except (CalamineError, OSError, ValueError, RuntimeError) as exc:
         report.add(Problem("file_format", name, 0, "", "",
                            f"the workbook cannot be read ({type(exc).__name__})",
                            "Save it again as .xlsx from Excel or WPS."))

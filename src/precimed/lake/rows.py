@@ -17,13 +17,13 @@ def _digest(table: ibis.Table, columns: tuple[str, ...]) -> ibis.Value:
 
 
 def with_row_keys(name: str, data: pa.Table) -> pa.Table:
-    """Add ``row_key`` (the natural key's digest) and ``row_hash`` (all standard fields')."""
+    """Add ``row_key``: the MD5 of the table's natural key (128 bits, so no collisions at
+    any population size)."""
     table = TABLES[name]
     con = ibis.duckdb.connect()
     try:
         expr = ibis.memtable(data)
-        expr = expr.mutate(row_key=_digest(expr, table.key),
-                           row_hash=_digest(expr, table.field_names))
+        expr = expr.mutate(row_key=_digest(expr, table.key))
         return con.to_pyarrow(expr)
     finally:
         con.disconnect()

@@ -170,6 +170,12 @@ class Lake:
                 added[name], updated[name] = new.num_rows, changed.num_rows
                 if after_table is not None:
                     after_table(name)
+            if not any(added.values()) and not any(updated.values()):
+                # same content under another package digest: nothing to publish
+                return CommittedSubmission(
+                    submission_id=submission_id, centre=centre, digest=digest,
+                    committed_at=now(), catalog_version=catalog.version,
+                    rows_added=added, rows_updated=updated), False
             committed = CommittedSubmission(
                 submission_id=submission_id, centre=centre, digest=digest,
                 committed_at=now(), catalog_version=catalog.version + 1,
@@ -209,12 +215,14 @@ def _diff(snapshot: Snapshot, name: str, data: pa.Table) -> tuple[pa.Table, pa.T
     if not files:
         return data, data.schema.empty_table()
     con = ibis.duckdb.connect()
-    existing = con.read_parquet(files).select("row_key", "row_hash")
-    existing = existing.rename(old_hash="row_hash", old_key="row_key")
+    fields = TABLES[name].field_names
+    existing = con.read_parquet(files).select("row_key", *fields)
+    existing = existing.rename({f"old_{c}": c for c in ("row_key", *fields)})
     incoming = ibis.memtable(data)
-    new = incoming.anti_join(existing, incoming.row_key == existing.old_key)
-    joined = incoming.inner_join(existing, incoming.row_key == existing.old_key)
-    changed = joined.filter(joined.row_hash != joined.old_hash).select(*data.schema.names)
+    new = incoming.anti_join(existing, incoming.row_key == existing.old_row_key)
+    joined = incoming.inner_join(existing, incoming.row_key == existing.old_row_key)
+    differs = [~joined[f].identical_to(joined[f"old_{f}"]) for f in fields]
+    changed = joined.filter(ibis.or_(*differs)).select(*data.schema.names)
     result = (con.to_pyarrow(new), con.to_pyarrow(changed))
     con.disconnect()
     return tuple(conform(name, t) for t in result)

@@ -101,8 +101,6 @@ SYSTEM_FIELDS: tuple[Field, ...] = (
           "Version of the unified data standard the row was written under.", derived=True),
     Field("row_key", "string", "行键", "Row key",
           "Hash of the table's natural key; makes re-submission idempotent.", derived=True),
-    Field("row_hash", "string", "行内容摘要", "Row content hash",
-          "Hash of the row's standard fields; detects corrections to a known row.", derived=True),
 )
 
 # What centres send that must never reach the lake as sent.

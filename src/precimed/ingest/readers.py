@@ -5,15 +5,14 @@ record; typing happens later, in one place, with every problem reported."""
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 from dataclasses import dataclass
 from pathlib import Path
 
+import fastexcel
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from python_calamine import CalamineError, CalamineWorkbook
 
 from precimed.ingest.problems import Problem, Report
 
@@ -130,40 +129,39 @@ def _strip(table: pa.Table) -> pa.Table:
 
 
 def read_xlsx(path: Path, name: str, report: Report) -> RawFile | None:
+    """The first sheet, every cell as text (fastexcel reads it straight into Arrow)."""
     try:
-        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
-        cells = sheet.to_python(skip_empty_area=False)
-    except (CalamineError, OSError, ValueError, RuntimeError) as exc:
+        reader = fastexcel.read_excel(str(path))
+        first = reader.load_sheet(0, header_row=None, n_rows=1, dtypes="string").to_arrow()
+        sheet = reader.load_sheet(0, header_row=None, skip_rows=1, dtypes="string",
+                                  schema_sample_rows=None).to_arrow()
+    except (fastexcel.FastExcelError, OSError, ValueError) as exc:
         report.add(Problem("file_format", name, 0, "", "",
                            f"the workbook cannot be read ({type(exc).__name__})",
                            "Save it again as .xlsx from Excel or WPS."))
         return None
-    if not cells or not any(str(c).strip() for c in cells[0]):
+    header = [str(first.column(i)[0].as_py() or "").strip() for i in range(first.num_columns)]
+    if not any(header):
         report.add(Problem("empty_file", name, 0, "", "", "the first sheet has no header row",
                            "Put the column names in row 1 of the first sheet."))
         return None
-    header = [str(c).strip() for c in cells[0]]
     if len(set(header)) != len(header):
         duplicate = next(h for h in header if header.count(h) > 1)
         report.add(Problem("header", name, 1, duplicate, "", "the column name appears twice",
                            "Give every column its own name."))
         return None
-    body = [(i + 1, r) for i, r in enumerate(cells[1:], start=1)
-            if any(c not in ("", None) for c in r)]
-    columns = {h: [_cell_text(r[j]) if j < len(r) else None for _, r in body]
-               for j, h in enumerate(header)}
-    table = pa.table({h: pa.array(v, pa.string()) for h, v in columns.items()})
-    rows = pa.array([row for row, _ in body], pa.int32())
-    return RawFile(name, _strip(table), rows)
+    columns = [_date_cells(sheet.column(i)) if i < sheet.num_columns
+               else pa.nulls(sheet.num_rows, pa.string()) for i in range(len(header))]
+    table = _strip(pa.table(columns, names=header))
+    rows = pa.array(range(2, table.num_rows + 2), pa.int32())
+    # rows left empty in the sheet are not records
+    filled = pc.is_valid(table.column(0))
+    for column in table.columns[1:]:
+        filled = pc.or_(filled, pc.is_valid(column))
+    return RawFile(name, table.filter(filled), rows.filter(filled.combine_chunks()))
 
 
-def _cell_text(value: object) -> str | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+def _date_cells(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Excel date cells come as '2019-03-05 00:00:00'; keep the date."""
+    column = pc.cast(column, pa.string())
+    return pc.replace_substring_regex(column, r"^(\d{4}-\d{2}-\d{2})[ T]00:00:00$", r"\1")

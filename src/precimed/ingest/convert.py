@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -199,11 +200,7 @@ class FileConverter:
         return pc.if_else(pc.or_(future, ancient), pa.scalar(None, pa.date32()), values)
 
     def resident_ids(self, header: str, raw: pa.Array) -> pa.Array:
-        def check(value: str | None) -> str | None:
-            normal = normalise(value) if value is not None else None
-            return normal if normal and not resident_id_problem(normal) else None
-
-        ids = map_codes(raw, check)
+        ids = map_codes(raw, valid_resident_id)
         self.problems("resident_id", bad_mask(raw, ids), header, raw,
                       lambda v: f"the resident ID {resident_id_problem(normalise(v))}",
                       "Correct the number from the ID card; in Excel keep the column as text "
@@ -320,6 +317,13 @@ class FileConverter:
         self.problems("vocabulary", pc.fill_null(pc.invert(valid), False), header, raw,
                       "not a WHO ATC code", "Use an ATC code such as C08CA01 (amlodipine).")
         out["atc_code"] = codes
+
+
+@lru_cache(maxsize=1 << 20)
+def valid_resident_id(value: str | None) -> str | None:
+    """The normalised ID, or None; cached because every file of a package repeats them."""
+    normal = normalise(value) if value is not None else None
+    return normal if normal and not resident_id_problem(normal) else None
 
 
 def _icd10_code(text: str | None) -> str | None:

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from precimed.deid.pseudonym import Pseudonymiser, load_key
 from precimed.errors import SubmissionRejected
-from precimed.ingest.convert import Converted, FileConverter
+from precimed.ingest.convert import Converted, FileConverter, valid_resident_id
 from precimed.ingest.package import read_manifest, read_mapping, verify_files
 from precimed.ingest.problems import Problem, Report
 from precimed.ingest.readers import read_file
@@ -69,6 +69,7 @@ def submit(
                        today or dt.date.today())
     finally:
         ops.dispose()
+        valid_resident_id.cache_clear()  # hold no identifiers past the submission
 
 
 def _submit(package, settings, lake, ops, pseudonymise, say, after_table, today):

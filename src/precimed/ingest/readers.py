@@ -106,6 +106,8 @@ def read_csv(path: Path, name: str, report: Report, *, encoding: str | None = No
 
 def _row_numbers(count: int, skipped: list[int]) -> pa.Array:
     """Spreadsheet row of each kept record, given the physical rows that were skipped."""
+    if not skipped:
+        return pa.array(range(2, count + 2), pa.int32())
     numbers, row, skip = [], 2, iter(skipped)
     next_skip = next(skip, None)
     while len(numbers) < count:

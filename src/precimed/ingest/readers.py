@@ -55,6 +55,20 @@ def decode(data: bytes, name: str, report: Report, encoding: str | None) -> str 
     return None
 
 
+def usable_header(header: list[str], name: str, report: Report) -> bool:
+    """A header row must name its columns, each once."""
+    if not any(header):
+        report.add(Problem("empty_file", name, 0, "", "", "the file has no header row",
+                           "Put the column names in the first row."))
+        return False
+    if len(set(header)) != len(header):
+        duplicate = next(h for h in header if header.count(h) > 1)
+        report.add(Problem("header", name, 1, duplicate, "", "the column name appears twice",
+                           "Give every column its own name."))
+        return False
+    return True
+
+
 def read_csv(path: Path, name: str, report: Report, *, encoding: str | None = None,
              ) -> RawFile | None:
     text = decode(path.read_bytes(), name, report, encoding)
@@ -64,14 +78,7 @@ def read_csv(path: Path, name: str, report: Report, *, encoding: str | None = No
     first_line = text.split("\n", 1)[0].rstrip("\r")
     header = next(csv.reader([first_line], delimiter=delimiter), [])
     header = [h.strip() for h in header]
-    if not any(header):
-        report.add(Problem("empty_file", name, 0, "", "", "the file has no header row",
-                           "The first row must name the columns."))
-        return None
-    if len(set(header)) != len(header):
-        duplicate = next(h for h in header if header.count(h) > 1)
-        report.add(Problem("header", name, 1, duplicate, "", "the column name appears twice",
-                           "Give every column its own name."))
+    if not usable_header(header, name, report):
         return None
     bad_rows: list[int] = []
 
@@ -143,14 +150,7 @@ def read_xlsx(path: Path, name: str, report: Report) -> RawFile | None:
                            "Save it again as .xlsx from Excel or WPS."))
         return None
     header = [str(first.column(i)[0].as_py() or "").strip() for i in range(first.num_columns)]
-    if not any(header):
-        report.add(Problem("empty_file", name, 0, "", "", "the first sheet has no header row",
-                           "Put the column names in row 1 of the first sheet."))
-        return None
-    if len(set(header)) != len(header):
-        duplicate = next(h for h in header if header.count(h) > 1)
-        report.add(Problem("header", name, 1, duplicate, "", "the column name appears twice",
-                           "Give every column its own name."))
+    if not usable_header(header, name, report):
         return None
     columns = [_date_cells(sheet.column(i)) if i < sheet.num_columns
                else pa.nulls(sheet.num_rows, pa.string()) for i in range(len(header))]

@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/precimed demo --home .demo
+	$(BIN)/precimed --home .demo demo
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

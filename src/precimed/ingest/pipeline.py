@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import ibis
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -149,8 +150,12 @@ def _assemble(converted: list[Converted], report: Report, pseudonymise: Pseudony
         columns["_file"] = pa.array([item.file] * n, pa.string())
         columns["_row"] = item.rows
         pieces.setdefault(item.table, []).append(pa.table(columns))
-    tables = {name: with_row_keys(name, pa.concat_tables(parts))
-              for name, parts in pieces.items()}
+    con = ibis.duckdb.connect()
+    try:
+        tables = {name: with_row_keys(name, pa.concat_tables(parts), con)
+                  for name, parts in pieces.items()}
+    finally:
+        con.disconnect()
     for name, table in tables.items():
         _check_duplicates(name, table, report)
     _check_people(tables, report, lake, centre)

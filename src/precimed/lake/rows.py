@@ -16,14 +16,8 @@ def _digest(table: ibis.Table, columns: tuple[str, ...]) -> ibis.Value:
     return ibis.literal(_SEPARATOR).join(parts).hexdigest("md5")
 
 
-def with_row_keys(name: str, data: pa.Table) -> pa.Table:
+def with_row_keys(name: str, data: pa.Table, con: ibis.BaseBackend) -> pa.Table:
     """Add ``row_key``: the MD5 of the table's natural key (128 bits, so no collisions at
-    any population size)."""
-    table = TABLES[name]
-    con = ibis.duckdb.connect()
-    try:
-        expr = ibis.memtable(data)
-        expr = expr.mutate(row_key=_digest(expr, table.key))
-        return con.to_pyarrow(expr)
-    finally:
-        con.disconnect()
+    any population size). ``con`` is a DuckDB connection the caller reuses."""
+    expr = ibis.memtable(data)
+    return con.to_pyarrow(expr.mutate(row_key=_digest(expr, TABLES[name].key)))

@@ -154,22 +154,26 @@ class Lake:
                 return catalog.submissions[digest], False
             snapshot = Snapshot(self, dict(catalog.tables), catalog.version)
             versions, added, updated = dict(catalog.tables), {}, {}
-            for name, data in tables.items():
-                data = conform(name, data)
-                new, changed = _diff(snapshot, name, data)
-                path = self.table_path(name)
-                properties = _properties(operation="submit", submission=submission_id)
-                if new.num_rows:
-                    write_deltalake(path, new, mode="append", commit_properties=properties)
-                if changed.num_rows:
-                    (DeltaTable(path)
-                     .merge(changed, predicate="t.row_key = s.row_key", source_alias="s",
-                            target_alias="t", commit_properties=properties)
-                     .when_matched_update_all().execute())
-                versions[name] = DeltaTable(path).version()
-                added[name], updated[name] = new.num_rows, changed.num_rows
-                if after_table is not None:
-                    after_table(name)
+            con = ibis.duckdb.connect()
+            try:
+                for name, data in tables.items():
+                    data = conform(name, data)
+                    new, changed = _diff(snapshot, name, data, con)
+                    path = self.table_path(name)
+                    properties = _properties(operation="submit", submission=submission_id)
+                    if new.num_rows:
+                        write_deltalake(path, new, mode="append", commit_properties=properties)
+                    if changed.num_rows:
+                        (DeltaTable(path)
+                         .merge(changed, predicate="t.row_key = s.row_key", source_alias="s",
+                                target_alias="t", commit_properties=properties)
+                         .when_matched_update_all().execute())
+                    versions[name] = DeltaTable(path).version()
+                    added[name], updated[name] = new.num_rows, changed.num_rows
+                    if after_table is not None:
+                        after_table(name)
+            finally:
+                con.disconnect()
             if not any(added.values()) and not any(updated.values()):
                 # same content under another package digest: nothing to publish
                 return CommittedSubmission(
@@ -209,12 +213,12 @@ def conform(name: str, data: pa.Table) -> pa.Table:
     return data.select(schema.names).cast(schema)
 
 
-def _diff(snapshot: Snapshot, name: str, data: pa.Table) -> tuple[pa.Table, pa.Table]:
+def _diff(snapshot: Snapshot, name: str, data: pa.Table,
+          con: ibis.BaseBackend) -> tuple[pa.Table, pa.Table]:
     """Split incoming rows into new keys and known keys with changed content."""
     files = snapshot.files(name)
     if not files:
         return data, data.schema.empty_table()
-    con = ibis.duckdb.connect()
     fields = TABLES[name].field_names
     existing = con.read_parquet(files).select("row_key", *fields)
     existing = existing.rename({f"old_{c}": c for c in ("row_key", *fields)})
@@ -224,7 +228,6 @@ def _diff(snapshot: Snapshot, name: str, data: pa.Table) -> tuple[pa.Table, pa.T
     differs = [~joined[f].identical_to(joined[f"old_{f}"]) for f in fields]
     changed = joined.filter(ibis.or_(*differs)).select(*data.schema.names)
     result = (con.to_pyarrow(new), con.to_pyarrow(changed))
-    con.disconnect()
     return tuple(conform(name, t) for t in result)
 
 

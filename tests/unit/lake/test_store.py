@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import ibis
 import pyarrow as pa
 import pytest
 from deltalake import DeltaTable, write_deltalake
@@ -23,7 +24,7 @@ def participants(pseudonyms: list[str], *, sex: str = "1") -> pa.Table:
         "consent_scope": ["broad"] * n, "centre": ["SH01"] * n,
         "submission_id": ["s"] * n, "standard_version": [STANDARD_VERSION] * n,
     })
-    return with_row_keys("participant", data)
+    return with_row_keys("participant", data, ibis.duckdb.connect())
 
 
 @pytest.fixture

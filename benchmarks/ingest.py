@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from precimed.cli.submit import initialise
+from precimed.home import initialise
 from precimed.ingest.pipeline import submit
 from precimed.lake import Lake
 from precimed.settings import load_settings

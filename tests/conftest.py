@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from precimed.cli.submit import initialise
+from precimed.home import initialise
 from precimed.settings import Settings, load_settings
 from precimed.synth import SynthResult, synthesise
 

@@ -57,15 +57,11 @@ class Conflict(UserError):
 
 
 class SubmissionRejected(UserError):
-    """A submission package failed validation; ``report`` lists every problem."""
+    """A submission package cannot be read; the pipeline turns it into a report."""
 
     exit_code = 5
     http_status = 422
     kind = "submission_rejected"
-
-    def __init__(self, what: str, *, where: str = "", hint: str = "", report=None) -> None:
-        super().__init__(what, where, hint)
-        self.report = report
 
 
 class NotInitialised(UserError):

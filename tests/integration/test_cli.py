@@ -82,3 +82,15 @@ def test_standard_docs_and_schema_are_written(tmp_path):
     assert (tmp_path / "d" / "zh" / "index.md").exists()
     assert run("standard", "schema", str(tmp_path / "s")).returncode == 0
     assert (tmp_path / "s" / "participant.schema.json").exists()
+
+
+def test_the_makefile_demo_line_parses(tmp_path):
+    """`make demo` runs this exact command line; its options must be where click wants them."""
+    from pathlib import Path
+
+    makefile = (Path(__file__).parents[2] / "Makefile").read_text()
+    line = next(x for x in makefile.splitlines() if "precimed" in x and " demo" in x)
+    args = line.split("precimed", 1)[1].split()
+    result = run(*args, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "Start a fresh demo home" in result.stdout

@@ -9,8 +9,8 @@ import click
 
 from precimed.cli.lake import print_summary
 from precimed.cli.progress import Progress
-from precimed.cli.submit import initialise
 from precimed.errors import UserError
+from precimed.home import initialise
 from precimed.ingest.pipeline import submit
 from precimed.lake import Lake
 from precimed.settings import Settings

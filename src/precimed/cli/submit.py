@@ -8,10 +8,9 @@ from pathlib import Path
 import click
 
 from precimed.cli.progress import Progress
-from precimed.deid.pseudonym import create_key
-from precimed.errors import Conflict, NotFound
+from precimed.errors import NotFound
+from precimed.home import initialise
 from precimed.ingest.pipeline import SubmissionResult, submit
-from precimed.lake import Lake
 from precimed.ops import OpsDatabase
 from precimed.settings import Settings
 
@@ -34,19 +33,6 @@ def init(settings_of) -> None:
     click.echo(f"  lake      {settings.lake_dir}")
     click.echo(f"  key       {settings.pseudonym_key_file} (back it up; keep it secret)")
     click.echo(f"  database  {settings.database_url}")
-
-
-def initialise(settings: Settings) -> None:
-    if (settings.lake_dir / "catalog.json").exists():
-        raise Conflict("The platform home is already initialised", where=str(settings.home),
-                       hint="Use it as it is, or pass another --home.")
-    settings.home.mkdir(parents=True, exist_ok=True)
-    if not settings.pseudonym_key_file.exists():
-        create_key(settings.pseudonym_key_file)
-    Lake.create(settings.lake_dir)
-    database = OpsDatabase(settings.database_url)
-    database.create()
-    database.dispose()
 
 
 @click.command("submit")

@@ -30,7 +30,6 @@ from precimed.standard import (
     CENTRES,
     COHORTS,
     EXPOSURE_ITEMS,
-    IDENTIFYING_FIELDS,
     MEASUREMENT_ITEMS,
     vocabulary,
 )
@@ -38,9 +37,8 @@ from precimed.standard.catalogue import unit_key
 from precimed.standard.icd10 import parse_icd10
 from precimed.standard.identity import normalise, resident_id_problem
 from precimed.standard.regions import region_of
-from precimed.standard.tables import Field, Table
+from precimed.standard.tables import IDENTIFYING_BY_NAME, Field, Table
 
-IDENTIFYING = {f.name: f for f in IDENTIFYING_FIELDS}
 EARLIEST_DATE = dt.date(1900, 1, 1)
 
 
@@ -84,7 +82,7 @@ class FileConverter:
     # -- mapping ------------------------------------------------------------------
     def mapped_columns(self) -> dict[str, tuple[str, pa.Array]] | None:
         """Standard field -> (the centre's header, raw text); None if unusable."""
-        allowed = {f.name for f in self.table.submitted_fields} | set(IDENTIFYING)
+        allowed = {f.name for f in self.table.submitted_fields} | set(IDENTIFYING_BY_NAME)
         columns: dict[str, tuple[str, pa.Array]] = {}
         mapping = self.mapping.columns if self.mapping else {}
         for header in self.raw.table.column_names:
@@ -368,13 +366,7 @@ def _range_message(code: str, value: str, unit: str) -> str:
 def _category_code(pair: str) -> str | None:
     code, text = pair.split("\x1f")
     item = EXPOSURE_ITEMS.get(code)
-    if item is None or item.kind != "categorical" or not text:
-        return None
-    lowered = text.lower()
-    for category, (zh, en) in item.categories.items():
-        if lowered in (category.lower(), zh, en.lower()):
-            return category
-    return None
+    return item.category_for(text) if item and text else None
 
 
 def _exposure_limit(code: str | None, side: int) -> str | None:

@@ -6,8 +6,6 @@ that held something but could not be parsed, so the caller can report every bad 
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -81,6 +79,3 @@ def map_codes(raw: pa.Array, lookup) -> pa.Array:
     codes = pa.array([lookup(v) for v in encoded.dictionary.to_pylist()], pa.string())
     return pc.take(codes, encoded.indices)
 
-
-def today() -> dt.date:
-    return dt.date.today()

@@ -21,6 +21,7 @@ from precimed.deid.pseudonym import Pseudonymiser, load_key
 from precimed.errors import SubmissionRejected
 from precimed.ingest.convert import Converted, FileConverter, valid_resident_id
 from precimed.ingest.package import read_manifest, read_mapping, verify_files
+from precimed.ingest.parse import map_codes
 from precimed.ingest.problems import Problem, Report
 from precimed.ingest.readers import read_file
 from precimed.lake import Lake
@@ -163,9 +164,7 @@ def _assemble(converted: list[Converted], report: Report, pseudonymise: Pseudony
 
 
 def _pseudonyms(ids: pa.Array, pseudonymise: Pseudonymiser) -> pa.Array:
-    encoded = pc.dictionary_encode(ids)
-    values = [None if v is None else pseudonymise(v) for v in encoded.dictionary.to_pylist()]
-    return pc.take(pa.array(values, pa.string()), encoded.indices)
+    return map_codes(ids, lambda v: pseudonymise(v) if v else None)
 
 
 def _check_duplicates(name: str, table: pa.Table, report: Report) -> None:

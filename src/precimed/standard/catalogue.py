@@ -74,6 +74,16 @@ class ExposureItem:
     limits: tuple[float, float] | None = None
     categories: dict[str, tuple[str, str]] = field(default_factory=dict)  # code -> (zh, en)
 
+    def category_for(self, text: str) -> str | None:
+        """The category code ``text`` names, by code, Chinese or English label."""
+        if self.kind != "categorical":
+            return None
+        lowered = text.strip().lower()
+        for category, (zh, en) in self.categories.items():
+            if lowered in (category.lower(), zh, en.lower()):
+                return category
+        return None
+
     def __post_init__(self) -> None:
         if self.kind not in {"numeric", "categorical"}:
             raise ValueError(f"exposure {self.code}: kind must be numeric or categorical")

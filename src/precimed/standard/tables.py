@@ -116,6 +116,8 @@ IDENTIFYING_FIELDS: tuple[SubmittedField, ...] = (
     SubmittedField("address", "住址", "Address", "Discarded at ingest.", "drop"),
 )
 
+IDENTIFYING_BY_NAME: dict[str, SubmittedField] = {f.name: f for f in IDENTIFYING_FIELDS}
+
 _PSEUDONYM = Field(
     "pseudonym", "string", "参与者假名", "Participant pseudonym",
     "Keyed HMAC-SHA256 of the resident identity number under the platform key.",

@@ -17,13 +17,13 @@ import pandas as pd
 from precimed.ingest.package import MANIFEST, PACKAGE_FORMAT
 from precimed.standard import (
     CENTRES,
-    IDENTIFYING_FIELDS,
     MEASUREMENT_ITEMS,
     PROVINCES,
     STANDARD_VERSION,
     TABLES,
 )
 from precimed.standard.ethnicity import ETHNICITIES
+from precimed.standard.tables import IDENTIFYING_BY_NAME
 
 US_UNIT_ITEMS = ("GLU_FAST", "TC", "LDL_C", "HDL_C", "TG")
 
@@ -57,16 +57,13 @@ STYLES: dict[str, CentreStyle] = {
     "GD-LUC": CentreStyle(lab_flags=True),
 }
 
-_IDENTIFYING = {f.name: f for f in IDENTIFYING_FIELDS}
-
-
 def style_of(centre: str) -> CentreStyle:
     return STYLES.get(centre, CentreStyle())
 
 
 def header_for(table: str, field: str, style: CentreStyle) -> str:
     if style.headers == "chinese":
-        source = _IDENTIFYING.get(field) or TABLES[table].field(field)
+        source = IDENTIFYING_BY_NAME.get(field) or TABLES[table].field(field)
         return source.zh
     if style.headers == "custom":
         return "".join(part.capitalize() for part in field.split("_"))
@@ -97,7 +94,7 @@ def dress(table: str, frame: pd.DataFrame, style: CentreStyle) -> pd.DataFrame:
     """The frame with the centre's value conventions; columns still standard names."""
     frame = frame.copy()
     for column in frame.columns:
-        kind = _IDENTIFYING.get(column)
+        kind = IDENTIFYING_BY_NAME.get(column)
         is_date = column == "birth_date" or (
             kind is None and TABLES[table].field(column).type == "date")
         if is_date and style.file_format == "csv":

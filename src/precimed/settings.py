@@ -38,6 +38,8 @@ SETTINGS: tuple[Setting, ...] = (
             "SQLAlchemy URL of the operational database; empty means SQLite in the home."),
     Setting("disclosure_threshold", int, 10,
             "Smallest count that may leave the platform; counts 1 to threshold-1 are suppressed."),
+    Setting("qc_rules", str, "1.0",
+            "QC rule set the acceptance gate scores with: built in, or HOME/qc/rulesets/*.toml."),
     Setting("demo", bool, False,
             "Demo mode: allows embedded defaults that are refused in production."),
 )
@@ -48,6 +50,7 @@ class Settings:
     home: Path
     ops_database_url: str
     disclosure_threshold: int
+    qc_rules: str
     demo: bool
 
     @property
@@ -66,6 +69,11 @@ class Settings:
     @property
     def reports_dir(self) -> Path:
         return self.home / "reports"
+
+    @property
+    def qc_rules_dir(self) -> Path:
+        """The platform's own QC rule sets, beside the built-in ones."""
+        return self.home / "qc" / "rulesets"
 
     @property
     def database_url(self) -> str:

@@ -40,6 +40,8 @@ from precimed.standard.regions import region_of
 from precimed.standard.tables import IDENTIFYING_BY_NAME, Field, Table
 
 EARLIEST_DATE = dt.date(1900, 1, 1)
+# The oldest people alive when cohorts enrolled (1990s on) were born in the 1880s.
+EARLIEST_BIRTH = dt.date(1880, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -184,7 +186,7 @@ class FileConverter:
                       f"outside the possible range {low:g} to {high:g}",
                       "Check the value and its unit.")
 
-    def dates(self, header: str, raw: pa.Array) -> pa.Array:
+    def dates(self, header: str, raw: pa.Array, earliest: dt.date = EARLIEST_DATE) -> pa.Array:
         values = parse_dates(raw)
         self.problems("date", bad_mask(raw, values), header, raw,
                       "not a valid date", "Write dates as 2019-03-05, 2019/3/5, 20190305 or "
@@ -192,8 +194,8 @@ class FileConverter:
         future = pc.fill_null(pc.greater(values, pa.scalar(self.today, pa.date32())), False)
         self.problems("date", future, header, raw, "the date is in the future",
                       "Check the year; dates cannot be after the day of submission.")
-        ancient = pc.fill_null(pc.less(values, pa.scalar(EARLIEST_DATE, pa.date32())), False)
-        self.problems("date", ancient, header, raw, "the date is before 1900",
+        ancient = pc.fill_null(pc.less(values, pa.scalar(earliest, pa.date32())), False)
+        self.problems("date", ancient, header, raw, f"the date is before {earliest.year}",
                       "Check the year.")
         return pc.if_else(pc.or_(future, ancient), pa.scalar(None, pa.date32()), values)
 
@@ -211,13 +213,14 @@ class FileConverter:
     def table_participant(self, columns: dict, out: dict[str, pa.Array]) -> None:
         if "birth_date" in columns:
             header, raw = columns["birth_date"]
-            birth = self.dates(header, raw)
+            birth = self.dates(header, raw, earliest=EARLIEST_BIRTH)
+            empty = pc.is_null(raw)  # a bad date was reported as such above
         else:  # characters 7-14 of a valid resident ID
             ids = out["resident_id"]
             birth = parse_dates(pc.utf8_slice_codeunits(ids, 6, 14))
+            empty = pc.is_null(birth)
         out["birth_year_month"] = year_month(birth)
-        self.problems("missing_value", pc.and_(pc.is_valid(out["resident_id"]),
-                                               pc.is_null(birth)),
+        self.problems("missing_value", pc.and_(pc.is_valid(out["resident_id"]), empty),
                       "birth_date", pa.nulls(len(birth), pa.string()),
                       "the birth date is missing", "Give the birth date or a valid resident ID.")
         out["region"] = map_codes(out["native_province"], lambda p: region_of(p) if p else None)
@@ -259,18 +262,8 @@ class FileConverter:
         self.problems("unit", unknown, unit_header, pairs,
                       lambda p: _unit_message(*p.split("\x1f")),
                       "Use one of the item's accepted units (see the data dictionary).")
-        canonical = pc.multiply(value, factors)
-        lows = pc.cast(map_codes(codes, lambda c: _limit(c, 0)), pa.float64())
-        highs = pc.cast(map_codes(codes, lambda c: _limit(c, 1)), pa.float64())
-        outside = pc.fill_null(pc.or_(pc.less(canonical, lows), pc.greater(canonical, highs)),
-                               False)
-        described = pc.binary_join_element_wise(
-            codes, pc.cast(value, pa.string()), pc.fill_null(units, ""), "\x1f")
-        self.problems("out_of_range", outside, header, described,
-                      lambda d: _range_message(*d.split("\x1f")),
-                      "Check the value and its unit; a value that fits another unit means "
-                      "the unit column is wrong.")
-        out["value"] = canonical
+        # possible and plausible ranges, and units that do not fit, are QC checks
+        out["value"] = pc.multiply(value, factors)
         out["value_qualifier"] = qualifier
         out["value_text"] = text
         out["submitted_unit"] = units
@@ -344,23 +337,6 @@ def _unit_message(code: str, unit: str) -> str:
     if not unit:
         return f"the unit of {code} is missing (accepted: {accepted})"
     return f"{unit!r} is not an accepted unit of {code} (accepted: {accepted})"
-
-
-def _limit(code: str | None, side: int) -> str | None:
-    return repr(MEASUREMENT_ITEMS[code].limits[side]) if code else None
-
-
-def _range_message(code: str, value: str, unit: str) -> str:
-    item = MEASUREMENT_ITEMS[code]
-    low, high = item.limits
-    message = f"{code} {value} {unit} is outside the possible range {low:g}-{high:g} {item.unit}"
-    number = float(value)
-    for other, factor in item.accepted_units_factors():
-        if unit_key(other) != unit_key(unit) and low <= number * factor <= high:
-            plausible_low, plausible_high = item.plausible
-            if plausible_low <= number * factor <= plausible_high:
-                return message + f"; it looks like a value in {other}"
-    return message
 
 
 def _category_code(pair: str) -> str | None:

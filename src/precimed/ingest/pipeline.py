@@ -1,8 +1,10 @@
-"""The submission pipeline: verify → read → map → validate → pseudonymise → commit.
+"""The submission pipeline: verify → read → map → validate → pseudonymise → QC → commit.
 
-A package is accepted whole or rejected whole. A rejected package leaves the lake as it
-was and gets a report listing every problem (file, row, column, value, what to do); a
-package already committed is recognised by its content digest and changes nothing.
+A package is accepted whole or rejected whole. Quality control scores the staged rows
+under the platform's rule set; a ``fail`` verdict rejects the package, which leaves the
+lake as it was and gets a report listing every problem (file, row, column, value, what to
+do). The report is kept either way. A package already committed is recognised by its
+content digest and changes nothing.
 """
 
 from __future__ import annotations
@@ -27,7 +29,10 @@ from precimed.ingest.readers import read_file
 from precimed.lake import Lake
 from precimed.lake.catalog import CommittedSubmission
 from precimed.lake.rows import with_row_keys
-from precimed.ops import OpsDatabase, SubmissionRecord
+from precimed.ops import OpsDatabase, QcScoring, SubmissionRecord
+from precimed.qc import QcOutcome, evaluate, load_ruleset
+from precimed.qc.report import write_html_report
+from precimed.qc.stage import staged_data
 from precimed.settings import Settings
 from precimed.standard import STANDARD_VERSION, TABLES
 
@@ -44,6 +49,11 @@ class SubmissionResult:
     @property
     def accepted(self) -> bool:
         return self.status in {"committed", "unchanged"}
+
+    @property
+    def verdict(self) -> str:
+        """The QC gate's verdict: pass, pass_with_warnings or fail."""
+        return self.report.qc.get("verdict", "fail" if self.status == "rejected" else "pass")
 
 
 def new_submission_id(centre: str) -> str:
@@ -66,6 +76,7 @@ def submit(
     lake.catalog()  # the home must exist before anything is recorded
     pseudonymise = Pseudonymiser(load_key(settings.pseudonym_key_file))
     ops = OpsDatabase(settings.database_url)
+    ops.create()  # adds tables a newer version needs to an existing home
     try:
         return _submit(package, settings, lake, ops, pseudonymise, say, after_table,
                        today or dt.date.today())
@@ -76,19 +87,24 @@ def submit(
 
 def _submit(package, settings, lake, ops, pseudonymise, say, after_table, today):
     received = dt.datetime.now(dt.UTC)
+    ruleset = load_ruleset(settings.qc_rules, settings.qc_rules_dir)
     try:
         manifest = read_manifest(package)
     except SubmissionRejected as exc:
         report = Report(new_submission_id("unknown"), "unknown", package.name)
         report.add(Problem("manifest", "manifest.json", 0, "", "", exc.what, exc.hint))
+        report.qc = evaluate(ruleset, "unknown", report, files={}, rows={}, data=None).to_dict()
         return _finish(report, "rejected", settings, ops, received, digest="")
     report = Report(new_submission_id(manifest.centre), manifest.centre, package.name)
     ops.add(SubmissionRecord(id=report.submission_id, centre=manifest.centre,
                              digest=manifest.digest, status="received", received_at=received,
                              rows={}, report={}))
+    files = {entry.path: entry.table for entry in manifest.files}
     say(f"verifying {len(manifest.files)} files")
     verify_files(package, manifest, report)
     if report.problem_count:
+        report.qc = evaluate(ruleset, manifest.centre, report, files=files, rows={},
+                             data=None).to_dict()
         return _finish(report, "rejected", settings, ops, received, manifest.digest)
     committed = lake.catalog().submissions.get(manifest.digest)
     if committed is not None:
@@ -97,22 +113,27 @@ def _submit(package, settings, lake, ops, pseudonymise, say, after_table, today)
                        committed=committed)
     mappings = read_mapping(package, manifest, report)
     converted: list[Converted] = []
+    rows_read: dict[str, int] = {}
     for entry in manifest.files:
         say(f"reading {entry.path}")
         raw = read_file(package / entry.path, entry.path, report, encoding=entry.encoding)
         if raw is None:
             continue
+        rows_read[entry.table] = rows_read.get(entry.table, 0) + raw.table.num_rows
         converter = FileConverter(raw, TABLES[entry.table], mappings.get(entry.path), report,
                                   centre=manifest.centre, today=today)
         result = converter.convert()
         if result is not None:
             converted.append(result)
-    say("pseudonymising and checking links between files")
-    tables = _assemble(converted, report, pseudonymise, lake, manifest.centre,
-                       report.submission_id)
-    report.rows = {name: t.num_rows for name, t in tables.items()}
-    if report.problem_count:
+    say("pseudonymising")
+    staged = _assemble(converted, pseudonymise, manifest.centre, report.submission_id)
+    report.rows = {name: t.num_rows for name, t in staged.items()}
+    outcome = _assess(staged, report, ruleset, lake, manifest.centre, files, rows_read,
+                      readable=len(converted) == len(manifest.files), say=say)
+    report.qc = outcome.to_dict()
+    if outcome.verdict == "fail":
         return _finish(report, "rejected", settings, ops, received, manifest.digest)
+    tables = {name: t.drop_columns(["_file", "_row"]) for name, t in staged.items()}
     say("committing to the lake")
     committed, changed = lake.commit(tables, submission_id=report.submission_id,
                                      centre=manifest.centre, digest=manifest.digest,
@@ -122,10 +143,35 @@ def _submit(package, settings, lake, ops, pseudonymise, say, after_table, today)
                    manifest.digest, committed=committed)
 
 
+def _assess(staged: dict[str, pa.Table], report: Report, ruleset, lake: Lake, centre: str,
+            files: dict[str, str], rows: dict[str, int], *, readable: bool, say) -> QcOutcome:
+    """Score the staged rows; query checks run only on a package read whole."""
+    claimed = {k for spec in ruleset.checks.values() if spec.id != "structure"
+               for k in spec.kinds}
+    structural = any(kind not in claimed for kind, _, _ in report.problem_counts())
+    if not readable or structural:
+        return evaluate(ruleset, centre, report, files=files, rows=rows, data=None)
+    con = ibis.duckdb.connect()
+    try:
+        data = staged_data(con, staged, lake.snapshot(), centre, ruleset)
+        return evaluate(ruleset, centre, report, files=files, rows=rows, data=data,
+                        progress=say)
+    finally:
+        con.disconnect()
+
+
 def _finish(report: Report, status: str, settings: Settings, ops: OpsDatabase,
             received: dt.datetime, digest: str, *, committed=None) -> SubmissionResult:
     report.status = status
     report.write(settings.reports_dir / f"{report.submission_id}.json")
+    if report.qc:
+        outcome = QcOutcome.from_dict(report.qc)
+        write_html_report(report, settings.reports_dir / f"{report.submission_id}.html")
+        ops.add(QcScoring(id=report.submission_id, submission_id=report.submission_id,
+                          centre=report.centre, kind="submission",
+                          rules_version=outcome.rules_version, verdict=outcome.verdict,
+                          scored_at=dt.datetime.now(dt.UTC), pass_rates=outcome.pass_rates(),
+                          results=[r.to_dict() for r in outcome.results]))
     ops.add(SubmissionRecord(
         id=report.submission_id, centre=report.centre, digest=digest, status=status,
         received_at=received, finished_at=dt.datetime.now(dt.UTC),
@@ -135,9 +181,9 @@ def _finish(report: Report, status: str, settings: Settings, ops: OpsDatabase,
     return SubmissionResult(report.submission_id, status, report, committed)
 
 
-def _assemble(converted: list[Converted], report: Report, pseudonymise: Pseudonymiser,
-              lake: Lake, centre: str, submission_id: str) -> dict[str, pa.Table]:
-    """Pseudonymise, add system columns, and check keys and links across files."""
+def _assemble(converted: list[Converted], pseudonymise: Pseudonymiser, centre: str,
+              submission_id: str) -> dict[str, pa.Table]:
+    """Pseudonymise and add system columns; rows keep their file and row for QC."""
     pieces: dict[str, list[pa.Table]] = {}
     for item in converted:
         columns = dict(item.columns)
@@ -149,75 +195,15 @@ def _assemble(converted: list[Converted], report: Report, pseudonymise: Pseudony
         columns["submission_id"] = pa.array([submission_id] * n, pa.string())
         columns["standard_version"] = pa.array([STANDARD_VERSION] * n, pa.string())
         columns["_file"] = pa.array([item.file] * n, pa.string())
-        columns["_row"] = item.rows
+        columns["_row"] = pc.cast(item.rows, pa.int64())
         pieces.setdefault(item.table, []).append(pa.table(columns))
     con = ibis.duckdb.connect()
     try:
-        tables = {name: with_row_keys(name, pa.concat_tables(parts), con)
-                  for name, parts in pieces.items()}
+        return {name: with_row_keys(name, pa.concat_tables(parts), con)
+                for name, parts in pieces.items()}
     finally:
         con.disconnect()
-    for name, table in tables.items():
-        _check_duplicates(name, table, report)
-    _check_people(tables, report, lake, centre)
-    return {name: t.drop_columns(["_file", "_row"]) for name, t in tables.items()}
 
 
 def _pseudonyms(ids: pa.Array, pseudonymise: Pseudonymiser) -> pa.Array:
     return map_codes(ids, lambda v: pseudonymise(v) if v else None)
-
-
-def _check_duplicates(name: str, table: pa.Table, report: Report) -> None:
-    keyed = table.filter(pc.is_valid(table.column("pseudonym")))
-    first = keyed.group_by("row_key", use_threads=False).aggregate(
-        [("_row", "min"), ("_file", "first"), ("row_key", "count")])
-    repeated = first.filter(pc.greater(first.column("row_key_count"), 1))
-    if repeated.num_rows == 0:
-        return
-    firsts = {k: (f, r) for k, f, r in zip(repeated.column("row_key").to_pylist(),
-                                           repeated.column("_file_first").to_pylist(),
-                                           repeated.column("_row_min").to_pylist(), strict=True)}
-    dupes = keyed.filter(pc.is_in(keyed.column("row_key"),
-                                  value_set=repeated.column("row_key")))
-    what = "the same person appears twice" if name == "participant" else \
-        "the same record appears twice (same " + ", ".join(TABLES[name].key) + ")"
-    for key, file, row in zip(dupes.column("row_key").to_pylist(),
-                              dupes.column("_file").to_pylist(),
-                              dupes.column("_row").to_pylist(), strict=True):
-        first_file, first_row = firsts[key]
-        if (file, row) == (first_file, first_row):
-            continue
-        report.add(Problem("duplicate", file, row, "", "",
-                           f"{what}: duplicate of {first_file} row {first_row}",
-                           "Keep one of the rows, or correct the one that is wrong."))
-
-
-def _check_people(tables: dict[str, pa.Table], report: Report, lake: Lake, centre: str) -> None:
-    """Every row must name a participant of this centre, new in this package or known."""
-    known = lake.snapshot().to_arrow("participant", columns=["pseudonym", "centre"])
-    mine = known.filter(pc.equal(known.column("centre"), centre)).column("pseudonym")
-    others = known.filter(pc.not_equal(known.column("centre"), centre))
-    incoming = tables.get("participant")
-    if incoming is not None:
-        clash = pc.is_in(incoming.column("pseudonym"), value_set=others.column("pseudonym"))
-        _report_rows(incoming, clash, report, "duplicate",
-                     "this person is already enrolled through another centre",
-                     "A person joins one cohort through one centre; check the resident ID.")
-        mine = pa.concat_arrays([mine.combine_chunks(),
-                                 incoming.column("pseudonym").combine_chunks()])
-    for name, table in tables.items():
-        if name == "participant":
-            continue
-        unknown = pc.and_(pc.is_valid(table.column("pseudonym")),
-                          pc.invert(pc.is_in(table.column("pseudonym"), value_set=mine)))
-        _report_rows(table, unknown, report, "unknown_participant",
-                     "the resident ID is not a participant of this centre",
-                     "Send the participant row first (in this package or an earlier one).")
-
-
-def _report_rows(table: pa.Table, mask: pa.ChunkedArray, report: Report, kind: str,
-                 message: str, hint: str) -> None:
-    rows = table.filter(mask)
-    for file, row in zip(rows.column("_file").to_pylist(), rows.column("_row").to_pylist(),
-                         strict=True):
-        report.add(Problem(kind, file, row, "resident_id", "", message, hint))

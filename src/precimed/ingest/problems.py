@@ -28,6 +28,7 @@ class Problem:
     value: str
     message: str
     hint: str
+    pseudonym: str = ""  # a short pseudonym reference for rows found by QC queries
 
     def line(self) -> str:
         where = self.file + (f", row {self.row}" if self.row else "")
@@ -47,7 +48,18 @@ class Report:
     rows: dict[str, int] = field(default_factory=dict)
     rows_added: dict[str, int] = field(default_factory=dict)
     rows_updated: dict[str, int] = field(default_factory=dict)
+    qc: dict = field(default_factory=dict)  # the QC outcome: verdict, results, distributions
     _per_kind: Counter = field(default_factory=Counter, repr=False)
+
+    def note_omitted(self, kind: str, file: str, column: str, count: int) -> None:
+        """Count problems beyond the examples listed (QC queries count them in bulk)."""
+        if count > 0:
+            self._per_kind[(kind, file, column)] += count
+            self.omitted[(kind, file, column)] += count
+
+    def problem_counts(self) -> Counter:
+        """(kind, file, column) -> number of problems, listed or not."""
+        return Counter(self._per_kind)
 
     def add(self, problem: Problem) -> None:
         key = (problem.kind, problem.file, problem.column)
@@ -81,6 +93,7 @@ class Report:
             "rows": self.rows,
             "rows_added": self.rows_added,
             "rows_updated": self.rows_updated,
+            "qc": self.qc,
         }
 
     def write(self, path: Path) -> None:

@@ -1,6 +1,6 @@
-"""The operational database: submissions and their reports (later: users, access,
+"""The operational database: submissions, their reports and QC scorings (later: users, access,
 adjudication, audit). SQLAlchemy 2 on SQLite by default, PostgreSQL in production."""
 
-from precimed.ops.db import OpsDatabase, SubmissionRecord
+from precimed.ops.db import OpsDatabase, QcScoring, SubmissionRecord
 
-__all__ = ["OpsDatabase", "SubmissionRecord"]
+__all__ = ["OpsDatabase", "QcScoring", "SubmissionRecord"]

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Integer, String, create_engine, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: qc_scoring
 
 
 class Base(DeclarativeBase):
@@ -36,6 +36,22 @@ class SubmissionRecord(Base):
     problem_count: Mapped[int] = mapped_column(Integer, default=0)
     rows: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     report: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class QcScoring(Base):
+    """One scoring of a centre's data under a QC rule set: a submission or a re-score."""
+
+    __tablename__ = "qc_scoring"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    submission_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    centre: Mapped[str] = mapped_column(String(32), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # submission or rescore
+    rules_version: Mapped[str] = mapped_column(String(32))
+    verdict: Mapped[str] = mapped_column(String(24))
+    scored_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    pass_rates: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    results: Mapped[list[Any]] = mapped_column(JSON, default=list)
 
 
 class OpsDatabase:
@@ -66,6 +82,16 @@ class OpsDatabase:
     def submission(self, submission_id: str) -> SubmissionRecord | None:
         with self.session() as session:
             return session.get(SubmissionRecord, submission_id)
+
+    def scorings(self, *, centre: str | None = None, kind: str | None = None,
+                 ) -> list[QcScoring]:
+        query = select(QcScoring).order_by(QcScoring.scored_at)
+        if centre:
+            query = query.where(QcScoring.centre == centre)
+        if kind:
+            query = query.where(QcScoring.kind == kind)
+        with self.session() as session:
+            return list(session.scalars(query))
 
     def dispose(self) -> None:
         self.engine.dispose()

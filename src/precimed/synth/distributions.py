@@ -5,7 +5,7 @@ approximations of published population figures (China Kadoorie Biobank baseline,
 CHARLS biomarker waves, the China Chronic Disease and Risk Factor Surveillance and the
 China Health and Nutrition Survey). They drive synthetic data only: right-skewed
 quantities (triglycerides, enzymes, CRP) are given as the mean and SD of the raw values,
-which the generator clips to the item's limits.
+which the generator draws log-normally with that mean and SD.
 """
 
 from __future__ import annotations

@@ -33,10 +33,17 @@ def _draw(code: str, people: pd.DataFrame, rng: np.random.Generator) -> np.ndarr
     item = MEASUREMENT_ITEMS[code]
     male = people.male.to_numpy()
     (m_mean, m_sd), (f_mean, f_sd) = TYPICAL[code]["male"], TYPICAL[code]["female"]
-    values = np.where(male, rng.normal(m_mean, m_sd, len(people)),
-                      rng.normal(f_mean, f_sd, len(people)))
+    values = np.where(male, _lognormal(m_mean, m_sd, len(people), rng),
+                      _lognormal(f_mean, f_sd, len(people), rng))
     low, high = item.limits
     return np.clip(values, max(low, 0.1 * max(m_mean, f_mean)), high)
+
+
+def _lognormal(mean: float, sd: float, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Log-normal draws with the given mean and SD: laboratory values are positive and
+    right-skewed (triglycerides, enzymes, insulin), and near-normal when SD/mean is small."""
+    sigma2 = np.log1p((sd / mean) ** 2)
+    return rng.lognormal(np.log(mean) - sigma2 / 2, np.sqrt(sigma2), n)
 
 
 def measurements(people: pd.DataFrame, visits: pd.DataFrame,
@@ -49,13 +56,17 @@ def measurements(people: pd.DataFrame, visits: pd.DataFrame,
                                     "measured_on": people.enrolment_date.to_numpy(),
                                     "wave": 0}))
     resurvey = visits[visits.wave > 0]
+    drawn: dict[str, np.ndarray] = {}
     for code in RESURVEY_CODES:
         if code not in MEASUREMENT_ITEMS:
             continue
         base = _draw(code, people, rng)[resurvey.person.to_numpy()]
         drift = 1 + rng.normal(0.01, 0.04, len(resurvey)) * (code not in {"HEIGHT"})
+        drawn[code] = base * drift
+        if code == "BMI":  # the same day's weight and height define it
+            drawn[code] = drawn["WEIGHT"] / (drawn["HEIGHT"] / 100) ** 2
         frames.append(pd.DataFrame({"resident_id": ids[resurvey.person.to_numpy()],
-                                    "code": code, "value": base * drift,
+                                    "code": code, "value": drawn[code],
                                     "measured_on": resurvey.visit_date.to_numpy(),
                                     "wave": resurvey.wave.to_numpy()}))
     frame = pd.concat(frames, ignore_index=True)

@@ -14,8 +14,9 @@ import pytest
 
 from precimed.ingest.pipeline import submit
 from precimed.lake import Lake
+from precimed.qc import load_ruleset
 from precimed.synth import synthesise
-from precimed.synth.defects import DEFECT_KINDS, EXPECTED_PROBLEM
+from precimed.synth.defects import DEFECT_KINDS, EXPECTED_CHECK
 
 
 def lake_rows(settings, release=None) -> dict[str, int]:
@@ -66,11 +67,14 @@ def test_each_injected_defect_kind_is_reported_where_it_was_put(kind, tmp_path, 
     injected = packages.defects
     assert injected, "the generator injected nothing"
     before = Lake(settings.lake_dir).catalog().version
+    check = load_ruleset("1.0").checks[EXPECTED_CHECK[kind]]
     for centre, package in packages.packages.items():
         result = submit(package, settings)
-        assert result.status == "rejected"
+        assert result.status == "rejected" and result.verdict == "fail"
+        fired = [r for r in result.report.qc["results"] if r["check"] == check.id]
+        assert any(r["status"] == "fail" and r["failing"] > 0 for r in fired), fired
         found = {(p.file, p.row) for p in result.report.problems
-                 if p.kind == EXPECTED_PROBLEM[kind]}
+                 if p.kind == check.id or p.kind in check.kinds}
         for defect in (d for d in injected if d["centre"] == centre):
             assert (defect["file"], defect["row"]) in found, defect
         for problem in result.report.problems:
@@ -84,8 +88,8 @@ def test_unit_mixup_message_names_the_likely_unit(tmp_path, home_at):
     packages = synthesise(tmp_path / "p", participants_count=300, seed=3, defect_rate=0.02,
                           defect_kinds=("unit_mixup",), centres=("SH01",))
     result = submit(packages.packages["SH01"], settings)
-    messages = [p.message for p in result.report.problems]
-    assert messages and all("looks like a value in mg/dL" in m for m in messages)
+    messages = [p.message for p in result.report.problems if p.kind == "unit_plausibility"]
+    assert messages and all("if the number is in mg/dL" in m for m in messages)
 
 
 KILLER = textwrap.dedent("""

@@ -28,9 +28,9 @@ def cli(ctx: click.Context, home: Path | None) -> None:
 
 
 def _register() -> None:
-    from precimed.cli import demo, lake, release, standard, submit, synth
+    from precimed.cli import demo, lake, qc, release, standard, submit, synth
 
-    for module in (submit, synth, release, lake, standard, demo):
+    for module in (submit, synth, release, lake, standard, qc, demo):
         module.register(cli)
 
 

@@ -57,11 +57,20 @@ def submit_command(settings_of, packages: tuple[Path, ...], report: Path | None)
 
 def print_result(result: SubmissionResult) -> None:
     report = result.report
-    click.echo(f"{report.package}: {result.status} (submission {result.submission_id})")
+    click.echo(f"{report.package}: {result.status}, QC {result.verdict} "
+               f"(submission {result.submission_id})")
     if result.accepted:
         added = sum(report.rows_added.values())
         updated = sum(report.rows_updated.values())
         click.echo(f"  {added:,} rows added, {updated:,} updated")
+    warned = [r for r in report.qc.get("results", []) if r["status"] in {"warn", "fail"}]
+    for r in warned:
+        click.echo(f"  QC {r['status']}: {r['check']} {r['instance']}: {r['failing']} of "
+                   f"{r['checked']} ({100 * r['rate']:.1f}%, threshold "
+                   f"{100 * r['threshold']:.1f}%)")
+    if report.qc:
+        click.echo(f"  QC report: {report.submission_id}.html in the home's reports folder")
+    if result.accepted:
         return
     click.echo(f"  {report.problem_count} problems: " + ", ".join(
         f"{kind} {count}" for kind, count in report.counts_by_kind().items()))

@@ -171,6 +171,7 @@ def _finish(report: Report, status: str, settings: Settings, ops: OpsDatabase,
                           centre=report.centre, kind="submission",
                           rules_version=outcome.rules_version, verdict=outcome.verdict,
                           scored_at=dt.datetime.now(dt.UTC), pass_rates=outcome.pass_rates(),
+                          catalog_version=committed.catalog_version if committed else None,
                           results=[r.to_dict() for r in outcome.results]))
     ops.add(SubmissionRecord(
         id=report.submission_id, centre=report.centre, digest=digest, status=status,

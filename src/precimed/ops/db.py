@@ -50,6 +50,7 @@ class QcScoring(Base):
     rules_version: Mapped[str] = mapped_column(String(32))
     verdict: Mapped[str] = mapped_column(String(24))
     scored_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    catalog_version: Mapped[int | None] = mapped_column(Integer)  # the lake it saw
     pass_rates: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     results: Mapped[list[Any]] = mapped_column(JSON, default=list)
 

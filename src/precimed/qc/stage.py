@@ -13,13 +13,20 @@ from precimed.standard import TABLES
 
 def _lake_tables(con: ibis.BaseBackend, snapshot: Snapshot) -> dict[str, ibis.Table]:
     tables = {}
-    for name in TABLES:
+    for name, table in TABLES.items():
         files = snapshot.files(name)
         if files:
             t = con.read_parquet(files, table_name=f"lake_{name}")
-            # a lake row is found by its submission; it has no row number in a file
-            tables[name] = t.mutate(_file=t.submission_id, _row=ibis.literal(0, "int64"))
+        else:
+            t = ibis.memtable(_nullable(table.arrow_schema().empty_table()))
+        # a lake row is found by its submission; it has no row number in a file
+        tables[name] = t.mutate(_file=t.submission_id, _row=ibis.literal(0, "int64"))
     return tables
+
+
+def _nullable(table: pa.Table) -> pa.Table:
+    """Staged and lake rows are unioned; their schemas must agree on nullability too."""
+    return table.cast(pa.schema([f.with_nullable(True) for f in table.schema]))
 
 
 def _split(tables: dict[str, ibis.Table], centre: str):
@@ -35,7 +42,7 @@ def staged_data(con: ibis.BaseBackend, staged: dict[str, pa.Table], snapshot: Sn
     for name, table in staged.items():
         # a view over the Arrow table, no copy (Ibis 12's create_table from Arrow trips
         # over DuckDB's DROP VIEW syntax)
-        con.con.register(f"staged_{name}", table)
+        con.con.register(f"staged_{name}", _nullable(table))
         tables[name] = con.table(f"staged_{name}")
     known, others = _split(_lake_tables(con, snapshot), centre)
     return QcData(con, centre, tables, known, others, ruleset.ranges_for_centre(centre))

@@ -13,10 +13,10 @@ import pandas as pd
 DEFECT_KINDS = ("bad_check_digit", "unit_mixup", "out_of_range", "impossible_date",
                 "duplicate_person", "missing_required")
 
-# The problem kind the pipeline reports for each injected defect.
-EXPECTED_PROBLEM = {"bad_check_digit": "resident_id", "unit_mixup": "out_of_range",
-                    "out_of_range": "out_of_range", "impossible_date": "date",
-                    "duplicate_person": "duplicate", "missing_required": "missing_value"}
+# The QC check (rule set 1.0) meant to catch each injected defect.
+EXPECTED_CHECK = {"bad_check_digit": "resident_id", "unit_mixup": "unit_plausibility",
+                  "out_of_range": "possible_range", "impossible_date": "date",
+                  "duplicate_person": "uniqueness", "missing_required": "required"}
 
 GLUCOSE_MG_PER_MMOL = 18.016
 

@@ -17,7 +17,8 @@ def register(cli: click.Group) -> None:
 
 @click.command()
 @click.argument("out", type=click.Path(path_type=Path))
-@click.option("--participants", default=2000, show_default=True, help="People over all centres.")
+@click.option("--participants", default=2000, show_default=True,
+              help="People, shared among the centres chosen (default: all).")
 @click.option("--seed", default=1, show_default=True,
               help="Random seed; the same seed gives the same data.")
 @click.option("--defect-rate", default=0.0, show_default=True,

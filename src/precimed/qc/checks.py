@@ -593,40 +593,51 @@ def _follow_up_wave(data: QcData, params: dict) -> Built | None:
 
 # -- distributions ------------------------------------------------------------------------
 
-def _moments(t: ibis.Table) -> ibis.Table:
-    return t.group_by("code").agg(n=_.count(), mean=_.value.mean(), sd=_.value.std())
+def _moments(m: ibis.Table, people: ibis.Table) -> ibis.Table:
+    """Mean and SD per item and sex: a centre of one sex (a prostate cancer cohort) is
+    compared with the other centres' people of that sex."""
+    sexes = people.select(q_pseudonym=people.pseudonym, q_sex=people.sex)
+    j = m.filter(m.value.notnull()).left_join(sexes, m.pseudonym == sexes.q_pseudonym)
+    j = j.mutate(sex=j.q_sex.fill_null(""))
+    return j.group_by(["code", "sex"]).agg(n=_.count(), mean=_.value.mean(), sd=_.value.std())
 
 
-@check_type(min_n=50, max_smd=0.5, max_sd_ratio=2.0)
+@check_type(min_n=50, max_smd=0.75, max_sd_ratio=2.0)
 def _distribution_drift(data: QcData, params: dict) -> Built | None:
-    """Each measurement's mean and SD here against all other centres: a standardised
-    mean difference above max_smd, or an SD ratio beyond max_sd_ratio, flags the item."""
+    """Each measurement's mean and SD here against all other centres, within sex: a
+    standardised mean difference above max_smd, or an SD ratio beyond max_sd_ratio, in
+    either sex flags the item."""
     m, others = _numeric_measurements(data), data.others.get("measurement")
     if m is None or others is None:
         return None
-    here = data.con.execute(_moments(m))
-    there = data.con.execute(_moments(others.filter(others.value.notnull())))
-    both = here.merge(there, on="code", suffixes=("", "_p"))
+    here = data.con.execute(_moments(m, data.people))
+    there = data.con.execute(_moments(others, data.others["participant"]))
+    both = here.merge(there, on=["code", "sex"], suffixes=("", "_p"))
     both = both[(both.n >= params["min_n"]) & (both.n_p >= params["min_n"]) & (both.sd_p > 0)]
     if both.empty:
         return None
     both = both.assign(smd=(both["mean"] - both.mean_p).abs() / both.sd_p,
                        ratio=both.sd / both.sd_p)
     limit = params["max_sd_ratio"]
-    drift = both[(both.smd > params["max_smd"]) | (both.ratio > limit) | (both.ratio < 1 / limit)]
+    both["drift"] = (both.smd > params["max_smd"]) | (both.ratio > limit) | \
+        (both.ratio < 1 / limit)
+    drift = both[both.drift].sort_values("smd", ascending=False).drop_duplicates("code")
     files = data.con.execute(m.group_by("code").agg(_file=m._file.min()))
     drift = drift.merge(files, on="code")
+    sex_name = {"1": "men", "2": "women"}
     failing = pd.DataFrame({
         "instance": "measurement.value[" + drift.code + "]", "table": "measurement",
         "field": "value", "_file": drift._file, "_row": 0, "pseudonym": "",
         "value": drift["mean"].map("{:.3g}".format),
-        "detail": [f"{c}: mean {a:.3g} (SD {s:.3g}, n={n}) here against {b:.3g} "
-                   f"(SD {t:.3g}, n={k}) at the other centres; standardised difference "
-                   f"{d:.2f}, SD ratio {r:.2f}" for c, a, s, n, b, t, k, d, r in zip(
-                       drift.code, drift["mean"], drift.sd, drift.n, drift.mean_p, drift.sd_p,
-                       drift.n_p, drift.smd, drift.ratio, strict=True)]},
+        "detail": [f"{c} in {sex_name.get(x, 'people')}: mean {a:.3g} (SD {s:.3g}, n={n}) "
+                   f"here against {b:.3g} (SD {t:.3g}, n={k}) at the other centres; "
+                   f"standardised difference {d:.2f}, SD ratio {r:.2f}"
+                   for c, x, a, s, n, b, t, k, d, r in zip(
+                       drift.code, drift.sex, drift["mean"], drift.sd, drift.n, drift.mean_p,
+                       drift.sd_p, drift.n_p, drift.smd, drift.ratio, strict=True)]},
         columns=list(FAILING_COLUMNS))
-    checked = pd.DataFrame({"instance": "measurement.value[" + both.code + "]",
+    codes = both.code.drop_duplicates()
+    checked = pd.DataFrame({"instance": "measurement.value[" + codes + "]",
                             "table": "measurement", "field": "value", "n": 1})
     return Built(ibis.memtable(failing.astype({"_row": "int64"}), schema=_FAILING_SCHEMA),
                  ibis.memtable(checked.astype({"n": "int64"})))

@@ -121,17 +121,19 @@ def _days(years: np.ndarray) -> np.ndarray:
 def _contacts(people, first_lost, death_time, horizon, rng):
     rows, visit_rows = [], []
     enrol = people.enrolment_date.to_numpy()
+    dead_before = np.zeros(len(people), dtype=bool)
     for wave in range(1, WAVES + 1):
         due = wave <= horizon
-        dead = death_time < wave
         lost = first_lost <= wave
         jitter = rng.integers(-20, 40, len(people))
         date = enrol + _days(np.full(len(people), float(wave))) + jitter.astype("timedelta64[D]")
+        dead = death_time < wave + jitter / YEAR  # died before this wave's contact date
         method = rng.choice(["phone", "in_person", "app"], len(people), p=[0.6, 0.3, 0.1])
         outcome = np.where(dead, "deceased", np.where(lost, "not_reached", "reached"))
         method = np.where(dead, "registry", method)
         # the dead are recorded once, at the first wave after death
-        first_after_death = dead & (death_time >= wave - 1)
+        first_after_death = dead & ~dead_before
+        dead_before = dead
         keep = due & (~dead | first_after_death) & (date <= np.datetime64(DATA_CUT))
         idx = np.flatnonzero(keep)
         rows.append(pd.DataFrame({"person": idx, "wave": wave, "contact_date": date[idx],
@@ -164,7 +166,9 @@ def _events(people, x, end, rng):
         shift = rng.integers(-5, 30, again.sum()).astype("timedelta64[D]")
         frames.append(pd.DataFrame({
             "person": idx[again], "icd10": model.icd10,
-            "event_date": np.minimum(date[again] + shift, np.datetime64(DATA_CUT)),
+            # never after the end of observation (death, loss or the data cut)
+            "event_date": np.minimum(date[again] + shift, enrol[idx[again]]
+                                     + _days(end[idx[again]])),
             "source": np.where(source[again] == "hospital_record", "insurance_claim",
                                "hospital_record"),
             "endpoint": model.name}))

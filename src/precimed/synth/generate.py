@@ -44,7 +44,7 @@ def synthesise(
     _check(participants_count, defect_rate, defect_kinds, centres)
     rng = np.random.default_rng(seed)
     say(f"drawing {participants_count} participants")
-    people = participants(participants_count, rng)
+    people = participants(participants_count, rng, centres)
     say("following them up")
     history = follow(people, rng)
     tables = _standard_tables(people, history, rng)

@@ -39,18 +39,21 @@ _SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗�
 _GIVEN = list("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国玉兰志红梅海燕文")
 
 
-def allocate(n: int) -> np.ndarray:
-    """Participants per centre, in CENTRES order."""
-    weights = np.array([_REGIONAL_WEIGHT if COHORTS[c.cohort].kind == "regional"
-                        else _DISEASE_WEIGHT for c in CENTRES.values()])
+def allocate(n: int, centres: tuple[str, ...] | None = None) -> np.ndarray:
+    """Participants per centre, in CENTRES order; only ``centres`` recruit if given."""
+    weights = np.array([(_REGIONAL_WEIGHT if COHORTS[c.cohort].kind == "regional"
+                         else _DISEASE_WEIGHT) * (not centres or code in centres)
+                        for code, c in CENTRES.items()], dtype=float)
     counts = np.floor(n * weights / weights.sum()).astype(int)
-    counts[: n - counts.sum()] += 1
+    recruiting = np.flatnonzero(weights > 0)
+    counts[recruiting[: n - counts.sum()]] += 1
     return counts
 
 
-def participants(n: int, rng: np.random.Generator) -> pd.DataFrame:
+def participants(n: int, rng: np.random.Generator,
+                 centres: tuple[str, ...] | None = None) -> pd.DataFrame:
     """One row per person with identity, demography and baseline risk factors."""
-    counts = allocate(n)
+    counts = allocate(n, centres)
     centres = np.repeat(list(CENTRES), counts)
     frame = pd.DataFrame({"centre": centres})
     frame["cohort"] = frame.centre.map(lambda c: CENTRES[c].cohort)

@@ -31,6 +31,10 @@ RESULTS = Path(__file__).parent / "results" / "qc.json"
 CENTRE = "SH01"
 
 
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--participants", type=int, default=100_000)
@@ -53,9 +57,15 @@ def main() -> None:
                          centres=(CENTRE,))
         synth_seconds = time.perf_counter() - started
         marks: list[tuple[str, float]] = []
+        peak_before = peak_rss_mib()
+        rss: dict[str, int] = {}
+
+        def mark(message: str) -> None:
+            marks.append((message, time.perf_counter()))
+            rss[message] = round(peak_rss_mib())
+
         started = time.perf_counter()
-        result = submit(big.packages[CENTRE], settings,
-                        progress=lambda m: marks.append((m, time.perf_counter())))
+        result = submit(big.packages[CENTRE], settings, progress=mark)
         total = time.perf_counter() - started
         qc = result.report.qc
         checks = {k: v for k, v in qc["seconds"].items() if k not in {"ingest"}}
@@ -70,13 +80,18 @@ def main() -> None:
             "verdict": qc["verdict"],
             "status": result.status,
             "check_instances": len(qc["results"]),
+            "beyond_threshold": [(r["check"], r["instance"], r["failing"], r["checked"])
+                                 for r in qc["results"] if r["status"] in {"warn", "fail"}],
+            "examples": [p.line() for p in result.report.problems[:5]],
             "qc_seconds": round(qc_seconds, 2),
             "seconds_per_check": {k: round(v, 3) for k, v in
                                   sorted(checks.items(), key=lambda kv: -kv[1])},
             "pseudonymise_and_stage_seconds": round(staging, 2),
             "whole_submission_seconds": round(total, 1),
             "synth_seconds": round(synth_seconds, 1),
-            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "peak_rss_mib_before_submission": round(peak_before),
+            "peak_rss_mib": round(peak_rss_mib()),
+            "peak_rss_mib_by_stage": rss,
             "goal": "all checks on a 100,000-participant package in 30 s or less",
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                         "platform": platform.platform()},

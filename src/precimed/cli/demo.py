@@ -13,6 +13,7 @@ from precimed.errors import UserError
 from precimed.home import initialise
 from precimed.ingest.pipeline import submit
 from precimed.lake import Lake
+from precimed.qc.scorecard import scorecard, scorecard_html
 from precimed.settings import Settings
 from precimed.synth import synthesise
 
@@ -57,7 +58,8 @@ def demo(settings_of, participants: int, seed: int) -> None:
     print_summary(Lake(settings.lake_dir), "demo-1")
     click.echo("submissions:")
     for centre, package, result in outcomes:
-        click.echo(f"  {centre:<8} {package.parent.name:<6} {result.status}")
+        click.echo(f"  {centre:<8} {package.parent.name:<6} {result.status:<10} "
+                   f"QC {result.verdict}")
     for _, package, result in outcomes:
         if result.accepted:
             continue
@@ -66,5 +68,9 @@ def demo(settings_of, participants: int, seed: int) -> None:
                    + ", ".join(f"{k} {n}" for k, n in report.counts_by_kind().items()))
         for problem in report.problems[:6]:
             click.echo(f"  - {problem.line()}")
+        click.echo(f"  QC report: {settings.reports_dir / (result.submission_id + '.html')}")
+    card = settings.home / "qc-scorecard.html"
+    card.write_text(scorecard_html(scorecard(settings)), encoding="utf-8")
+    click.echo(f"QC scorecard: {card}")
     click.echo(f"\nrelease demo-1 created; home {settings.home}; "
                f"{time.perf_counter() - started:.0f} s")

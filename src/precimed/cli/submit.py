@@ -74,7 +74,7 @@ def print_result(result: SubmissionResult) -> None:
         return
     click.echo(f"  {report.problem_count} problems: " + ", ".join(
         f"{kind} {count}" for kind, count in report.counts_by_kind().items()))
-    for problem in report.problems[:SHOWN_PROBLEMS]:
+    for problem in _failed_first(report)[:SHOWN_PROBLEMS]:
         click.echo(f"  - {problem.line()}")
     if report.problem_count > SHOWN_PROBLEMS:
         click.echo(f"  ... the full report lists all {report.problem_count} "
@@ -103,3 +103,12 @@ def submissions(settings_of, centre: str | None, show: str | None) -> None:
                        f"rows {rows:>9,}  problems {record.problem_count}")
     finally:
         database.dispose()
+
+
+def _failed_first(report) -> list:
+    """Problems of the checks that failed the package first, then the tolerated ones."""
+    checks = report.qc.get("checks", {})
+    check_of = {kind: check for check, meta in checks.items() for kind in meta["kinds"]}
+    failed = {r["check"] for r in report.qc.get("results", []) if r["status"] == "fail"}
+    return sorted(report.problems,
+                  key=lambda p: check_of.get(p.kind, p.kind) not in failed)

@@ -89,7 +89,11 @@ class QcData:
             age = (p.enrolment_date.delta(birth, unit="day") / 365.25).floor()
             band = ibis.cases(*[(age >= b.low if b.high is None else age.between(b.low, b.high - 1),
                                  b.label) for b in AGE_BANDS], else_="")
-            self._cache["people"] = p.mutate(birth=birth, age=age, band=band)
+            people = p.mutate(birth=birth, age=age, band=band)
+            # materialised once: most checks join it
+            name = f"qc_people_{id(self):x}"
+            self.con.con.register(name, self.con.to_pyarrow(people))
+            self._cache["people"] = self.con.table(name)
         return self._cache["people"]
 
     @property
@@ -212,10 +216,14 @@ def _uniqueness(data: QcData, params: dict) -> Built | None:
     built = []
     for name, t in data.tables.items():
         keyed = t.filter(t.pseudonym.notnull())
-        w = ibis.window(group_by=keyed.row_key, order_by=[keyed._file, keyed._row])
-        ranked = keyed.mutate(_rank=ibis.row_number().over(w),
-                              _first_file=keyed._file.first().over(w),
-                              _first_row=keyed._row.first().over(w))
+        # rank only the rows whose key repeats: a window over every row is the slow part
+        repeated = keyed.group_by("row_key").agg(_n=_.count()).filter(_._n > 1)
+        repeated = repeated.select(r_key=repeated.row_key)
+        twice = keyed.semi_join(repeated, keyed.row_key == repeated.r_key)
+        w = ibis.window(group_by=twice.row_key, order_by=[twice._file, twice._row])
+        ranked = twice.mutate(_rank=ibis.row_number().over(w),
+                              _first_file=twice._file.first().over(w),
+                              _first_row=twice._row.first().over(w))
         dupes = ranked.filter(ranked._rank > 0)
         key = ", ".join(TABLES[name].key)
         what = ("the same person appears twice" if name == "participant"

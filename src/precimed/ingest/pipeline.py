@@ -126,11 +126,12 @@ def _submit(package, settings, lake, ops, pseudonymise, say, after_table, today)
         if result is not None:
             converted.append(result)
     say("pseudonymising")
+    readable = len(converted) == len(manifest.files)
     staged = _assemble(converted, pseudonymise, manifest.centre, report.submission_id)
     converted.clear()  # the staged tables are a copy; free the first one
     report.rows = {name: t.num_rows for name, t in staged.items()}
     outcome = _assess(staged, report, ruleset, lake, manifest.centre, files, rows_read,
-                      readable=len(converted) == len(manifest.files), say=say)
+                      readable=readable, say=say)
     report.qc = outcome.to_dict()
     if outcome.verdict == "fail":
         return _finish(report, "rejected", settings, ops, received, manifest.digest)

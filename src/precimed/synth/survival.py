@@ -25,7 +25,7 @@ neurological disease centre and flchain to the immune disease centre, both disea
 without a regional restriction.
 
 Values are written exactly as in the data, implausible ones included (WHAS500 has diastolic
-pressures of 6 mmHg and above the systolic): finding them is quality control's job.
+pressures of 6 and 11 mmHg): finding them is quality control's job.
 """
 
 from __future__ import annotations
@@ -34,12 +34,23 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sksurv.datasets import load_flchain, load_whas500
 
 from precimed.errors import UserError
 from precimed.standard import CENTRES, MEASUREMENT_ITEMS
 from precimed.synth.omop import _participants, _with_ids
 from precimed.synth.package import CentreStyle, dress, write_manifest, write_table
+
+
+def _datasets():
+    """scikit-survival ships the data; it is a test dependency, not a platform one."""
+    try:
+        import sksurv.datasets
+    except ImportError:
+        raise UserError("These real datasets come with scikit-survival, which is not "
+                        "installed", where="precimed.synth.survival",
+                        hint="pip install scikit-survival (make test installs it).") from None
+    return sksurv.datasets
+
 
 OMOP_SEX = {True: 8532, False: 8507}  # what omop._participants reads: female, male
 WHAS_ITEMS = {"SBP": "sysbp", "DBP": "diasbp", "HR": "hr", "BMI": "bmi"}
@@ -48,7 +59,7 @@ WHAS_START, WHAS_DAYS = pd.Timestamp("1997-01-01"), 5 * 365 + 1  # 1997-2001
 
 def package_from_whas500(out: Path, *, centre: str = "SH-NEU", seed: int = 11) -> Path:
     """Write the WHAS500 package of ``centre`` to ``out``; returns ``out``."""
-    data, outcome = load_whas500()
+    data, outcome = _datasets().load_whas500()
     n = len(data)
     enrolment = WHAS_START + pd.to_timedelta(np.arange(n) * WHAS_DAYS // n, unit="D")
     return _package(out, centre, seed, data.assign(
@@ -60,7 +71,7 @@ def package_from_whas500(out: Path, *, centre: str = "SH-NEU", seed: int = 11) -
 
 def package_from_flchain(out: Path, *, centre: str = "BJ-IMM", seed: int = 11) -> Path:
     """Write the flchain package of ``centre`` to ``out``; returns ``out``."""
-    data, outcome = load_flchain()
+    data, outcome = _datasets().load_flchain()
     year = pd.to_datetime(data["sample.yr"].astype(str), format="%Y")
     enrolment = year + pd.to_timedelta(np.arange(len(data)) % 365, unit="D")
     return _package(out, centre, seed, data.assign(

@@ -96,7 +96,14 @@ def render_html(report: Report) -> str:
         if not results:
             continue
         worst = max(results, key=lambda r: ["n/a", "pass", "warn", "fail"].index(r.status))
-        checks.append({"id": check_id, "zh": meta["zh"], "en": meta["en"], "results": results,
+        # instances with something to say, then one line for the rest
+        visible = [r for r in results if r.status in {"warn", "fail"} or r.failing]
+        rest = [r for r in results if r not in visible]
+        checks.append({"id": check_id, "zh": meta["zh"], "en": meta["en"], "results": visible,
+                       "rest": {"instances": len(rest),
+                                "checked": sum(r.checked for r in rest),
+                                "status": "n/a" if all(r.status == "n/a" for r in rest)
+                                else "pass"} if rest else None,
                        "status": worst.status, "category": results[0].category,
                        "subcategory": results[0].subcategory,
                        "severity": results[0].severity, "threshold": results[0].threshold,

@@ -28,9 +28,9 @@ def cli(ctx: click.Context, home: Path | None) -> None:
 
 
 def _register() -> None:
-    from precimed.cli import demo, lake, qc, release, standard, submit, synth
+    from precimed.cli import cohort, demo, lake, qc, release, standard, submit, synth
 
-    for module in (submit, synth, release, lake, standard, qc, demo):
+    for module in (submit, synth, release, lake, standard, qc, cohort, demo):
         module.register(cli)
 
 

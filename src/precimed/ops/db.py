@@ -5,10 +5,21 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String, create_engine, select
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    event,
+    select,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-SCHEMA_VERSION = 2  # 2: qc_scoring
+SCHEMA_VERSION = 3  # 2: qc_scoring; 3: endpoint candidates and adjudication decisions
 
 
 class Base(DeclarativeBase):
@@ -53,6 +64,45 @@ class QcScoring(Base):
     catalog_version: Mapped[int | None] = mapped_column(Integer)  # the lake it saw
     pass_rates: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     results: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class EndpointCandidate(Base):
+    """One candidate endpoint: a participant's episode of an endpoint group, as merged from
+    every source that reported it (``precimed.cohorts.endpoints.candidates``), and where
+    its adjudication stands (``precimed.cohorts.adjudication``)."""
+
+    __tablename__ = "endpoint_candidate"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pseudonym: Mapped[str] = mapped_column(String(64), index=True)
+    centre: Mapped[str] = mapped_column(String(32), index=True)
+    endpoint: Mapped[str] = mapped_column(String(32), index=True)
+    first_date: Mapped[dt.date] = mapped_column(Date)
+    sources: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # pending, confirmed, rejected or needs_information
+    status: Mapped[str] = mapped_column(String(24), index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AdjudicationDecision(Base):
+    """One reviewer's decision on a candidate: append-only, never updated or deleted."""
+
+    __tablename__ = "adjudication_decision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    candidate_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("endpoint_candidate.id"), index=True)
+    reviewer: Mapped[str] = mapped_column(String(64))
+    from_status: Mapped[str] = mapped_column(String(24))
+    to_status: Mapped[str] = mapped_column(String(24))
+    reason: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+@event.listens_for(AdjudicationDecision, "before_update")
+@event.listens_for(AdjudicationDecision, "before_delete")
+def _decisions_are_append_only(mapper: Any, connection: Any, target: Any) -> None:
+    raise RuntimeError("adjudication decisions are append-only")
 
 
 class OpsDatabase:

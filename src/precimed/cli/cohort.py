@@ -1,0 +1,153 @@
+"""``precimed cohort``: count, attrition and extracts of cohort definitions; retention."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from precimed.deid import Policy, protect_count, protect_sequence
+from precimed.errors import NotFound, UserError
+from precimed.lake import Lake
+from precimed.settings import Settings
+
+
+@click.group("cohort")
+def cohort_group() -> None:
+    """Cohort definitions run on a release; follow-up and retention."""
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(cohort_group)
+
+
+def _definition(path: Path):
+    from precimed.query.model import CohortDefinition
+
+    if not path.is_file():
+        raise NotFound("No cohort definition here", where=str(path),
+                       hint="Give the path of a JSON definition (CohortDefinition.to_json).")
+    return CohortDefinition.from_json(path.read_text(encoding="utf-8"), where=str(path))
+
+
+def _shown(n: int | None, policy: Policy) -> str:
+    return f"<{policy.threshold}" if n is None else f"{n:,}"
+
+
+@cohort_group.command("count")
+@click.argument("definition", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--release", required=True, help="Release to count in (precimed release list).")
+@click.pass_obj
+def count(settings_of, definition: Path, release: str) -> None:
+    """Count DEFINITION's members in a release, with the attrition after each criterion.
+
+    Counts pass through disclosure control: counts below the disclosure threshold, and
+    steps that would reveal them, are shown as <T.
+    """
+    from precimed.query import compile as engine
+
+    settings: Settings = settings_of()
+    cohort = _definition(definition)
+    con = Lake(settings.lake_dir).snapshot(release).connect()
+    try:
+        rows = engine.attrition(con, cohort)
+    finally:
+        con.disconnect()
+    policy = Policy.from_settings(settings)
+    shown = protect_sequence([r.count for r in rows], policy=policy)
+    click.echo(f"{cohort.name or definition.name} in release {release}")
+    width = max(len(r.label) for r in rows)
+    for row, n in zip(rows, shown, strict=True):
+        click.echo(f"  {row.label:<{width}}  {_shown(n, policy):>10}")
+    click.echo(f"count: {_shown(shown[-1], policy)}")
+
+
+@cohort_group.command("extract")
+@click.argument("definition", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--release", required=True, help="Release to extract from.")
+@click.option("--variables", required=True,
+              help="Comma-separated participant fields and measurement codes, "
+                   "e.g. sex,age,region,SBP,BMI.")
+@click.pass_obj
+def extract(settings_of, definition: Path, out: Path, release: str, variables: str) -> None:
+    """Write one row per member of DEFINITION with the chosen variables to OUT (.csv or
+    .parquet), pseudonymised; refused when the cohort is smaller than the threshold."""
+    from precimed.query import compile as engine
+
+    settings: Settings = settings_of()
+    cohort = _definition(definition)
+    names = [v.strip() for v in variables.split(",") if v.strip()]
+    if out.suffix not in {".csv", ".parquet"}:
+        raise UserError(f"Unknown output format {out.suffix!r}", where=str(out),
+                        hint="Name the file .csv or .parquet.")
+    con = Lake(settings.lake_dir).snapshot(release).connect()
+    try:
+        frame = engine.extract(con, cohort, names)
+    finally:
+        con.disconnect()
+    policy = Policy.from_settings(settings)
+    if protect_count(len(frame), policy=policy) is None:
+        raise UserError(f"The cohort has fewer than {policy.threshold} members",
+                        where=str(definition),
+                        hint="An extract this small could identify people; widen the "
+                             "criteria.")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix == ".csv":
+        frame.to_csv(out, index=False)
+    else:
+        frame.to_parquet(out, index=False)
+    click.echo(f"{len(frame):,} members, {len(frame.columns)} columns written to {out} "
+               f"(release {release})")
+
+
+@cohort_group.command("retention")
+@click.option("--release", default=None, help="Release (default: the lake as it is now).")
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Date to assess at (default: today).")
+@click.option("--grace-days", default=180, show_default=True)
+@click.pass_obj
+def retention(settings_of, release: str | None, as_of, grace_days: int) -> None:
+    """Cumulative 4-year loss to follow-up per centre against the programme's 8% target."""
+    from precimed.cohorts.follow_up import retention_summary
+
+    settings: Settings = settings_of()
+    day = as_of.date() if as_of else dt.date.today()
+    con = Lake(settings.lake_dir).snapshot(release).connect()
+    try:
+        summary = retention_summary(con, as_of=day, grace_days=grace_days)
+    finally:
+        con.disconnect()
+    policy = Policy.from_settings(settings)
+    click.echo(f"4-year loss to follow-up at {day} (target ≤ 8%)")
+    for row in summary.itertuples(index=False):
+        eligible = protect_count(int(row.eligible), policy=policy)
+        lost = protect_count(int(row.lost), policy=policy)
+        share = "–" if eligible is None or lost is None else f"{100 * row.loss:.1f}%"
+        flag = "  ABOVE TARGET" if row.flag and share != "–" else ""
+        click.echo(f"  {row.cohort:<12} {row.centre:<8} eligible {_shown(eligible, policy):>8}"
+                   f"  lost {_shown(lost, policy):>7}  {share:>6}{flag}")
+
+
+@cohort_group.command("worklist")
+@click.option("--centre", required=True, help="The centre whose overdue participants to list.")
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--limit", default=50, show_default=True)
+@click.pass_obj
+def worklist(settings_of, centre: str, as_of, limit: int) -> None:
+    """Participants of CENTRE overdue for follow-up, longest overdue first (pseudonyms)."""
+    from precimed.cohorts.follow_up import worklist as overdue
+
+    settings: Settings = settings_of()
+    day = as_of.date() if as_of else dt.date.today()
+    con = Lake(settings.lake_dir).snapshot().connect()
+    try:
+        rows = overdue(con, centre=centre, as_of=day)
+    finally:
+        con.disconnect()
+    click.echo(f"{len(rows):,} participants of {centre} overdue at {day}")
+    for row in rows.head(limit).itertuples(index=False):
+        click.echo(f"  {row.pseudonym[:12]}  wave {row.wave}  due {row.due_date}  "
+                   f"{row.days_overdue:>5} days overdue  missed {row.missed_waves}  "
+                   f"last traced {row.last_traced}  last outcome {row.last_outcome}")

@@ -1,0 +1,115 @@
+"""Cohort definitions run from the command line, checked against answers computed
+independently from the lake's Delta tables with pandas."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from precimed.home import initialise
+from precimed.ingest.pipeline import submit
+from precimed.lake import Lake
+from precimed.query import (
+    AgeAtEnrolment,
+    Diagnosis,
+    MeasurementIn,
+    Not,
+    ParticipantIs,
+    baseline,
+    before,
+    cohort,
+)
+from precimed.settings import load_settings
+
+from .test_cli import run
+
+DEFINITION = cohort(
+    "hypertensive women 40-69 without prior MI",
+    ParticipantIs("sex", ("2",)),
+    AgeAtEnrolment(40, 70),
+    MeasurementIn("SBP", min=140, window=baseline()),
+    Not(Diagnosis(("I21",), window=before())),
+)
+
+
+@pytest.fixture(scope="module")
+def released(clean_packages, tmp_path_factory):
+    home = load_settings({"home": tmp_path_factory.mktemp("cohort") / "home"}, environ={})
+    initialise(home)
+    for package in clean_packages.packages.values():
+        assert submit(package, home).accepted
+    Lake(home.lake_dir).create_release("r1")
+    return home
+
+
+def by_pandas(home) -> tuple[list[int], pd.DataFrame]:
+    snapshot = Lake(home.lake_dir).snapshot("r1")
+    people = snapshot.to_arrow("participant").to_pandas()
+    sbp = snapshot.to_arrow("measurement").to_pandas()
+    conditions = snapshot.to_arrow("condition").to_pandas()
+    counts = [len(people)]
+    women = people[people.sex == "2"]
+    counts.append(len(women))
+    birth = pd.to_datetime(women.birth_year_month + "-01")
+    enrolled = pd.to_datetime(women.enrolment_date)
+    age = ((enrolled.dt.year - birth.dt.year) * 12 + enrolled.dt.month - birth.dt.month) // 12
+    aged = women[(age >= 40) & (age < 70)]
+    counts.append(len(aged))
+    high = sbp[(sbp.code == "SBP") & (sbp.wave == 0) & (sbp.value >= 140)]
+    hypertensive = aged[aged.pseudonym.isin(high.pseudonym)]
+    counts.append(len(hypertensive))
+    mi = conditions[conditions.icd10.str.startswith("I21")].merge(
+        people[["pseudonym", "enrolment_date"]], on="pseudonym")
+    prior = mi[pd.to_datetime(mi.diagnosed_on) < pd.to_datetime(mi.enrolment_date)]
+    final = hypertensive[~hypertensive.pseudonym.isin(prior.pseudonym)]
+    counts.append(len(final))
+    return counts, final
+
+
+def test_count_and_attrition_from_the_command_line(released, tmp_path):
+    path = tmp_path / "def.json"
+    path.write_text(DEFINITION.to_json(), encoding="utf-8")
+    shown = run("cohort", "count", str(path), "--release", "r1", home=released.home)
+    assert shown.returncode == 0, shown.stderr
+    expected, _ = by_pandas(released)
+    assert all(n >= 10 for n in expected)  # nothing here needs suppressing
+    lines = [line for line in shown.stdout.splitlines() if line.startswith("  ")]
+    assert [int(line.split()[-1].replace(",", "")) for line in lines] == expected
+    assert shown.stdout.rstrip().endswith(f"count: {expected[-1]:,}")
+
+
+def test_extract_has_every_member_and_their_baseline_values(released, tmp_path):
+    path = tmp_path / "def.json"
+    path.write_text(DEFINITION.to_json(), encoding="utf-8")
+    out = tmp_path / "extract.csv"
+    done = run("cohort", "extract", str(path), str(out), "--release", "r1", "--variables",
+               "sex,age,region,SBP,BMI", home=released.home)
+    assert done.returncode == 0, done.stderr
+    extract = pd.read_csv(out, dtype={"sex": str})
+    _, expected = by_pandas(released)
+    assert sorted(extract.pseudonym) == sorted(expected.pseudonym)
+    assert set(extract.sex) == {"2"} and extract.age.between(40, 69).all()
+    assert (extract.SBP >= 140).all() and extract.BMI.notna().all()
+
+
+def test_small_counts_are_suppressed_and_small_extracts_refused(released, tmp_path):
+    people = Lake(released.lake_dir).snapshot("r1").to_arrow("participant").to_pandas()
+    people = people[people.centre == "SH01"]
+    birth = pd.to_datetime(people.birth_year_month + "-01")
+    enrolled = pd.to_datetime(people.enrolment_date)
+    ages = ((enrolled.dt.year - birth.dt.year) * 12 + enrolled.dt.month - birth.dt.month) // 12
+    oldest = next(a for a in range(100, 18, -1) if 1 <= (ages >= a).sum() < 10)
+    tiny = cohort("one centre's oldest", ParticipantIs("centre", ("SH01",)),
+                  AgeAtEnrolment(oldest, None))
+    path = tmp_path / "tiny.json"
+    path.write_text(tiny.to_json(), encoding="utf-8")
+    shown = run("cohort", "count", str(path), "--release", "r1", home=released.home)
+    assert shown.returncode == 0 and "count: <10" in shown.stdout, shown.stdout
+    refused = run("cohort", "extract", str(path), str(tmp_path / "x.csv"), "--release", "r1",
+                  "--variables", "sex", home=released.home)
+    assert refused.returncode != 0 and "fewer than 10 members" in refused.stderr
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "precimed-cohort", "version": 1, "criteria": '
+                   '[{"kind": "measurement", "code": "XYZ"}]}', encoding="utf-8")
+    refused = run("cohort", "count", str(bad), "--release", "r1", home=released.home)
+    assert refused.returncode == 2 and "Unknown measurement 'XYZ'" in refused.stderr

@@ -1,0 +1,107 @@
+"""Property test: the Ibis compiler and the reference engine agree on generated cohorts
+and data (attrition counts, every step)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from precimed.query import (
+    AgeAtEnrolment,
+    Diagnosis,
+    ExposureIs,
+    MeasurementIn,
+    Not,
+    ParticipantIs,
+    SpecimenAvailable,
+    Window,
+    cohort,
+)
+from precimed.query import compile as engine
+from precimed.query.reference import ReferenceEngine
+
+from .test_cohort_language import connect
+
+BASE = dt.date(2016, 1, 1)
+days = st.integers(-400, 400)
+maybe_days = st.one_of(st.none(), days)
+
+
+@st.composite
+def windows(draw):
+    if draw(st.booleans()) and draw(st.booleans()):
+        return Window(baseline=True)
+    start, end = draw(maybe_days), draw(maybe_days)
+    if start is not None and end is not None and start > end:
+        start, end = end, start
+    return Window(start, end)
+
+
+bounds = st.one_of(st.none(), st.integers(100, 180).map(float))
+
+criteria = st.recursive(st.one_of(
+    st.builds(ParticipantIs, st.just("sex"), st.sampled_from([("1",), ("2",), ("1", "2")])),
+    st.builds(ParticipantIs, st.just("centre"),
+              st.sampled_from([("SH01",), ("JS01", "GD01")])),
+    st.builds(AgeAtEnrolment, st.one_of(st.none(), st.integers(30, 70)),
+              st.one_of(st.none(), st.integers(40, 90))),
+    st.builds(MeasurementIn, st.sampled_from(["SBP", "DBP"]), bounds, bounds, windows()),
+    st.builds(ExposureIs, st.just("SMOKING_STATUS"),
+              st.sampled_from([("current",), ("never", "former")]), window=windows()),
+    st.builds(Diagnosis, st.sampled_from([("I21",), ("I1",), ("E11", "I63")]),
+              st.sampled_from(["condition", "endpoint"]), windows()),
+    st.builds(SpecimenAvailable, st.sampled_from([("serum",), ("dna", "plasma")]),
+              st.one_of(st.none(), st.floats(0.1, 3.0))),
+), lambda inner: st.builds(Not, inner), max_leaves=3)
+
+
+@st.composite
+def datasets(draw):
+    n = draw(st.integers(1, 25))
+    people, rows = [], {"measurement": [], "exposure": [], "condition": [],
+                        "endpoint_event": [], "specimen": []}
+    for i in range(n):
+        who = f"p{i}"
+        enrolled = BASE + dt.timedelta(days=draw(st.integers(0, 60)))
+        people.append({
+            "pseudonym": who, "sex": draw(st.sampled_from(["1", "2", None])),
+            "centre": draw(st.sampled_from(["SH01", "JS01", "GD01"])),
+            "birth_year_month": draw(st.one_of(st.none(), st.builds(
+                "{}-{:02d}".format, st.integers(1930, 1990), st.integers(1, 12)))),
+            "enrolment_date": enrolled})
+        for _ in range(draw(st.integers(0, 4))):
+            rows["measurement"].append({
+                "pseudonym": who, "code": draw(st.sampled_from(["SBP", "DBP"])),
+                "value": draw(st.one_of(st.none(), st.integers(60, 200).map(float))),
+                "measured_on": enrolled + dt.timedelta(days=draw(days)),
+                "wave": draw(st.sampled_from([0, 1, None]))})
+        for _ in range(draw(st.integers(0, 2))):
+            rows["exposure"].append({
+                "pseudonym": who, "code": "SMOKING_STATUS",
+                "value_code": draw(st.sampled_from(["current", "never", "former"])),
+                "assessed_on": enrolled + dt.timedelta(days=draw(days)),
+                "wave": draw(st.sampled_from([0, 1]))})
+        for table, date in (("condition", "diagnosed_on"), ("endpoint_event", "event_date")):
+            for _ in range(draw(st.integers(0, 2))):
+                rows[table].append({
+                    "pseudonym": who, "icd10": draw(st.sampled_from(
+                        ["I21.9", "I10", "I63.9", "E11.9", "C34.9"])),
+                    date: enrolled + dt.timedelta(days=draw(days))})
+        if draw(st.booleans()):
+            rows["specimen"].append({
+                "pseudonym": who, "specimen_id": f"s{i}",
+                "specimen_type": draw(st.sampled_from(["serum", "dna", "plasma"])),
+                "volume_ml": draw(st.one_of(st.none(), st.floats(0.0, 4.0)))})
+    return {"participant": people, **rows}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(datasets(), st.lists(criteria, min_size=1, max_size=4))
+def test_both_engines_give_the_same_attrition(tables, chosen):
+    definition = cohort("generated", *chosen)
+    con = connect(tables)
+    reference = ReferenceEngine(tables)
+    assert [a.count for a in engine.attrition(con, definition)] == \
+        reference.attrition(definition)

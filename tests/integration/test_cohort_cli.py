@@ -113,3 +113,36 @@ def test_small_counts_are_suppressed_and_small_extracts_refused(released, tmp_pa
                    '[{"kind": "measurement", "code": "XYZ"}]}', encoding="utf-8")
     refused = run("cohort", "count", str(bad), "--release", "r1", home=released.home)
     assert refused.returncode == 2 and "Unknown measurement 'XYZ'" in refused.stderr
+
+
+def test_follow_up_and_endpoint_adjudication_from_the_command_line(tmp_path):
+    import json
+
+    home = tmp_path / "home"
+    assert run("init", home=home).returncode == 0
+    assert run("synth", str(tmp_path / "p"), "--participants", "800", "--seed", "4",
+               "--centres", "SD01,SH01").returncode == 0
+    for centre in ("SD01", "SH01"):
+        assert run("submit", str(tmp_path / "p" / centre), home=home).returncode == 0
+    cut = json.loads((tmp_path / "p" / "truth" / "ground_truth.json").read_text())["data_cut"]
+    shown = run("cohort", "retention", "--as-of", cut, home=home)
+    assert shown.returncode == 0 and "SD01" in shown.stdout and "SH01" in shown.stdout
+    assert "target ≤ 8%" in shown.stdout
+    listed = run("cohort", "worklist", "--centre", "SD01", "--as-of", cut, home=home)
+    assert listed.returncode == 0 and "overdue" in listed.stdout
+    loaded = run("endpoints", "load", home=home)
+    assert loaded.returncode == 0 and "queued as pending" in loaded.stdout, loaded.stderr
+    queue = run("endpoints", "queue", "--limit", "3", home=home)
+    first, second = (line.split()[0] for line in queue.stdout.splitlines()[:2])
+    assert run("endpoints", "decide", first, "confirmed", "--reviewer", "dr.li",
+               home=home).returncode == 0
+    refused = run("endpoints", "decide", second, "rejected", "--reviewer", "dr.li", home=home)
+    assert refused.returncode == 2 and "reason" in refused.stderr.lower()
+    again = run("endpoints", "decide", first, "rejected", "--reviewer", "dr.wang", "--reason",
+                "x", home=home)
+    assert again.returncode == 4  # confirmed is final; reopen first
+    history = run("endpoints", "history", first, home=home)
+    assert "pending → confirmed" in history.stdout and "dr.li" in history.stdout
+    rates = run("endpoints", "incidence", "--as-of", cut, "--by", "sex", home=home)
+    assert rates.returncode == 0, rates.stderr
+    assert "events <10" in rates.stdout  # one confirmed event: suppressed everywhere

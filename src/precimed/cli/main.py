@@ -28,9 +28,19 @@ def cli(ctx: click.Context, home: Path | None) -> None:
 
 
 def _register() -> None:
-    from precimed.cli import cohort, demo, lake, qc, release, standard, submit, synth
+    from precimed.cli import (
+        cohort,
+        demo,
+        endpoints,
+        lake,
+        qc,
+        release,
+        standard,
+        submit,
+        synth,
+    )
 
-    for module in (submit, synth, release, lake, standard, qc, cohort, demo):
+    for module in (submit, synth, release, lake, standard, qc, cohort, endpoints, demo):
         module.register(cli)
 
 

@@ -71,6 +71,11 @@ class Settings:
         return self.home / "reports"
 
     @property
+    def cache_dir(self) -> Path:
+        """Derived copies that can be rebuilt, e.g. a release's query database."""
+        return self.home / "cache"
+
+    @property
     def qc_rules_dir(self) -> Path:
         """The platform's own QC rule sets, beside the built-in ones."""
         return self.home / "qc" / "rulesets"

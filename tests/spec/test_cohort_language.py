@@ -128,6 +128,17 @@ CASES = [
     ("serum", [SpecimenAvailable(("serum",))], {"a"}),
     ("DNA of 1 mL", [SpecimenAvailable(("dna", "serum"), min_volume_ml=1.0)], {"c"}),
     ("not", [Not(ParticipantIs("sex", ("2",)))], {"a", "d"}),
+    # relative to another event: b's MI is on the enrolment day, a's I10 in 2010
+    ("SBP on the day of the first MI", [MeasurementIn("SBP", min=100, window=Window(
+        0, 0, anchor=("I21",)))], {"b"}),
+    ("SBP within 2000 days after hypertension", [MeasurementIn("SBP", window=Window(
+        0, 2000, anchor=("I10",)))], set()),
+    ("SBP 6-9 years after hypertension", [MeasurementIn("SBP", window=Window(
+        2190, 3650, anchor=("I10",)))], {"a"}),
+    ("stroke endpoint after the first I10", [Diagnosis(("I63",), source="endpoint",
+                                                       window=Window(1, None,
+                                                                     anchor=("I10",)))],
+     {"a"}),
     ("combined", [ParticipantIs("cohort", ("NP-EAST",)), MeasurementIn("SBP", min=140),
                   Not(Diagnosis(("I21",)))], {"a"}),
 ]

@@ -36,6 +36,9 @@ def windows(draw):
     start, end = draw(maybe_days), draw(maybe_days)
     if start is not None and end is not None and start > end:
         start, end = end, start
+    if draw(st.integers(0, 3)) == 0:  # relative to another event
+        return Window(start, end, anchor=draw(st.sampled_from([("I21",), ("E11", "I1")])),
+                      anchor_source=draw(st.sampled_from(["condition", "endpoint"])))
     return Window(start, end)
 
 

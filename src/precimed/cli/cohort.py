@@ -49,7 +49,7 @@ def count(settings_of, definition: Path, release: str) -> None:
 
     settings: Settings = settings_of()
     cohort = _definition(definition)
-    con = Lake(settings.lake_dir).snapshot(release).connect()
+    con = Lake(settings.lake_dir).snapshot(release).database(settings.cache_dir)
     try:
         rows = engine.attrition(con, cohort)
     finally:
@@ -82,7 +82,7 @@ def extract(settings_of, definition: Path, out: Path, release: str, variables: s
     if out.suffix not in {".csv", ".parquet"}:
         raise UserError(f"Unknown output format {out.suffix!r}", where=str(out),
                         hint="Name the file .csv or .parquet.")
-    con = Lake(settings.lake_dir).snapshot(release).connect()
+    con = Lake(settings.lake_dir).snapshot(release).database(settings.cache_dir)
     try:
         frame = engine.extract(con, cohort, names)
     finally:

@@ -52,6 +52,41 @@ class Snapshot:
         return con
 
 
+    def database(self, cache_dir: Path) -> ibis.BaseBackend:
+        """A DuckDB database file of this release, built once and opened read-only.
+
+        Releases are frozen, so the copy never goes stale. Tables are stored in DuckDB's
+        own compressed format with measurements and exposures ordered by item, then
+        participant: a criterion on one item reads one zone of the table, which measured
+        about 5x faster than Parquet views at 100,000 participants and 1,000 items
+        (benchmarks/cohort.py).
+        """
+        import duckdb
+
+        if self.release is None:
+            raise UserError("Only a release can be cached", where="lake snapshot",
+                            hint="Create a release first ('precimed release create NAME').")
+        path = Path(cache_dir) / f"{self.release}.duckdb"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            building = path.with_suffix(".building")
+            building.unlink(missing_ok=True)
+            con = duckdb.connect(str(building))
+            try:
+                for name, table in TABLES.items():
+                    files = self.files(name)
+                    if not files:
+                        con.from_arrow(table.arrow_schema().empty_table()).to_table(name)
+                        continue
+                    order = ("code, pseudonym" if "code" in table.field_names
+                             else "pseudonym")
+                    con.read_parquet(files).order(order).to_table(name)
+            finally:
+                con.close()
+            building.rename(path)
+        return ibis.duckdb.connect(str(path), read_only=True)
+
+
 class Lake:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)

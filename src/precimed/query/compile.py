@@ -43,7 +43,8 @@ def _age(p: ibis.Table) -> ibis.Value:
 
 
 def _needs_dates(window: Window) -> bool:
-    return not window.baseline and (window.start is not None or window.end is not None)
+    return bool(window.anchor) or (
+        not window.baseline and (window.start is not None or window.end is not None))
 
 
 def _in_window(days: ibis.Value | None, window: Window, wave: ibis.Value | None
@@ -64,11 +65,23 @@ def _dated(con, t: ibis.Table, date: str, window: Window, wave: str | None) -> i
     if not _needs_dates(window) and not (window.baseline and wave is None):
         return t.filter(_in_window(None, window, t[wave] if wave else None)) \
             if window.baseline else t
-    p = con.table("participant")
-    index = p.select(i_pseudonym=p.pseudonym, i_date=p.enrolment_date)
+    index = _index_dates(con, window)
     j = t.inner_join(index, t.pseudonym == index.i_pseudonym)
     days = j[date].delta(j.i_date, unit="day")
     return j.filter(_in_window(days, window, j[wave] if wave else None))
+
+
+def _index_dates(con: ibis.BaseBackend, window: Window) -> ibis.Table:
+    """Each participant's index date: enrolment, or the first anchor diagnosis."""
+    if not window.anchor:
+        p = con.table("participant")
+        return p.select(i_pseudonym=p.pseudonym, i_date=p.enrolment_date)
+    table, date = (("condition", "diagnosed_on") if window.anchor_source == "condition"
+                   else ("endpoint_event", "event_date"))
+    a = con.table(table)
+    a = a.filter(ibis.or_(*[a.icd10.startswith(code) for code in window.anchor]),
+                 a[date].notnull())
+    return a.group_by(i_pseudonym=a.pseudonym).agg(i_date=a[date].min())
 
 
 def qualifying(con: ibis.BaseBackend, criterion: Criterion) -> ibis.Table:

@@ -44,16 +44,32 @@ def _fail(what: str, where: str, hint: str) -> UserError:
 
 @dataclass(frozen=True)
 class Window:
-    """Days from the index date (enrolment), inclusive; None leaves that side open."""
+    """Days from the index date, inclusive; None leaves that side open.
+
+    The index date is enrolment, or, when ``anchor`` names ICD-10 codes or prefixes, the
+    participant's first diagnosis (``anchor_source`` condition or endpoint) with one of
+    them; a participant without such a diagnosis has no index date and does not qualify.
+    """
 
     start: int | None = None
     end: int | None = None
     baseline: bool = False  # the baseline survey (wave 0), whatever its date
+    anchor: tuple[str, ...] = ()
+    anchor_source: str = "condition"
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "anchor", tuple(self.anchor))
         if self.start is not None and self.end is not None and self.start > self.end:
             raise _fail(f"The window starts after it ends ({self.start} > {self.end})",
-                        "window", "Give start <= end, in days from enrolment.")
+                        "window", "Give start <= end, in days from the index date.")
+        if self.anchor:
+            if self.baseline:
+                raise _fail("A baseline window has no anchor event", "window",
+                            "Use days relative to the anchor event instead.")
+            if self.anchor_source not in {"condition", "endpoint"}:
+                raise _fail(f"Unknown anchor source {self.anchor_source!r}", "window",
+                            "Use condition or endpoint.")
+            _check_icd10(self.anchor, "window anchor")
 
 
 def baseline() -> Window:
@@ -185,12 +201,7 @@ class Diagnosis(Criterion):
         where = "criterion diagnosis"
         if self.source not in {"condition", "endpoint"}:
             raise _fail(f"Unknown source {self.source!r}", where, "Use condition or endpoint.")
-        for code in self.codes:
-            block = len(code) == 2 and code[0].isupper() and code[1].isdigit()  # I6: I60-I69
-            if not block and (len(code) < 3 or parse_icd10(code[:3]) is None):
-                raise _fail(f"{code!r} is not an ICD-10 code or prefix", where,
-                            "Use a block such as I6, a category such as I21, or a code "
-                            "such as I21.9.")
+        _check_icd10(self.codes, where)
         if not self.codes:
             raise _fail("A diagnosis criterion needs at least one code", where,
                         "e.g. codes=('I21', 'I22')")
@@ -311,6 +322,15 @@ def _criterion_from(item: dict, where: str) -> Criterion:
                     "Give every required field.") from None
 
 
+def _check_icd10(codes: tuple[str, ...], where: str) -> None:
+    for code in codes:
+        block = len(code) == 2 and code[0].isupper() and code[1].isdigit()  # I6: I60-I69
+        if not block and (len(code) < 3 or parse_icd10(code[:3]) is None):
+            raise _fail(f"{code!r} is not an ICD-10 code or prefix", where,
+                        "Use a block such as I6, a category such as I21, or a code such "
+                        "as I21.9.")
+
+
 def _range(low: float | None, high: float | None) -> str:
     if low is not None and high is not None:
         return f"{low:g}-{high:g}"
@@ -322,8 +342,9 @@ def _range(low: float | None, high: float | None) -> str:
 def _when(window: Window) -> str:
     if window.baseline:
         return " at baseline"
-    if window.start is None and window.end is None:
+    if window.start is None and window.end is None and not window.anchor:
         return ""
     start = "…" if window.start is None else f"{window.start:+d}"
     end = "…" if window.end is None else f"{window.end:+d}"
-    return f" on days {start} to {end} of enrolment"
+    index = f"the first {'/'.join(window.anchor)}" if window.anchor else "enrolment"
+    return f" on days {start} to {end} of {index}"

@@ -47,11 +47,26 @@ class ReferenceEngine:
         self.tables = tables
         self.people = {p["pseudonym"]: p for p in tables.get("participant", [])}
 
-    def _days(self, row: dict, date_field: str) -> int | None:
+    def _days(self, row: dict, date_field: str, window: Window) -> int | None:
         person = self.people.get(row["pseudonym"])
         if person is None or row.get(date_field) is None:
             return None
-        return (row[date_field] - person["enrolment_date"]).days
+        if window.anchor:
+            index = self._first(window).get(row["pseudonym"])
+        else:
+            index = person["enrolment_date"]
+        return None if index is None else (row[date_field] - index).days
+
+    def _first(self, window: Window) -> dict:
+        """Each person's first diagnosis with one of the window's anchor codes."""
+        table, date = (("condition", "diagnosed_on") if window.anchor_source == "condition"
+                       else ("endpoint_event", "event_date"))
+        first: dict = {}
+        for r in self._rows(table):
+            if r.get(date) and r.get("icd10") and any(r["icd10"].startswith(c)
+                                                       for c in window.anchor):
+                first[r["pseudonym"]] = min(first.get(r["pseudonym"], r[date]), r[date])
+        return first
 
     def qualifying(self, criterion: Criterion) -> set[str]:
         if isinstance(criterion, ParticipantIs):
@@ -73,7 +88,8 @@ class ReferenceEngine:
                     and (criterion.min is None or r["value"] >= criterion.min)
                     and (criterion.max is None or r["value"] <= criterion.max)
                     and r["pseudonym"] in self.people
-                    and _in(criterion.window, self._days(r, "measured_on"), r.get("wave"))}
+                    and _in(criterion.window, self._days(r, "measured_on", criterion.window),
+                            r.get("wave"))}
         if isinstance(criterion, ExposureIs):
             def matches(r: dict) -> bool:
                 if criterion.values:
@@ -84,14 +100,16 @@ class ReferenceEngine:
             return {r["pseudonym"] for r in self._rows("exposure")
                     if r["code"] == criterion.code and matches(r)
                     and r["pseudonym"] in self.people
-                    and _in(criterion.window, self._days(r, "assessed_on"), r.get("wave"))}
+                    and _in(criterion.window, self._days(r, "assessed_on", criterion.window),
+                            r.get("wave"))}
         if isinstance(criterion, Diagnosis):
             table, date = (("condition", "diagnosed_on") if criterion.source == "condition"
                            else ("endpoint_event", "event_date"))
             return {r["pseudonym"] for r in self._rows(table)
                     if r.get("icd10") and any(r["icd10"].startswith(c) for c in criterion.codes)
                     and r["pseudonym"] in self.people
-                    and _in(criterion.window, self._days(r, date), None, has_wave=False)}
+                    and _in(criterion.window, self._days(r, date, criterion.window), None,
+                           has_wave=False)}
         if isinstance(criterion, SpecimenAvailable):
             return {r["pseudonym"] for r in self._rows("specimen")
                     if r.get("specimen_type") in criterion.types

@@ -7,7 +7,7 @@ import pyarrow as pa
 import pytest
 from deltalake import DeltaTable, write_deltalake
 
-from precimed.errors import Conflict, NotFound
+from precimed.errors import Conflict, NotFound, UserError
 from precimed.lake import Lake
 from precimed.lake.rows import with_row_keys
 from precimed.standard import STANDARD_VERSION
@@ -90,3 +90,19 @@ def test_snapshot_connects_duckdb_over_the_release(lake):
     con = lake.snapshot().connect()
     assert con.table("participant").count().execute() == 3
     assert con.table("measurement").count().execute() == 0
+
+
+def test_a_release_database_is_built_once_and_stays_frozen(lake, tmp_path):
+    commit(lake, participants(["a", "b", "c"]), "d1")
+    lake.create_release("r1")
+    commit(lake, participants(["d"]), "d2")
+    con = lake.snapshot("r1").database(tmp_path / "cache")
+    assert con.table("participant").count().execute() == 3
+    assert con.table("measurement").count().execute() == 0
+    con.disconnect()
+    built = (tmp_path / "cache" / "r1.duckdb").stat().st_mtime_ns
+    again = lake.snapshot("r1").database(tmp_path / "cache")
+    assert again.table("participant").count().execute() == 3
+    assert (tmp_path / "cache" / "r1.duckdb").stat().st_mtime_ns == built
+    with pytest.raises(UserError):
+        lake.snapshot().database(tmp_path / "cache")

@@ -16,6 +16,7 @@ from precimed.lake import Lake
 from precimed.qc.scorecard import scorecard, scorecard_html
 from precimed.settings import Settings
 from precimed.synth import synthesise
+from precimed.synth.people import DATA_CUT
 
 
 def register(cli: click.Group) -> None:
@@ -72,5 +73,40 @@ def demo(settings_of, participants: int, seed: int) -> None:
     card = settings.home / "qc-scorecard.html"
     card.write_text(scorecard_html(scorecard(settings)), encoding="utf-8")
     click.echo(f"QC scorecard: {card}")
+    _cohorts(settings, say)
     click.echo(f"\nrelease demo-1 created; home {settings.home}; "
                f"{time.perf_counter() - started:.0f} s")
+
+
+def _cohorts(settings: Settings, say) -> None:
+    """Retention against the 8% target, and one cohort's attrition, on the release."""
+    from precimed.cohorts.follow_up import retention_summary
+    from precimed.deid import Policy, protect_sequence
+    from precimed.query import AgeAtEnrolment, MeasurementIn, ParticipantIs, baseline, cohort
+    from precimed.query import compile as engine
+
+    say("building the release's query database")
+    snapshot = Lake(settings.lake_dir).snapshot("demo-1")
+    con = snapshot.connect()
+    try:
+        summary = retention_summary(con, as_of=DATA_CUT)
+    finally:
+        con.disconnect()
+    flagged = summary[summary.flag]
+    click.echo(f"\n4-year loss to follow-up at {DATA_CUT} (target ≤ 8%): "
+               f"{len(flagged)} of {len(summary)} centres above target: "
+               + ", ".join(f"{r.centre} {100 * r.loss:.1f}%" for r in flagged.itertuples()))
+    definition = cohort("hypertensive women 40-69", ParticipantIs("sex", ("2",)),
+                        AgeAtEnrolment(40, 70), MeasurementIn("SBP", min=140,
+                                                              window=baseline()))
+    con = snapshot.database(settings.cache_dir)
+    try:
+        rows = engine.attrition(con, definition)
+    finally:
+        con.disconnect()
+    policy = Policy.from_settings(settings)
+    shown = protect_sequence([r.count for r in rows], policy=policy)
+    click.echo(f"cohort '{definition.name}' in demo-1:")
+    for row, n in zip(rows, shown, strict=True):
+        text = f"<{policy.threshold}" if n is None else f"{n:,}"
+        click.echo(f"  {row.label:<28} {text:>8}")

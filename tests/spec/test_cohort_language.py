@@ -15,6 +15,7 @@ import pytest
 from precimed.errors import UserError
 from precimed.query import (
     AgeAtEnrolment,
+    AssayAvailable,
     CohortDefinition,
     Diagnosis,
     ExposureIs,
@@ -93,6 +94,10 @@ TABLES_ = {
         {"pseudonym": "a", "specimen_id": "S1", "specimen_type": "serum", "volume_ml": 0.5},
         {"pseudonym": "c", "specimen_id": "S2", "specimen_type": "dna", "volume_ml": 2.0},
     ],
+    "assay": [
+        {"pseudonym": "c", "assay_id": "A1", "assay_type": "wgs", "performed_on": E},
+        {"pseudonym": "a", "assay_id": "A2", "assay_type": "proteome", "performed_on": E},
+    ],
 }
 
 
@@ -128,6 +133,8 @@ CASES = [
     ("serum", [SpecimenAvailable(("serum",))], {"a"}),
     ("DNA of 1 mL", [SpecimenAvailable(("dna", "serum"), min_volume_ml=1.0)], {"c"}),
     ("not", [Not(ParticipantIs("sex", ("2",)))], {"a", "d"}),
+    ("genome sequenced", [AssayAvailable(("wgs", "genotype_array"))], {"c"}),
+    ("any omics", [AssayAvailable(("proteome", "metabolome"))], {"a"}),
     # relative to another event: b's MI is on the enrolment day, a's I10 in 2010
     ("SBP on the day of the first MI", [MeasurementIn("SBP", min=100, window=Window(
         0, 0, anchor=("I21",)))], {"b"}),

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from precimed.query import (
     AgeAtEnrolment,
+    AssayAvailable,
     Diagnosis,
     ExposureIs,
     MeasurementIn,
@@ -57,6 +58,7 @@ criteria = st.recursive(st.one_of(
               st.sampled_from(["condition", "endpoint"]), windows()),
     st.builds(SpecimenAvailable, st.sampled_from([("serum",), ("dna", "plasma")]),
               st.one_of(st.none(), st.floats(0.1, 3.0))),
+    st.builds(AssayAvailable, st.sampled_from([("wgs",), ("proteome", "genotype_array")])),
 ), lambda inner: st.builds(Not, inner), max_leaves=3)
 
 
@@ -92,6 +94,10 @@ def datasets(draw):
                     "pseudonym": who, "icd10": draw(st.sampled_from(
                         ["I21.9", "I10", "I63.9", "E11.9", "C34.9"])),
                     date: enrolled + dt.timedelta(days=draw(days))})
+        if draw(st.booleans()):
+            rows.setdefault("assay", []).append({
+                "pseudonym": who, "assay_id": f"a{i}",
+                "assay_type": draw(st.sampled_from(["wgs", "proteome", "genotype_array"]))})
         if draw(st.booleans()):
             rows["specimen"].append({
                 "pseudonym": who, "specimen_id": f"s{i}",

@@ -478,6 +478,7 @@ DATE_RULES: tuple[tuple[str, str, bool, str], ...] = (
     ("exposure", "assessed_on", True, "follow_up"),
     ("visit", "visit_date", True, "follow_up"),
     ("specimen", "collected_on", True, ""),
+    ("assay", "performed_on", False, ""),  # stored specimens are assayed after death too
     ("medication", "start_date", True, ""),
     ("condition", "diagnosed_on", True, ""),
     ("endpoint_event", "event_date", True, ""),

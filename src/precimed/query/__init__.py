@@ -16,6 +16,7 @@ save it with ``to_json()``, and run it with :mod:`precimed.query.compile` on a r
 
 from precimed.query.model import (
     AgeAtEnrolment,
+    AssayAvailable,
     CohortDefinition,
     Diagnosis,
     ExposureIs,
@@ -32,6 +33,6 @@ from precimed.query.model import (
     within,
 )
 
-__all__ = ["AgeAtEnrolment", "CohortDefinition", "Diagnosis", "ExposureIs", "MeasurementIn",
-           "Not", "ParticipantIs", "SpecimenAvailable", "Window", "after", "baseline",
-           "before", "cohort", "ever", "within"]
+__all__ = ["AgeAtEnrolment", "AssayAvailable", "CohortDefinition", "Diagnosis", "ExposureIs",
+           "MeasurementIn", "Not", "ParticipantIs", "SpecimenAvailable", "Window", "after",
+           "baseline", "before", "cohort", "ever", "within"]

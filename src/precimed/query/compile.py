@@ -14,6 +14,7 @@ import pandas as pd
 
 from precimed.query.model import (
     AgeAtEnrolment,
+    AssayAvailable,
     CohortDefinition,
     Criterion,
     Diagnosis,
@@ -132,6 +133,9 @@ def qualifying(con: ibis.BaseBackend, criterion: Criterion) -> ibis.Table:
         if criterion.min_volume_ml is not None:
             conditions.append(s.volume_ml >= criterion.min_volume_ml)
         return s.filter(*conditions).select("pseudonym")
+    if isinstance(criterion, AssayAvailable):
+        a = con.table("assay")
+        return a.filter(a.assay_type.isin(list(criterion.types))).select("pseudonym")
     if isinstance(criterion, Not):
         p = con.table("participant").select("pseudonym")
         inner = qualifying(con, criterion.criterion)

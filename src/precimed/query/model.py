@@ -229,6 +229,25 @@ class SpecimenAvailable(Criterion):
 
 
 @dataclass(frozen=True)
+class AssayAvailable(Criterion):
+    """Genotype or omics data exist: an assay of one of ``types`` (genotype_array, wgs,
+    proteome, ...) in the participant's assay table."""
+
+    types: tuple[str, ...]
+    kind: ClassVar[str] = "assay"
+
+    def __post_init__(self) -> None:
+        known = vocabulary("assay_type").codes
+        bad = [t for t in self.types if t not in known]
+        if bad or not self.types:
+            raise _fail(f"Unknown assay type {bad[0] if bad else '(none)'}",
+                        "criterion assay", "Types: " + ", ".join(known))
+
+    def label(self) -> str:
+        return f"assay {' or '.join(self.types)}"
+
+
+@dataclass(frozen=True)
 class Not(Criterion):
     criterion: Criterion
     kind: ClassVar[str] = "not"
@@ -239,7 +258,7 @@ class Not(Criterion):
 
 CRITERIA: dict[str, type[Criterion]] = {c.kind: c for c in (
     ParticipantIs, AgeAtEnrolment, MeasurementIn, ExposureIs, Diagnosis, SpecimenAvailable,
-    Not)}
+    AssayAvailable, Not)}
 
 
 @dataclass(frozen=True)

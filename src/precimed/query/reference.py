@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from precimed.query.model import (
     AgeAtEnrolment,
+    AssayAvailable,
     CohortDefinition,
     Criterion,
     Diagnosis,
@@ -116,6 +117,9 @@ class ReferenceEngine:
                     and (criterion.min_volume_ml is None or (
                         r.get("volume_ml") is not None
                         and r["volume_ml"] >= criterion.min_volume_ml))}
+        if isinstance(criterion, AssayAvailable):
+            return {r["pseudonym"] for r in self._rows("assay")
+                    if r.get("assay_type") in criterion.types}
         if isinstance(criterion, Not):
             return set(self.people) - self.qualifying(criterion.criterion)
         raise TypeError(f"no reference rule for {type(criterion).__name__}")

@@ -16,6 +16,7 @@ from precimed.standard.measurements import MEASUREMENTS
 from precimed.standard.regions import PROVINCES, REGIONS
 from precimed.standard.tables import IDENTIFYING_FIELDS, SYSTEM_FIELDS, TABLES, Field, Table
 from precimed.standard.vocabularies import (
+    ASSAY_TYPE,
     CONSENT_SCOPE,
     CONTACT_METHOD,
     CONTACT_OUTCOME,
@@ -40,7 +41,7 @@ RULE_VOCABULARIES = {"icd10": "WHO ICD-10 (2019), Chinese clinical-edition suffi
 @cache
 def vocabularies() -> dict[str, Vocabulary]:
     listed = (SEX, CONSENT_SCOPE, CONTACT_METHOD, CONTACT_OUTCOME, EVENT_SOURCE,
-              QUALITATIVE_RESULT, SPECIMEN_TYPE, VALUE_QUALIFIER, VISIT_TYPE)
+              QUALITATIVE_RESULT, SPECIMEN_TYPE, ASSAY_TYPE, VALUE_QUALIFIER, VISIT_TYPE)
     derived = (
         Vocabulary("province", "省级行政区", "Province",
                    {p.code: (p.zh, p.en) for p in PROVINCES.values()}, source="GB/T 2260",

@@ -263,6 +263,25 @@ SPECIMEN = Table(
     key=("centre", "specimen_id"),
 )
 
+ASSAY = Table(
+    "assay", "组学检测", "Omics assay",
+    "Genotyping and omics assays run on a participant's specimens: which data exist. The "
+    "data themselves (genotypes, omics matrices) go to their own stores.",
+    _person(
+        Field("assay_id", "string", "检测编号", "Assay ID",
+              "The laboratory's run or sample ID; unique within the centre.", required=True),
+        Field("assay_type", "string", "检测类型", "Assay type", "Kind of assay.",
+              required=True, vocabulary="assay_type"),
+        Field("specimen_id", "string", "样本编号", "Specimen ID",
+              "The specimen assayed, if recorded."),
+        Field("performed_on", "date", "检测日期", "Assay date", "Date the assay was run.",
+              required=True),
+        Field("platform", "string", "检测平台", "Platform",
+              "Instrument or array, e.g. Illumina NovaSeq 6000."),
+    ),
+    key=("centre", "assay_id"),
+)
+
 FOLLOW_UP_CONTACT = Table(
     "follow_up_contact", "随访联系", "Follow-up contact",
     "Every attempt to reach a participant at a follow-up wave, and its outcome.",
@@ -306,6 +325,6 @@ DEATH = Table(
 )
 
 TABLES: dict[str, Table] = {t.name: t for t in (
-    PARTICIPANT, VISIT, MEASUREMENT, EXPOSURE, CONDITION, MEDICATION, SPECIMEN,
+    PARTICIPANT, VISIT, MEASUREMENT, EXPOSURE, CONDITION, MEDICATION, SPECIMEN, ASSAY,
     FOLLOW_UP_CONTACT, ENDPOINT_EVENT, DEATH,
 )}

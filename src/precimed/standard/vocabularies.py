@@ -94,6 +94,17 @@ SPECIMEN_TYPE = Vocabulary(
      "tissue_ffpe": ("石蜡包埋组织", "FFPE tissue")},
 )
 
+ASSAY_TYPE = Vocabulary(
+    "assay_type", "检测类型", "Assay type",
+    {"genotype_array": ("基因分型芯片", "genotyping array"),
+     "wgs": ("全基因组测序", "whole-genome sequencing"),
+     "wes": ("全外显子组测序", "whole-exome sequencing"),
+     "rna_seq": ("转录组测序", "RNA sequencing"),
+     "proteome": ("蛋白质组", "proteome"), "metabolome": ("代谢组", "metabolome"),
+     "microbiome_16s": ("16S微生物组", "16S microbiome"),
+     "metagenome": ("宏基因组", "shotgun metagenome")},
+)
+
 VALUE_QUALIFIER = Vocabulary(
     "value_qualifier", "数值限定符", "Value qualifier",
     {"<": ("低于检测下限", "below the limit of detection"),

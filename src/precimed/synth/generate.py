@@ -101,7 +101,7 @@ def _standard_tables(people: pd.DataFrame, history: dict, rng) -> dict[str, pd.D
     conditions = records.conditions(people, rng)
     events = history["events"]
     deaths = history["deaths"]
-    return {
+    tables = {
         "participant": participant,
         "visit": _with_ids(visits, ids, ["wave", "visit_date", "visit_type"]),
         "measurement": records.measurements(people, visits, rng),
@@ -115,6 +115,9 @@ def _standard_tables(people: pd.DataFrame, history: dict, rng) -> dict[str, pd.D
         "death": _with_ids(deaths.assign(source="death_registry"), ids,
                            ["death_date", "underlying_cause", "source"]),
     }
+    # drawn last, so the other tables stay what a seed gave before assays existed
+    tables["assay"] = records.assays(people, tables["specimen"], rng)
+    return tables
 
 
 def _with_ids(frame: pd.DataFrame, ids: np.ndarray, columns: list[str]) -> pd.DataFrame:

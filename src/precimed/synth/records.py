@@ -173,3 +173,33 @@ def specimens(people: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
         for f, r, b, p in zip(rng.integers(1, 21, n), rng.integers(1, 9, n),
                               rng.integers(1, 51, n), rng.integers(0, 81, n), strict=True)]
     return frame.drop(columns=["centre"])
+
+
+# Share of participants with each assay (regional cohorts genotype widely; a few have
+# sequencing and omics panels), and the specimen each is run on.
+_ASSAYS = (("genotype_array", 0.40, "dna", "Illumina Infinium Asian Screening Array"),
+           ("wgs", 0.08, "dna", "Illumina NovaSeq 6000"),
+           ("proteome", 0.05, "plasma", "Olink Explore 3072"),
+           ("metabolome", 0.05, "serum", "Nightingale NMR"),
+           ("microbiome_16s", 0.04, "stool", "Illumina MiSeq"))
+
+
+def assays(people: pd.DataFrame, specimens: pd.DataFrame,
+           rng: np.random.Generator) -> pd.DataFrame:
+    """Assays run within about a year of enrolment on the participant's specimens."""
+    frames = []
+    for kind, share, specimen, platform in _ASSAYS:
+        idx = np.flatnonzero(rng.random(len(people)) < share)
+        frames.append(pd.DataFrame({
+            "resident_id": people.resident_id.to_numpy()[idx],
+            "centre": people.centre.to_numpy()[idx],
+            "assay_type": kind, "specimen_type": specimen, "platform": platform,
+            "performed_on": people.enrolment_date.to_numpy()[idx]
+            + rng.integers(60, 400, len(idx)).astype("timedelta64[D]")}))
+    frame = pd.concat(frames, ignore_index=True)
+    tubes = specimens.drop_duplicates(["resident_id", "specimen_type"])
+    frame = frame.merge(tubes[["resident_id", "specimen_type", "specimen_id"]],
+                        on=["resident_id", "specimen_type"], how="left")
+    sequence = frame.groupby("centre").cumcount() + 1
+    frame["assay_id"] = frame.centre + "-A" + sequence.map("{:08d}".format)
+    return frame.drop(columns=["centre", "specimen_type"])

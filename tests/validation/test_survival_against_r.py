@@ -68,3 +68,22 @@ def test_survival_curve_matches_lifelines(veteran):
     theirs = KaplanMeierFitter().fit(veteran.time, veteran.status)
     np.testing.assert_allclose(ours.at(ours.table_.time).survival,
                                theirs.survival_function_at_times(ours.table_.time), rtol=TOL)
+
+
+COX = json.loads((Path(__file__).parent / "reference" / "cox_veteran.json").read_text())
+
+
+@pytest.mark.parametrize("ties", ["efron", "breslow"])
+def test_cox_matches_r(veteran, ties):
+    from precimed.analysis import CoxPH
+
+    data = veteran.assign(karno=veteran.Karnofsky_score, age=veteran.Age_in_years,
+                          treated=(veteran.Treatment == "test").astype(float),
+                          prior=np.where(veteran.Prior_therapy == "yes", 10.0, 0.0))
+    fit = CoxPH().fit(data, "time", "status", covariates=COX["covariates"], ties=ties)
+    reference = COX[ties]
+    np.testing.assert_allclose(fit.params_, reference["coef"], rtol=1e-9)
+    np.testing.assert_allclose(fit.standard_errors_, reference["se"], rtol=1e-9)
+    assert [fit.log_likelihood_null_, fit.log_likelihood_] == pytest.approx(
+        reference["loglik"], rel=1e-12)
+    assert fit.score_test_ == pytest.approx(reference["score_test"], rel=1e-9)

@@ -216,7 +216,7 @@ class CoxPH:
 
     def fit(self, data: pd.DataFrame, duration: str, event: str, *,
             covariates: list[str] | None = None, ties: str = "efron",
-            tol: float = 1e-12, max_iter: int = 50) -> CoxPH:
+            tol: float = 1e-10, max_iter: int = 50) -> CoxPH:
         if ties not in {"efron", "breslow"}:
             raise UserError(f"Unknown ties method {ties!r}", where="CoxPH.fit",
                             hint="Use efron or breslow.")
@@ -268,6 +268,8 @@ class CoxPH:
         self._death_rows = deaths
         self._death_time = np.searchsorted(event_times, t[deaths])
         counts = np.bincount(self._death_time, minlength=len(event_times))
+        # deaths are in time order: each event time's deaths are one contiguous run
+        self._death_groups = np.concatenate([[0], np.cumsum(counts)[:-1]])
         rank = np.arange(len(deaths)) - np.repeat(np.cumsum(counts) - counts, counts)
         self._fraction = rank / np.repeat(counts, counts) if ties == "efron" \
             else np.zeros(len(deaths))
@@ -283,9 +285,8 @@ class CoxPH:
         s1 = np.cumsum(wx[::-1], axis=0)[::-1][self._risk_start]
         rows, at = self._death_rows, self._death_time
         k = len(self._counts)
-        d0 = np.bincount(at, weights=w[rows], minlength=k)
-        d1 = np.zeros((k, x.shape[1]))
-        np.add.at(d1, at, wx[rows])
+        d0 = np.add.reduceat(w[rows], self._death_groups)
+        d1 = np.add.reduceat(wx[rows], self._death_groups, axis=0)
         f = self._fraction
         den = s0[at] - f * d0[at]  # one term per death (Efron's fractions)
         mean = (s1[at] - f[:, None] * d1[at]) / den[:, None]

@@ -211,7 +211,7 @@ class CoxPH:
     are expanded into one term per death (Efron's fractions); the information matrix is
     regrouped by row into one weighted X'X product. Nothing loops over rows in Python,
     and nothing of size n x p x p is built: at n = 100,000 and p = 10 a fit takes about a
-    third of R's coxph time with coefficients equal to 1e-13 (benchmarks/analysis.py).
+    quarter of R's coxph time, coefficients equal to 1e-13 (benchmarks/analysis.py).
     """
 
     def fit(self, data: pd.DataFrame, duration: str, event: str, *,

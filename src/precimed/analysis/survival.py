@@ -229,6 +229,9 @@ class CoxPH:
         x = data[covariates].to_numpy(float)
         order = np.argsort(t, kind="stable")
         t, e, x = t[order], e[order], x[order]
+        if not e.any():
+            raise UserError("No events: a Cox model needs at least one", where=event,
+                            hint="Check the event column (1 = event, 0 = censored).")
         self._prepare(t, e, x, ties)
         beta = np.zeros(x.shape[1])
         loglik0, gradient0, hessian0 = self._derivatives(beta)

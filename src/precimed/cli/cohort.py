@@ -31,6 +31,15 @@ def _definition(path: Path):
     return CohortDefinition.from_json(path.read_text(encoding="utf-8"), where=str(path))
 
 
+def print_attrition(rows, policy: Policy) -> str:
+    """Print an attrition table through disclosure control; return the final count."""
+    shown = protect_sequence([r.count for r in rows], policy=policy)
+    width = max(len(r.label) for r in rows)
+    for row, n in zip(rows, shown, strict=True):
+        click.echo(f"  {row.label:<{width}}  {_shown(n, policy):>10}")
+    return _shown(shown[-1], policy)
+
+
 def _shown(n: int | None, policy: Policy) -> str:
     return f"<{policy.threshold}" if n is None else f"{n:,}"
 
@@ -54,13 +63,9 @@ def count(settings_of, definition: Path, release: str) -> None:
         rows = engine.attrition(con, cohort)
     finally:
         con.disconnect()
-    policy = Policy.from_settings(settings)
-    shown = protect_sequence([r.count for r in rows], policy=policy)
     click.echo(f"{cohort.name or definition.name} in release {release}")
-    width = max(len(r.label) for r in rows)
-    for row, n in zip(rows, shown, strict=True):
-        click.echo(f"  {row.label:<{width}}  {_shown(n, policy):>10}")
-    click.echo(f"count: {_shown(shown[-1], policy)}")
+    final = print_attrition(rows, Policy.from_settings(settings))
+    click.echo(f"count: {final}")
 
 
 @cohort_group.command("extract")

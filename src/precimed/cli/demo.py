@@ -80,8 +80,9 @@ def demo(settings_of, participants: int, seed: int) -> None:
 
 def _cohorts(settings: Settings, say) -> None:
     """Retention against the 8% target, and one cohort's attrition, on the release."""
+    from precimed.cli.cohort import print_attrition
     from precimed.cohorts.follow_up import retention_summary
-    from precimed.deid import Policy, protect_sequence
+    from precimed.deid import Policy
     from precimed.query import AgeAtEnrolment, MeasurementIn, ParticipantIs, baseline, cohort
     from precimed.query import compile as engine
 
@@ -104,9 +105,5 @@ def _cohorts(settings: Settings, say) -> None:
         rows = engine.attrition(con, definition)
     finally:
         con.disconnect()
-    policy = Policy.from_settings(settings)
-    shown = protect_sequence([r.count for r in rows], policy=policy)
     click.echo(f"cohort '{definition.name}' in demo-1:")
-    for row, n in zip(rows, shown, strict=True):
-        text = f"<{policy.threshold}" if n is None else f"{n:,}"
-        click.echo(f"  {row.label:<28} {text:>8}")
+    print_attrition(rows, Policy.from_settings(settings))

@@ -32,6 +32,7 @@ from precimed.lake.rows import with_row_keys
 from precimed.ops import OpsDatabase, QcScoring, SubmissionRecord
 from precimed.qc import QcOutcome, evaluate, load_ruleset
 from precimed.qc.report import write_html_report
+from precimed.qc.runner import check_for_kind
 from precimed.qc.stage import staged_data
 from precimed.settings import Settings
 from precimed.standard import STANDARD_VERSION, TABLES
@@ -148,9 +149,8 @@ def _submit(package, settings, lake, ops, pseudonymise, say, after_table, today)
 def _assess(staged: dict[str, pa.Table], report: Report, ruleset, lake: Lake, centre: str,
             files: dict[str, str], rows: dict[str, int], *, readable: bool, say) -> QcOutcome:
     """Score the staged rows; query checks run only on a package read whole."""
-    claimed = {k for spec in ruleset.checks.values() if spec.id != "structure"
-               for k in spec.kinds}
-    structural = any(kind not in claimed for kind, _, _ in report.problem_counts())
+    structural = any(check_for_kind(ruleset.checks, kind) == "structure"
+                     for kind, _, _ in report.problem_counts())
     if not readable or structural:
         return evaluate(ruleset, centre, report, files=files, rows=rows, data=None)
     con = ibis.duckdb.connect()

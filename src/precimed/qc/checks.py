@@ -23,6 +23,7 @@ from ibis import _
 
 from precimed.errors import UserError
 from precimed.qc.rules import CheckSpec, RangeRule
+from precimed.query.compile import age_at_enrolment
 from precimed.standard import MEASUREMENT_ITEMS, TABLES, vocabulary
 from precimed.standard.ages import AGE_BANDS
 from precimed.standard.catalogue import unit_key
@@ -86,7 +87,7 @@ class QcData:
                           "native_province", "enrolment_date", "_file", "_row")
             p = p.distinct(on="pseudonym", keep="first")
             birth = (p.birth_year_month + "-01").cast("date")
-            age = (p.enrolment_date.delta(birth, unit="day") / 365.25).floor()
+            age = age_at_enrolment(p)
             band = ibis.cases(*[(age >= b.low if b.high is None else age.between(b.low, b.high - 1),
                                  b.label) for b in AGE_BANDS], else_="")
             people = p.mutate(birth=birth, age=age, band=band)

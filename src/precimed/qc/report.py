@@ -41,7 +41,7 @@ STATUS_NAMES = {"pass": ("通过", "pass"), "warn": ("警告", "warning"),
                 "fail": ("未通过", "fail"), "n/a": ("不适用", "n/a")}
 
 
-def _environment() -> Environment:
+def environment() -> Environment:
     env = Environment(loader=PackageLoader("precimed.qc", "templates"),
                       autoescape=select_autoescape(["html"]), trim_blocks=True,
                       lstrip_blocks=True)
@@ -49,7 +49,7 @@ def _environment() -> Environment:
     return env
 
 
-def _svg(fig) -> Markup:
+def svg(fig) -> Markup:
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", bbox_inches="tight")
     plt.close(fig)
@@ -75,7 +75,7 @@ def distribution_plot(code: str, data: dict) -> Markup:
     ax.tick_params(labelsize=7)
     ax.legend(fontsize=7, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
-    return _svg(fig)
+    return svg(fig)
 
 
 def render_html(report: Report) -> str:
@@ -111,7 +111,7 @@ def render_html(report: Report) -> str:
                        "problems": problems.get(check_id, 0)})
     plots = [(code, distribution_plot(code, data))
              for code, data in outcome.distributions.items()]
-    return _environment().get_template("report.html").render(
+    return environment().get_template("report.html").render(
         report=report, outcome=outcome, checks=checks, plots=plots, categories=CATEGORY_NAMES,
         subcategories=SUBCATEGORY_NAMES, verdicts=VERDICT_NAMES, statuses=STATUS_NAMES,
         shown=EXAMPLES_SHOWN)

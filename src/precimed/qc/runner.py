@@ -122,16 +122,23 @@ def _result(spec: CheckSpec, instance: str, table: str, field_name: str, failing
 
 # -- checks made while reading the files ---------------------------------------------------
 
+def check_for_kind(specs: dict[str, CheckSpec], kind: str) -> str | None:
+    """The ingest check that counts a problem kind; kinds no check claims count as
+    structure (a package that cannot be read), so nothing goes unscored."""
+    for spec in specs.values():
+        if spec.type == "ingest" and kind in spec.kinds:
+            return spec.id
+    return "structure" if "structure" in specs else None
+
+
 def ingest_results(report: Report, specs: dict[str, CheckSpec], files: dict[str, str],
                    rows: dict[str, int], hashes: dict[str, str]) -> list[CheckResult]:
     """Score the problems found at ingest. ``files`` maps a file to its table, ``rows``
     a table to the rows read. Problems of kinds no check claims count as structure."""
     ingest = [s for s in specs.values() if s.type == "ingest"]
-    claimed = {kind: s.id for s in ingest for kind in s.kinds}
-    fallback = "structure" if "structure" in specs else (ingest[0].id if ingest else None)
     counts: dict[tuple[str, str], int] = {}
     for (kind, file, _column), n in report.problem_counts().items():
-        check = claimed.get(kind, fallback)
+        check = check_for_kind(specs, kind)
         if check is None:
             continue
         table = "package" if specs[check].id == "structure" else files.get(file, "package")
@@ -246,6 +253,11 @@ def distributions(data: QcData) -> dict[str, dict]:
 
 # -- scoring -------------------------------------------------------------------------
 
+def check_meta(specs: dict[str, CheckSpec]) -> dict[str, dict]:
+    """What a report needs to name each check and map ingest problems to it."""
+    return {i: {"zh": s.zh, "en": s.en, "kinds": list(s.kinds)} for i, s in specs.items()}
+
+
 def evaluate(ruleset: RuleSet, centre: str, report: Report, *, files: dict[str, str],
              rows: dict[str, int], data: QcData | None,
              progress: Callable[[str], None] | None = None) -> QcOutcome:
@@ -253,9 +265,7 @@ def evaluate(ruleset: RuleSet, centre: str, report: Report, *, files: dict[str, 
     package could not be read far enough to query."""
     specs = ruleset.for_centre(centre)
     hashes = {i: fingerprint(s, ruleset, centre) for i, s in specs.items()}
-    outcome = QcOutcome(ruleset.version, ruleset.digest(), centre,
-                        checks={i: {"zh": s.zh, "en": s.en, "kinds": list(s.kinds)}
-                                for i, s in specs.items()})
+    outcome = QcOutcome(ruleset.version, ruleset.digest(), centre, checks=check_meta(specs))
     started = time.perf_counter()
     outcome.results = ingest_results(report, specs, files, rows, hashes)
     outcome.seconds["ingest"] = time.perf_counter() - started

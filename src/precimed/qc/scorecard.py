@@ -12,7 +12,6 @@ query runs at all.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -29,6 +28,7 @@ from precimed.qc.rules import CATEGORIES, load_ruleset
 from precimed.qc.runner import (
     CheckResult,
     QcOutcome,
+    check_meta,
     evaluate,
     fingerprint,
     rescore_results,
@@ -73,7 +73,7 @@ def rescore(settings: Settings, version: str, *, centres: tuple[str, ...] = (),
             report = Report(f"rescore-{stamp}-{centre}", centre, "lake")
             if results is not None:
                 outcome = QcOutcome(ruleset.version, ruleset.digest(), centre, results,
-                                    checks=_names(ruleset, centre))
+                                    checks=check_meta(ruleset.for_centre(centre)))
             else:
                 data = lake_data(con, snapshot, centre, ruleset)
                 outcome = evaluate(ruleset, centre, report, files={}, rows={}, data=data,
@@ -93,11 +93,6 @@ def rescore(settings: Settings, version: str, *, centres: tuple[str, ...] = (),
         con.disconnect()
         ops.dispose()
     return done
-
-
-def _names(ruleset, centre) -> dict[str, dict]:
-    return {i: {"zh": s.zh, "en": s.en, "kinds": list(s.kinds)}
-            for i, s in ruleset.for_centre(centre).items()}
 
 
 def _kept_ingest_counts(scorings: list[QcScoring], ruleset, centre: str) -> list[CheckResult]:
@@ -157,12 +152,10 @@ def scorecard_text(rows: list[dict]) -> str:
 
 def scorecard_html(rows: list[dict]) -> str:
     """A self-contained page: pass rate by category over time for each centre."""
-    from jinja2 import Environment, PackageLoader, select_autoescape
-    from markupsafe import Markup
+    from precimed.qc.report import environment, svg
 
-    centres = sorted({r["centre"] for r in rows})
     plots = []
-    for centre in centres:
+    for centre in sorted({r["centre"] for r in rows}):
         mine = [r for r in rows if r["centre"] == centre]
         fig, ax = plt.subplots(figsize=(5, 2.4), dpi=100)
         for category, colour in zip(CATEGORIES, ("#1f77b4", "#2f8132", "#c0392b"),
@@ -178,13 +171,6 @@ def scorecard_html(rows: list[dict]) -> str:
         ax.set_title(centre, fontsize=10)
         ax.legend(fontsize=7, frameon=False)
         ax.spines[["top", "right"]].set_visible(False)
-        buffer = io.StringIO()
-        fig.savefig(buffer, format="svg", bbox_inches="tight")
-        plt.close(fig)
-        text = buffer.getvalue()
-        plots.append((centre, Markup(text[text.index("<svg"):])))
-    env = Environment(loader=PackageLoader("precimed.qc", "templates"),
-                      autoescape=select_autoescape(["html"]))
-    env.filters["percent"] = lambda v: "–" if v is None else f"{100 * v:.1f}%"
-    return env.get_template("scorecard.html").render(rows=rows, plots=plots,
-                                                      categories=CATEGORIES)
+        plots.append((centre, svg(fig)))
+    return environment().get_template("scorecard.html").render(rows=rows, plots=plots,
+                                                               categories=CATEGORIES)

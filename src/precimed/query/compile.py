@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import ibis
 import pandas as pd
 
+from precimed.errors import UserError
 from precimed.query.model import (
     AgeAtEnrolment,
     AssayAvailable,
@@ -34,8 +35,9 @@ class Attrition:
     count: int
 
 
-def _age(p: ibis.Table) -> ibis.Value:
-    """Whole years at enrolment, to the month (birth day is kept only as year-month)."""
+def age_at_enrolment(p: ibis.Table) -> ibis.Value:
+    """Whole years at enrolment, to the month (birth day is kept only as year-month).
+    The platform's one definition: cohort criteria, QC age bands and incidence use it."""
     # integer arithmetic on "YYYY-MM": parsing a date per row costs more than the count
     year = p.birth_year_month.substr(0, 4).cast("int32")
     month = p.birth_year_month.substr(5, 2).cast("int32")
@@ -92,7 +94,7 @@ def qualifying(con: ibis.BaseBackend, criterion: Criterion) -> ibis.Table:
         return p.filter(p[criterion.field].isin(list(criterion.values))).select("pseudonym")
     if isinstance(criterion, AgeAtEnrolment):
         p = con.table("participant")
-        age = _age(p)
+        age = age_at_enrolment(p)
         conditions = [age.notnull()]
         if criterion.min is not None:
             conditions.append(age >= criterion.min)
@@ -198,13 +200,11 @@ def extract(con: ibis.BaseBackend, definition: CohortDefinition,
     """One row per member: participant fields, and each measurement's baseline value
     (wave 0; else the earliest) in its canonical unit."""
     cohort_rows = cohort_table(con, definition)
-    cohort_rows = cohort_rows.mutate(age=_age(cohort_rows))
+    cohort_rows = cohort_rows.mutate(age=age_at_enrolment(cohort_rows))
     fields = [v for v in variables if v in cohort_rows.columns]
     codes = [v for v in variables if v in MEASUREMENT_ITEMS]
     unknown = [v for v in variables if v not in fields and v not in codes]
     if unknown:
-        from precimed.errors import UserError
-
         raise UserError(f"Unknown variable {unknown[0]!r}", where="--variables",
                         hint="Use participant fields (sex, age, region, centre, cohort, "
                              "enrolment_date, ...) or measurement codes (SBP, BMI, ...).")

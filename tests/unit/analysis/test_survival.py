@@ -46,3 +46,14 @@ def test_bad_input_says_what(durations, events, said):
 def test_one_group_is_refused():
     with pytest.raises(UserError):
         logrank([1, 2], [1, 1], ["a", "a"])
+
+
+def test_a_cox_model_without_events_is_refused():
+    import pandas as pd
+
+    from precimed.analysis import CoxPH
+
+    data = pd.DataFrame({"t": [1.0, 2.0, 3.0], "e": [0, 0, 0], "x": [0.1, 0.2, 0.3]})
+    with pytest.raises(UserError) as caught:
+        CoxPH().fit(data, "t", "e")
+    assert "No events" in caught.value.what

@@ -70,6 +70,30 @@ class NotInitialised(UserError):
     kind = "not_initialised"
 
 
+class TooManyAttempts(UserError):
+    """Too many failed sign-ins for this account or client; wait and try again."""
+
+    exit_code = 7
+    http_status = 429
+    kind = "rate_limited"
+
+
+class Unauthenticated(UserError):
+    """No valid session or token came with the request."""
+
+    exit_code = 8
+    http_status = 401
+    kind = "unauthenticated"
+
+
+class Forbidden(UserError):
+    """Signed in, but the role or centre scope does not allow it."""
+
+    exit_code = 9
+    http_status = 403
+    kind = "forbidden"
+
+
 def internal_reference() -> str:
     """A short id to quote in an internal-error message and find in the server log."""
     return uuid.uuid4().hex[:12]

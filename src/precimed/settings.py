@@ -7,6 +7,7 @@ and help that feeds the CLI, validation and the docs.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tomllib
 from collections.abc import Mapping
@@ -40,6 +41,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Smallest count that may leave the platform; counts 1 to threshold-1 are suppressed."),
     Setting("qc_rules", str, "1.0",
             "QC rule set the acceptance gate scores with: built in, or HOME/qc/rulesets/*.toml."),
+    Setting("as_of", str, "",
+            "Date follow-up and retention are assessed at (YYYY-MM-DD); empty means today."),
     Setting("demo", bool, False,
             "Demo mode: allows embedded defaults that are refused in production."),
 )
@@ -51,6 +54,7 @@ class Settings:
     ops_database_url: str
     disclosure_threshold: int
     qc_rules: str
+    as_of: str
     demo: bool
 
     @property
@@ -79,6 +83,16 @@ class Settings:
     def qc_rules_dir(self) -> Path:
         """The platform's own QC rule sets, beside the built-in ones."""
         return self.home / "qc" / "rulesets"
+
+    @property
+    def as_of_date(self) -> dt.date:
+        if not self.as_of:
+            return dt.date.today()
+        try:
+            return dt.date.fromisoformat(self.as_of)
+        except ValueError:
+            raise UserError(f"Setting as_of is not a date: {self.as_of!r}", where="as_of",
+                            hint="Write it as YYYY-MM-DD, or leave it empty for today.") from None
 
     @property
     def database_url(self) -> str:

@@ -14,7 +14,7 @@ from precimed.home import initialise
 from precimed.ingest.pipeline import submit
 from precimed.lake import Lake
 from precimed.qc.scorecard import scorecard, scorecard_html
-from precimed.settings import Settings
+from precimed.settings import Settings, load_settings
 from precimed.synth import synthesise
 from precimed.synth.people import DATA_CUT
 
@@ -27,9 +27,13 @@ def register(cli: click.Group) -> None:
 @click.option("--participants", default=20_000, show_default=True,
               help="People over all centres.")
 @click.option("--seed", default=2026, show_default=True, help="Random seed.")
+@click.option("--serve/--no-serve", default=True, show_default=True,
+              help="End by serving the platform at http://127.0.0.1:8000.")
+@click.option("--port", default=8000, show_default=True)
 @click.pass_obj
-def demo(settings_of, participants: int, seed: int) -> None:
-    """Start a fresh demo home, synthesise every centre, submit, and release.
+def demo(settings_of, participants: int, seed: int, serve: bool, port: int) -> None:
+    """Start a fresh demo home, synthesise every centre, submit, and release; then serve
+    the platform with one demo account per role.
 
     Also submits one messy package, to show a rejection report.
     """
@@ -43,6 +47,10 @@ def demo(settings_of, participants: int, seed: int) -> None:
                             hint="Give an empty folder or an earlier demo home to --home.")
         shutil.rmtree(settings.home)
     initialise(settings)
+    # the synthetic data end at DATA_CUT: follow-up is assessed there, not today
+    (settings.home / "precimed.toml").write_text(
+        f'as_of = "{DATA_CUT.isoformat()}"\ndemo = true\n', encoding="utf-8")
+    settings = load_settings({"home": settings.home})
     packages = settings.home / "incoming"
     say(f"synthesising {participants:,} participants across all centres")
     clean = synthesise(packages / "clean", participants_count=participants, seed=seed,
@@ -74,8 +82,62 @@ def demo(settings_of, participants: int, seed: int) -> None:
     card.write_text(scorecard_html(scorecard(settings)), encoding="utf-8")
     click.echo(f"QC scorecard: {card}")
     _cohorts(settings, say)
+    _candidates(settings, say)
+    accounts = _accounts(settings)
     click.echo(f"\nrelease demo-1 created; home {settings.home}; "
                f"{time.perf_counter() - started:.0f} s")
+    click.echo(f"\ndemo accounts (password for all: {DEMO_PASSWORD}):")
+    for username, roles, centres, what in accounts:
+        scope = f" at {', '.join(centres)}" if centres else ""
+        click.echo(f"  {username:<12} {', '.join(roles)}{scope}: {what}")
+    if serve:
+        from precimed.cli.serve import start
+
+        click.echo(f"\nserving at http://127.0.0.1:{port} (Chinese; English via the switch "
+                   f"top right); API docs at /api/docs. Ctrl-C stops.")
+        start(settings, "127.0.0.1", port, 2)
+
+
+DEMO_PASSWORD = "precimed-demo-2026"
+DEMO_ACCOUNTS = (
+    ("admin", ["admin"], [], "everything: users, roles, audit log"),
+    ("sh01-dm", ["data_manager"], ["SH01"], "Shanghai centre: submissions, QC, worklist"),
+    ("reviewer", ["reviewer"], [], "endpoint adjudication"),
+    ("researcher", ["researcher"], [], "cohort builder (counts only)"),
+    ("clinician", ["clinician"], ["SH01"], "worklist and cohorts for Shanghai"),
+    ("dac", ["dac"], [], "data access committee: audit log"),
+)
+
+
+def _accounts(settings: Settings) -> tuple:
+    from precimed.ops import OpsDatabase, accounts
+
+    ops = OpsDatabase(settings.database_url)
+    try:
+        for username, roles, centres, _ in DEMO_ACCOUNTS:
+            accounts.create_user(ops, username, DEMO_PASSWORD, roles=roles, centres=centres)
+    finally:
+        ops.dispose()
+    return DEMO_ACCOUNTS
+
+
+def _candidates(settings: Settings, say) -> None:
+    """Queue endpoint candidates from every source, for the reviewers."""
+    from precimed.cohorts import candidates, load_candidates
+    from precimed.ops import OpsDatabase
+
+    say("merging endpoint reports into candidates for adjudication")
+    con = Lake(settings.lake_dir).snapshot("demo-1").connect()
+    try:
+        frame = candidates(con)
+    finally:
+        con.disconnect()
+    ops = OpsDatabase(settings.database_url)
+    try:
+        added = load_candidates(ops, frame)
+    finally:
+        ops.dispose()
+    click.echo(f"{added:,} endpoint candidates queued for adjudication")
 
 
 def _cohorts(settings: Settings, say) -> None:

@@ -35,12 +35,14 @@ def _register() -> None:
         lake,
         qc,
         release,
+        serve,
         standard,
         submit,
         synth,
     )
 
-    for module in (submit, synth, release, lake, standard, qc, cohort, endpoints, demo):
+    for module in (submit, synth, release, lake, standard, qc, cohort, endpoints, serve,
+                   demo):
         module.register(cli)
 
 

@@ -13,6 +13,7 @@ open (None). ``before()`` is strictly before the index day, ``after()`` strictly
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import ClassVar
 
@@ -328,9 +329,16 @@ def _criterion_from(item: dict, where: str) -> Criterion:
         if name == "kind":
             continue
         if name == "window":
-            value = Window(**value)
-        elif isinstance(value, list):
-            value = tuple(value)
+            if not isinstance(value, dict):
+                raise _fail("A window must be an object", where,
+                            'e.g. {"start": -365, "end": 0} or {"baseline": true}')
+            unknown = set(value) - {f.name for f in fields(Window)}
+            if unknown:
+                raise _fail(f"A window has no field {sorted(unknown)[0]!r}", where,
+                            "Fields: " + ", ".join(f.name for f in fields(Window)))
+            value = Window(**{k: _typed(k, v, where) for k, v in value.items()})
+        else:
+            value = _typed(name, value, where)
         values[name] = value
     try:
         return kind(**values)
@@ -339,6 +347,43 @@ def _criterion_from(item: dict, where: str) -> Criterion:
     except TypeError as exc:
         raise _fail(f"Criterion {item['kind']} is incomplete: {exc}", where,
                     "Give every required field.") from None
+
+
+_NUMBERS = {"min", "max", "min_volume_ml"}
+_DAYS = {"start", "end"}
+_TEXTS = {"values", "codes", "types", "anchor"}
+_TEXT = {"field", "code", "source", "anchor_source"}
+
+
+def _typed(name: str, value: object, where: str) -> object:
+    """JSON values checked against the field's type, so a bad file fails here, named."""
+    def bad(kind: str) -> UserError:
+        return _fail(f"Field {name!r} must be {kind}", where, "Check the definition's JSON.")
+
+    if name in _NUMBERS | _DAYS:
+        if value is None:
+            return None
+        if (isinstance(value, bool) or not isinstance(value, int | float)
+                or not math.isfinite(value)):
+            raise bad("a finite number or null")
+        if name in _DAYS:
+            if value != int(value):
+                raise bad("a whole number of days")
+            return int(value)
+        return value
+    if name in _TEXTS:
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise bad("a list of strings")
+        return tuple(value)
+    if name in _TEXT:
+        if not isinstance(value, str):
+            raise bad("a string")
+        return value
+    if name == "baseline":
+        if not isinstance(value, bool):
+            raise bad("true or false")
+        return value
+    return value
 
 
 def _check_icd10(codes: tuple[str, ...], where: str) -> None:

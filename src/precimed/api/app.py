@@ -1,0 +1,99 @@
+"""The application factory: ``create_app(settings)`` builds the FastAPI app.
+
+REST API under ``/api/v1`` (OpenAPI at ``/api/v1/openapi.json``, docs at ``/api/docs``),
+pages at ``/`` (``precimed.web``), static assets at ``/static``. Every error, from any
+layer, answers in one JSON shape (pages render it)::
+
+    {"error": {"kind": "...", "what": "...", "where": "...", "hint": "..."}}
+
+An internal error answers 500 with only a reference id; the traceback goes to the
+server's log, never to the caller.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from precimed import __version__
+from precimed.api.platform import Platform
+from precimed.errors import UserError, internal_reference
+from precimed.ops.migrate import current, head
+from precimed.settings import Settings
+
+log = logging.getLogger("precimed.api")
+
+_STATUS_KIND = {400: "invalid_input", 401: "unauthenticated", 403: "forbidden",
+                404: "not_found", 405: "method_not_allowed", 409: "conflict",
+                413: "too_large", 415: "unsupported_media_type", 422: "invalid_input",
+                429: "rate_limited"}
+
+
+def error_body(kind: str, what: str, where: str = "", hint: str = "") -> dict:
+    return {"error": {"kind": kind, "what": what, "where": where, "hint": hint}}
+
+
+def create_app(settings: Settings) -> FastAPI:
+    from precimed.api import routes
+    from precimed.web import pages
+
+    platform = Platform(settings)
+    if current(platform.ops.engine) != head():
+        # the server never migrates in a worker: 'precimed serve' and 'init' do it once
+        from precimed.ops.migrate import upgrade
+
+        upgrade(platform.ops.engine)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        platform.close()
+
+    app = FastAPI(title="precimed", version=__version__, lifespan=lifespan,
+                  openapi_url="/api/v1/openapi.json", docs_url="/api/docs", redoc_url=None,
+                  description="The precimed platform API. Aggregates pass through "
+                              "disclosure control; every request is authorised and audited.")
+    app.state.platform = platform
+
+    @app.exception_handler(UserError)
+    async def user_error(request: Request, exc: UserError):
+        if pages.wants_page(request):
+            return pages.error_page(request, exc.http_status, exc.to_dict())
+        headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
+        return JSONResponse(error_body(exc.kind, exc.what, exc.where, exc.hint),
+                            status_code=exc.http_status, headers=headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        kind = _STATUS_KIND.get(exc.status_code, "error")
+        what = exc.detail if isinstance(exc.detail, str) else "Request refused"
+        body = error_body(kind, what, request.url.path)
+        if pages.wants_page(request):
+            return pages.error_page(request, exc.status_code, body["error"])
+        return JSONResponse(body, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError):
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return JSONResponse(error_body("invalid_input", first.get("msg", "Invalid request"),
+                                       where, "See the API documentation at /api/docs."),
+                            status_code=422)
+
+    @app.exception_handler(Exception)
+    async def internal(request: Request, exc: Exception):
+        ref = internal_reference()
+        log.error("internal error ref %s on %s %s", ref, request.method, request.url.path,
+                  exc_info=exc)
+        return JSONResponse(error_body("internal", "Internal error", "",
+                                       f"Quote reference {ref} to your administrator."),
+                            status_code=500)
+
+    routes.mount(app)
+    pages.mount(app)
+    return app

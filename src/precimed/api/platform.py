@@ -1,0 +1,91 @@
+"""What a server process holds: settings, the ops database, the lake, the disclosure
+policy, and read-only query databases of releases (opened once, used under a lock:
+one DuckDB connection answers one query at a time)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import ibis
+
+from precimed.deid import Policy
+from precimed.errors import NotFound
+from precimed.lake import Lake
+from precimed.ops import OpsDatabase
+from precimed.settings import Settings
+
+CACHE_SECONDS = 300  # aggregates of the live lake (dashboard, retention) are this fresh
+
+
+class Platform:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.ops = OpsDatabase(settings.database_url)
+        self.lake = Lake(settings.lake_dir)
+        self.policy = Policy.from_settings(settings)
+        self._databases: dict[str, tuple[ibis.BaseBackend, threading.Lock]] = {}
+        self._lock = threading.Lock()
+        self._cache: dict[Any, tuple[float, Any]] = {}
+
+    def releases(self) -> list[dict]:
+        catalog = self.lake.catalog()
+        return sorted(({"name": r.name, "created_at": r.created_at,
+                        "description": r.description, "standard_version": r.standard_version}
+                       for r in catalog.releases.values()),
+                      key=lambda r: r["created_at"], reverse=True)
+
+    def release(self, name: str | None) -> str:
+        """The named release, or the newest; NotFound if there is none."""
+        known = [r["name"] for r in self.releases()]
+        if name is None:
+            if not known:
+                raise NotFound("No release yet", where="lake",
+                               hint="An administrator creates one: precimed release create.")
+            return known[0]
+        if name not in known:
+            raise NotFound(f"No release named {name!r}", where="release",
+                           hint="Known releases: " + (", ".join(known) or "none yet"))
+        return name
+
+    @contextmanager
+    def query_database(self, release: str) -> Iterator[ibis.BaseBackend]:
+        with self._lock:
+            if release not in self._databases:
+                con = self.lake.snapshot(release).database(self.settings.cache_dir)
+                self._databases[release] = (con, threading.Lock())
+            con, lock = self._databases[release]
+        with lock:
+            yield con
+
+    @contextmanager
+    def live(self) -> Iterator[ibis.BaseBackend]:
+        """The lake as it is now (Parquet views); for follow-up and endpoint work."""
+        con = self.lake.snapshot().connect()
+        try:
+            yield con
+        finally:
+            con.disconnect()
+
+    def cached(self, key: Any, compute: Callable[[], Any], *,
+               seconds: float = CACHE_SECONDS) -> Any:
+        """Memoise an expensive aggregate per catalog version, for a few minutes."""
+        full = (key, self.lake.catalog().version)
+        hit = self._cache.get(full)
+        if hit is not None and time.monotonic() - hit[0] < seconds:
+            return hit[1]
+        value = compute()
+        self._cache[full] = (time.monotonic(), value)
+        return value
+
+    def forget(self) -> None:
+        self._cache.clear()
+
+    def close(self) -> None:
+        for con, _ in self._databases.values():
+            con.disconnect()
+        self._databases.clear()
+        self.ops.dispose()

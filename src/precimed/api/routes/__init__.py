@@ -1,0 +1,22 @@
+"""The REST API: one router per resource, all under /api/v1."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+
+def mount(app: FastAPI) -> None:
+    from precimed.api.routes import (
+        admin,
+        auth,
+        cohorts,
+        dashboard,
+        dictionary,
+        endpoints,
+        followup,
+        submissions,
+    )
+
+    for module in (auth, dashboard, submissions, cohorts, followup, endpoints, dictionary,
+                   admin):
+        app.include_router(module.router, prefix="/api/v1")

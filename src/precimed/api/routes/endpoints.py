@@ -1,0 +1,106 @@
+"""Endpoints: the adjudication queue and decisions (reviewers; centre-scoped when the
+reviewer's account lists centres), and incidence by group (aggregates)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+
+from precimed.api.deps import check_centre, client_of, platform, read_rows, require
+from precimed.api.routes.common import records
+from precimed.cohorts import adjudication
+from precimed.errors import NotFound
+from precimed.ops import audit
+from precimed.ops.accounts import Principal
+from precimed.ops.db import EndpointCandidate
+
+router = APIRouter(prefix="/endpoints", tags=["endpoints"])
+
+Status = Literal["pending", "confirmed", "rejected", "needs_information"]
+
+
+class Decision(BaseModel):
+    to_status: Literal["confirmed", "rejected", "needs_information", "pending"]
+    reason: str | None = Field(None, max_length=2000)
+
+
+def _candidate(c: EndpointCandidate) -> dict:
+    return {"id": c.id, "pseudonym": c.pseudonym[:12], "centre": c.centre,
+            "endpoint": c.endpoint, "first_date": c.first_date.isoformat(),
+            "sources": c.sources, "status": c.status, "updated_at": c.updated_at.isoformat()}
+
+
+def _find(request: Request, principal: Principal, candidate_id: str) -> EndpointCandidate:
+    with platform(request).ops.session() as session:
+        found = session.get(EndpointCandidate, candidate_id)
+    if found is None:
+        raise NotFound("No candidate here", where="candidate",
+                       hint="Open the queue to find candidates.")
+    check_centre(principal, found.centre, "candidate")
+    return found
+
+
+@router.get("/candidates", summary="The adjudication queue, oldest first (audited)")
+def candidates(request: Request, status: Status | None = "pending",
+               centre: str | None = Query(None, max_length=32),
+               endpoint: str | None = Query(None, max_length=32),
+               limit: int = Query(100, ge=1, le=1000),
+               principal: Principal = Depends(require("endpoints.review"))) -> list:
+    if centre is not None:
+        check_centre(principal, centre, "centre")
+    rows = [c for c in adjudication.queue(platform(request).ops, centre=centre, status=status,
+                                          endpoint=endpoint)
+            if principal.sees_centre(c.centre)][:limit]
+    read_rows(request, principal, what="endpoint candidates", count=len(rows),
+              detail={"status": status, "centre": centre})
+    return [_candidate(c) for c in rows]
+
+
+@router.get("/candidates/{candidate_id}", summary="A candidate and its decisions")
+def candidate(candidate_id: str, request: Request,
+              principal: Principal = Depends(require("endpoints.review"))) -> dict:
+    found = _find(request, principal, candidate_id)
+    history = adjudication.history(platform(request).ops, candidate_id)
+    read_rows(request, principal, what=f"endpoint candidate {candidate_id}", count=1)
+    return {**_candidate(found), "history": [
+        {"reviewer": d.reviewer, "from": d.from_status, "to": d.to_status,
+         "reason": d.reason, "decided_at": d.decided_at.isoformat()} for d in history]}
+
+
+@router.post("/candidates/{candidate_id}/decision", summary="Decide a candidate")
+def decide(candidate_id: str, body: Decision, request: Request,
+           principal: Principal = Depends(require("endpoints.review"))) -> dict:
+    _find(request, principal, candidate_id)
+    ops = platform(request).ops
+    if body.to_status == "pending":
+        adjudication.reopen(ops, candidate_id, reviewer=principal.username,
+                            reason=body.reason)
+    else:
+        adjudication.decide(ops, candidate_id, body.to_status, reviewer=principal.username,
+                            reason=body.reason)
+    audit.record(ops, actor=principal.username, action="adjudication", outcome="ok",
+                 resource=f"candidate {candidate_id}", client=client_of(request),
+                 detail={"to": body.to_status})
+    platform(request).forget()
+    return _candidate(_find(request, principal, candidate_id))
+
+
+@router.get("/incidence", summary="Incidence per 1,000 person-years (disclosure-safe)")
+def incidence(request: Request, by: Literal["region", "sex", "age_band", "centre"] = "region",
+              _: Principal = Depends(require("endpoints.read"))) -> list:
+    from precimed.cohorts.endpoints import analysis_table
+    from precimed.cohorts.endpoints import incidence as rates
+    from precimed.cohorts.follow_up import observation
+
+    p = platform(request)
+    as_of = p.settings.as_of_date
+
+    def compute():
+        with p.live() as con:
+            table = analysis_table(con, p.ops, as_of=as_of)
+            seen = observation(con, as_of=as_of)
+        return rates(table, seen, by=[by], policy=p.policy)
+
+    return records(p.cached(("incidence", by, as_of), compute))

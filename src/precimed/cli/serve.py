@@ -1,0 +1,133 @@
+"""``precimed serve``, ``precimed users`` and ``precimed audit``."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from precimed.errors import NotFound
+from precimed.settings import Settings
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(serve)
+    cli.add_command(users)
+    cli.add_command(audit_group)
+
+
+def _ops(settings: Settings):
+    from precimed.ops import OpsDatabase
+
+    if not settings.database_url.startswith("sqlite") or (settings.home / "ops.sqlite3").exists():
+        ops = OpsDatabase(settings.database_url)
+        ops.create()
+        return ops
+    raise NotFound("No platform home here", where=str(settings.home),
+                   hint="Create one with 'precimed init', or pass --home.")
+
+
+def start(settings: Settings, host: str, port: int, workers: int) -> None:
+    """Migrate once, mark interrupted jobs, then run uvicorn workers on this home."""
+    import uvicorn
+
+    from precimed.api.jobs import interrupted
+
+    ops = _ops(settings)
+    interrupted(ops)
+    ops.dispose()
+    os.environ["PRECIMED_HOME"] = str(settings.home)
+    for name in ("ops_database_url", "disclosure_threshold", "qc_rules", "as_of"):
+        value = getattr(settings, name)
+        if value not in ("", None):
+            os.environ[f"PRECIMED_{name.upper()}"] = str(value)
+    uvicorn.run("precimed.api.server:app", factory=True, host=host, port=port,
+                workers=workers, log_level="warning", proxy_headers=False)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+@click.option("--workers", default=2, show_default=True, help="Server processes.")
+@click.pass_obj
+def serve(settings_of, host: str, port: int, workers: int) -> None:
+    """Serve the web platform and the API (/api/v1, docs at /api/docs)."""
+    settings: Settings = settings_of()
+    click.echo(f"precimed serving {settings.home} at http://{host}:{port} "
+               f"({workers} workers); Ctrl-C stops")
+    start(settings, host, port, workers)
+
+
+@click.group()
+def users() -> None:
+    """Platform accounts (the first administrator is made here)."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, required=True,
+              help="admin, data_manager, reviewer, researcher, clinician or dac (repeatable).")
+@click.option("--centre", "centres", multiple=True, help="Restrict to a centre (repeatable).")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              envvar="PRECIMED_NEW_PASSWORD", help="Prompted for unless given.")
+@click.pass_obj
+def add_user(settings_of, username: str, roles, centres, password: str) -> None:
+    """Create USERNAME with roles (and centres for centre staff)."""
+    from precimed.ops import accounts, audit
+
+    settings: Settings = settings_of()
+    ops = _ops(settings)
+    user = accounts.create_user(ops, username, password, roles=list(roles),
+                                centres=list(centres))
+    audit.record(ops, actor="cli", action="user.create", outcome="ok",
+                 resource=f"user {user.username}", detail={"roles": list(roles),
+                                                           "centres": list(centres)})
+    click.echo(f"user {user.username} created: {', '.join(roles)}"
+               + (f" at {', '.join(centres)}" if centres else ""))
+
+
+@users.command("list")
+@click.pass_obj
+def list_users(settings_of) -> None:
+    """Every account with roles and centres."""
+    from precimed.ops import accounts
+
+    for user in accounts.users(_ops(settings_of())):
+        state = "" if user.active else "  (disabled)"
+        click.echo(f"{user.username:<20} {','.join(user.roles):<28} "
+                   f"{','.join(user.centres) or '*'}{state}")
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """The hash-chained audit log."""
+
+
+@audit_group.command("verify")
+@click.pass_obj
+def verify(settings_of) -> None:
+    """Recompute the chain; exit 10 and name the first broken entry if it was changed."""
+    from precimed.ops import audit
+
+    result = audit.verify(_ops(settings_of()))
+    if result.ok:
+        click.echo(f"audit log intact: {result.events:,} events")
+        return
+    click.echo(f"audit log BROKEN at event {result.first_broken}: {result.reason} "
+               f"({result.events:,} events verified before it)", err=True)
+    raise click.exceptions.Exit(10)
+
+
+@audit_group.command("list")
+@click.option("--limit", default=20, show_default=True)
+@click.option("--actor", default=None)
+@click.option("--action", default=None)
+@click.pass_obj
+def list_events(settings_of, limit: int, actor, action) -> None:
+    """The newest events."""
+    from precimed.ops import audit
+
+    for e in audit.events(_ops(settings_of()), limit=limit, actor=actor, action=action):
+        click.echo(f"{e.seq:>7} {e.at:%Y-%m-%d %H:%M:%S} {e.actor:<16} {e.action:<16} "
+                   f"{e.outcome:<6} {e.resource}")
+

@@ -1,0 +1,224 @@
+"""Accounts: users, argon2 password hashes, web sessions and bearer API tokens.
+
+Passwords are hashed with argon2id (argon2-cffi's defaults, RFC 9106's second
+recommended parameter set). Session and API tokens are 256-bit random strings; only
+their SHA-256 is stored, so a copy of the database signs nobody in. Failed sign-ins are
+counted from the audit log, which makes the rate limit hold across server workers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, select
+
+from precimed.errors import Conflict, NotFound, UserError
+from precimed.ops.db import ApiToken, OpsDatabase, User, WebSession
+from precimed.ops.roles import ROLES, permissions_of
+from precimed.standard import CENTRES
+
+SESSION_HOURS = 12
+TOKEN_PREFIX = "pmt_"
+_hasher = PasswordHasher()
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+# verifying against this keeps the time of an unknown-user attempt like a known one's
+_DUMMY_HASH = _hasher.hash("precimed-dummy-password")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: the user and what they may do, resolved once per request."""
+
+    user_id: int
+    username: str
+    display_name: str
+    roles: tuple[str, ...]
+    centres: tuple[str, ...]  # empty: every centre
+    via: str  # session or token
+
+    @property
+    def permissions(self) -> frozenset[str]:
+        return permissions_of(self.roles)
+
+    def can(self, permission: str) -> bool:
+        return permission in self.permissions
+
+    def sees_centre(self, centre: str) -> bool:
+        return not self.centres or centre in self.centres
+
+    def to_dict(self) -> dict:
+        return {"username": self.username, "display_name": self.display_name,
+                "roles": list(self.roles), "centres": list(self.centres),
+                "permissions": sorted(self.permissions)}
+
+
+def _principal(user: User, via: str) -> Principal:
+    return Principal(user.id, user.username, user.display_name, tuple(user.roles),
+                     tuple(user.centres), via)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < 12:
+        raise UserError("The password is too short", where="password",
+                        hint="Use at least 12 characters; a passphrase of several words is best.")
+
+
+def _checked(username: str, roles: list[str], centres: list[str]) -> None:
+    if not _USERNAME.match(username):
+        raise UserError(f"User name {username!r} is not allowed", where="username",
+                        hint="Use 2-64 lower-case letters, digits, '.', '_' or '-'.")
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown or not roles:
+        raise UserError(f"Unknown role {unknown[0]!r}" if unknown else "No role given",
+                        where="roles", hint="Roles: " + ", ".join(ROLES))
+    bad = [c for c in centres if c not in CENTRES]
+    if bad:
+        raise UserError(f"Unknown centre {bad[0]!r}", where="centres",
+                        hint="Centres: " + ", ".join(sorted(CENTRES)))
+
+
+def create_user(ops: OpsDatabase, username: str, password: str, *, roles: list[str],
+                centres: list[str] | None = None, display_name: str = "") -> User:
+    centres = list(centres or [])
+    _checked(username, roles, centres)
+    check_password_strength(password)
+    with ops.session() as session, session.begin():
+        if session.scalar(select(User).where(User.username == username)) is not None:
+            raise Conflict(f"User {username!r} already exists", where="username",
+                           hint="Choose another name, or change that user's roles.")
+        user = User(username=username, display_name=display_name or username,
+                    password_hash=_hasher.hash(password), roles=list(roles),
+                    centres=centres, active=True, created_at=_now())
+        session.add(user)
+    return user
+
+
+def update_user(ops: OpsDatabase, user_id: int, *, roles: list[str] | None = None,
+                centres: list[str] | None = None, active: bool | None = None,
+                password: str | None = None) -> User:
+    with ops.session() as session, session.begin():
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFound(f"No user {user_id}", where="user", hint="List users first.")
+        _checked(user.username, roles if roles is not None else user.roles,
+                 centres if centres is not None else user.centres)
+        if roles is not None:
+            user.roles = list(roles)
+        if centres is not None:
+            user.centres = list(centres)
+        if active is not None:
+            user.active = active
+            if not active:  # signing out everywhere
+                session.execute(delete(WebSession).where(WebSession.user_id == user_id))
+        if password is not None:
+            check_password_strength(password)
+            user.password_hash = _hasher.hash(password)
+    return user
+
+
+def users(ops: OpsDatabase) -> list[User]:
+    with ops.session() as session:
+        return list(session.scalars(select(User).order_by(User.username)))
+
+
+def get_user(ops: OpsDatabase, user_id: int) -> User:
+    with ops.session() as session:
+        user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"No user {user_id}", where="user", hint="List users first.")
+    return user
+
+
+def authenticate(ops: OpsDatabase, username: str, password: str) -> Principal | None:
+    """The user if the password is right and the account active; None otherwise."""
+    with ops.session() as session:
+        user = session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active:
+        with contextlib.suppress(VerificationError):
+            _hasher.verify(_DUMMY_HASH, password + "x")
+        return None
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        update_user(ops, user.id, password=password)
+    return _principal(user, "session")
+
+
+def start_session(ops: OpsDatabase, principal: Principal) -> str:
+    token = secrets.token_urlsafe(32)
+    now = _now()
+    with ops.session() as session, session.begin():
+        session.add(WebSession(token_hash=_digest(token), user_id=principal.user_id,
+                               created_at=now,
+                               expires_at=now + dt.timedelta(hours=SESSION_HOURS)))
+    return token
+
+
+def end_session(ops: OpsDatabase, token: str) -> None:
+    with ops.session() as session, session.begin():
+        session.execute(delete(WebSession).where(WebSession.token_hash == _digest(token)))
+
+
+def _aware(at: dt.datetime) -> dt.datetime:
+    return at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at
+
+
+def from_session(ops: OpsDatabase, token: str) -> Principal | None:
+    with ops.session() as session:
+        row = session.get(WebSession, _digest(token))
+        if row is None or _aware(row.expires_at) < _now():
+            return None
+        user = session.get(User, row.user_id)
+    return _principal(user, "session") if user is not None and user.active else None
+
+
+def issue_token(ops: OpsDatabase, principal: Principal, name: str) -> str:
+    if not name or len(name) > 64:
+        raise UserError("A token needs a name of 1-64 characters", where="name",
+                        hint="Name it after the script that will use it.")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with ops.session() as session, session.begin():
+        session.add(ApiToken(user_id=principal.user_id, name=name, token_hash=_digest(token),
+                             created_at=_now()))
+    return token
+
+
+def from_token(ops: OpsDatabase, token: str) -> Principal | None:
+    with ops.session() as session:
+        row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+        if row is None or row.revoked_at is not None:
+            return None
+        user = session.get(User, row.user_id)
+    return _principal(user, "token") if user is not None and user.active else None
+
+
+def tokens(ops: OpsDatabase, user_id: int) -> list[ApiToken]:
+    with ops.session() as session:
+        return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user_id)
+                                    .order_by(ApiToken.id)))
+
+
+def revoke_token(ops: OpsDatabase, user_id: int, token_id: int) -> None:
+    with ops.session() as session, session.begin():
+        row = session.get(ApiToken, token_id)
+        # another user's token is reported exactly like a missing one
+        if row is None or row.user_id != user_id:
+            raise NotFound(f"No token {token_id}", where="token", hint="List your tokens.")
+        row.revoked_at = _now()

@@ -1,0 +1,227 @@
+"""The pages: server-rendered Jinja templates over the same functions as the API.
+
+Each page passes the same permission gate as its API (``require``), so a page and its API
+cannot disagree about who may see what; a signed-out visitor is sent to the login page.
+Interactive parts (upload progress, the cohort builder's live counts, adjudication) call
+the API from ``static/app.js``. Charts are drawn by Plotly, served from the installed
+``plotly`` package: no CDN, nothing fetched from outside.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import quote
+
+import plotly
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from precimed.api.deps import SESSION_COOKIE, platform, require, resolve
+from precimed.errors import UserError
+from precimed.ops.accounts import Principal
+from precimed.web.i18n import DEFAULT, LANGUAGES, translator
+
+STATIC = Path(__file__).parent / "static"
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+LANG_COOKIE = "precimed_lang"
+
+router = APIRouter(include_in_schema=False)
+_env = Environment(loader=PackageLoader("precimed.web", "templates"),
+                   autoescape=select_autoescape(["html"]))
+_env.filters["tojson_safe"] = lambda v: json.dumps(v, ensure_ascii=False).replace("</", "<\\/")
+
+NAV = (("dashboard", "/", "dashboard.read"), ("submissions", "/submissions", "submissions.read"),
+       ("cohorts", "/cohorts", "cohorts.count"), ("followup", "/followup", "followup.read"),
+       ("adjudication", "/adjudication", "endpoints.review"),
+       ("dictionary", "/dictionary", "dictionary.read"), ("admin", "/admin", "audit.read"))
+
+
+def wants_page(request: Request) -> bool:
+    return not request.url.path.startswith("/api/")
+
+
+def language(request: Request) -> str:
+    chosen = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
+    return chosen if chosen in LANGUAGES else DEFAULT
+
+
+def render(request: Request, template: str, *, code: int = 200, **context) -> HTMLResponse:
+    lang = language(request)
+    principal = getattr(request.state, "principal", None)
+    nav = [(key, href) for key, href, permission in NAV
+           if principal is not None and (principal.can(permission)
+                                         or (key == "admin" and principal.can("users.manage")))]
+    html = _env.get_template(template).render(
+        t=translator(lang), lang=lang, other="en" if lang == "zh" else "zh",
+        principal=principal, nav=nav, path=request.url.path,
+        threshold=platform(request).policy.threshold, **context)
+    response = HTMLResponse(html, status_code=code)
+    if request.query_params.get("lang") in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, lang, samesite="strict", max_age=365 * 86400)
+    return response
+
+
+def error_page(request: Request, status: int, error: dict) -> Response:
+    if status == 401:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+    return render(request, "error.html", code=status, error=error)
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "/") -> HTMLResponse:
+    return render(request, "login.html", next=_local(next), failed=None)
+
+
+def _local(target: str) -> str:
+    """Only same-site paths after login: no open redirect."""
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+@router.post("/login")
+def login(request: Request, username: str = Form(""), password: str = Form(""),
+          next: str = Form("/")) -> Response:
+    from precimed.api.routes.auth import sign_in
+
+    response = RedirectResponse(_local(next), status_code=303)
+    try:
+        sign_in(request, response, username, password)
+    except UserError as exc:
+        return render(request, "login.html", code=exc.http_status, next=_local(next),
+                      failed=exc.to_dict())
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    from precimed.api.routes.auth import logout as api_logout
+
+    response = RedirectResponse("/login", status_code=303)
+    api_logout(request, response)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/")
+def dashboard(request: Request, principal: Principal = Depends(require("dashboard.read"))):
+    from precimed.api.routes.dashboard import dashboard as data
+
+    incidence = None
+    if principal.can("endpoints.read"):
+        from precimed.api.routes.endpoints import incidence as rates
+
+        incidence = rates(request, "region", principal)
+    return render(request, "dashboard.html", data=data(request, principal),
+                  incidence=incidence)
+
+
+@router.get("/submissions")
+def submissions(request: Request,
+                principal: Principal = Depends(require("submissions.read"))):
+    from precimed.api.routes.submissions import summary, visible_submissions
+
+    rows = [summary(r) for r in reversed(visible_submissions(request, principal, None))]
+    return render(request, "submissions.html", rows=rows[:200],
+                  can_upload=principal.can("submissions.create"))
+
+
+@router.get("/cohorts")
+def cohorts(request: Request, principal: Principal = Depends(require("cohorts.count"))):
+    from precimed.standard import (
+        CENTRES,
+        COHORTS,
+        EXPOSURES,
+        MEASUREMENTS,
+        REGIONS,
+        vocabulary,
+    )
+
+    lang = language(request)
+    i = 0 if lang == "zh" else 1
+    options = {
+        "participant": {
+            "sex": {c: v[i] for c, v in vocabulary("sex").codes.items()},
+            "region": {c: (r.zh, r.en)[i] for c, r in REGIONS.items()},
+            "cohort": {c: (x.zh, x.en)[i] for c, x in COHORTS.items()},
+            "centre": {c: (x.zh, x.en)[i] for c, x in CENTRES.items()},
+        },
+        "measurement": {m.code: f"{(m.zh, m.en)[i]} ({m.unit})" for m in MEASUREMENTS},
+        "exposure": {e.code: {"label": (e.zh, e.en)[i], "kind": e.kind,
+                              "categories": {k: v[i] for k, v in e.categories.items()}}
+                     for e in EXPOSURES},
+        "specimen": {c: v[i] for c, v in vocabulary("specimen_type").codes.items()},
+        "assay": {c: v[i] for c, v in vocabulary("assay_type").codes.items()},
+    }
+    return render(request, "cohorts.html", options=options,
+                  releases=platform(request).releases(),
+                  can_save=principal.can("cohorts.save"))
+
+
+@router.get("/followup")
+def followup(request: Request, centre: str | None = None,
+             principal: Principal = Depends(require("followup.read"))):
+    from precimed.api.routes.followup import retention, worklist
+    from precimed.standard import CENTRES
+
+    data = retention(request, principal)
+    centres = [c for c in CENTRES if principal.sees_centre(c)]
+    chosen = centre if centre in centres else (centres[0] if len(principal.centres) else None)
+    work = worklist(request, chosen, 200, principal) if chosen else None
+    return render(request, "followup.html", data=data, centres=centres, chosen=chosen,
+                  work=work)
+
+
+@router.get("/adjudication")
+def adjudication(request: Request, status: str = "pending",
+                 principal: Principal = Depends(require("endpoints.review"))):
+    from precimed.api.routes.endpoints import candidates
+
+    status = status if status in {"pending", "needs_information", "confirmed",
+                                  "rejected"} else "pending"
+    rows = candidates(request, status, None, None, 200, principal)
+    return render(request, "adjudication.html", rows=rows, status=status)
+
+
+@router.get("/dictionary")
+def dictionary(request: Request, table: str = "participant",
+               principal: Principal = Depends(require("dictionary.read"))):
+    from precimed.api.routes.dictionary import measurements, overview, table_dict
+    from precimed.standard import TABLES
+
+    chosen = table if table in TABLES else "participant"
+    return render(request, "dictionary.html", overview=overview(principal),
+                  table=table_dict(chosen), measurements=measurements(principal))
+
+
+@router.get("/admin")
+def admin(request: Request, principal: Principal = Depends(require("audit.read"))):
+    from precimed.api.routes.admin import event_dict
+    from precimed.ops import accounts, audit
+    from precimed.ops.roles import ROLES
+    from precimed.standard import CENTRES
+
+    users = None
+    if principal.can("users.manage"):
+        from precimed.api.routes.admin import user_dict
+
+        users = [user_dict(u) for u in accounts.users(platform(request).ops)]
+    events = [event_dict(e) for e in audit.events(platform(request).ops, limit=100)]
+    return render(request, "admin.html", users=users, events=events, roles=ROLES,
+                  centres=sorted(CENTRES))
+
+
+@router.get("/static/vendor/plotly.min.js")
+def plotly_js() -> FileResponse:
+    return FileResponse(PLOTLY_JS, media_type="text/javascript",
+                        headers={"Cache-Control": "public, max-age=86400"})
+
+
+def mount(app: FastAPI) -> None:
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+
+__all__ = ["error_page", "mount", "resolve", "wants_page"]

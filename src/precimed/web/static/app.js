@@ -1,0 +1,287 @@
+// precimed pages: small helpers over the JSON API. No framework, nothing from a CDN.
+"use strict";
+const precimed = (() => {
+  const zh = () => window.PRECIMED.lang === "zh";
+  const shown = (n) => (n === null || n === undefined) ? "<" + window.PRECIMED.threshold : n.toLocaleString();
+
+  async function api(method, url, body, isForm) {
+    const options = {method, headers: {}, credentials: "same-origin"};
+    if (body !== undefined) {
+      if (isForm) options.body = body;
+      else { options.body = JSON.stringify(body); options.headers["Content-Type"] = "application/json"; }
+    }
+    const response = await fetch(url, options);
+    const text = await response.text();
+    let data = null;
+    try { data = text ? JSON.parse(text) : null; } catch (e) { data = text; }
+    if (!response.ok) {
+      const e = (data && data.error) || {what: response.statusText, hint: ""};
+      throw new Error(e.what + (e.where ? " (" + e.where + ")" : "") + (e.hint ? ". " + e.hint : ""));
+    }
+    return data;
+  }
+
+  function retentionChart(id, retention) {
+    const rows = retention.centres.filter(r => r.loss !== null);
+    Plotly.newPlot(id, [{
+      type: "bar", x: rows.map(r => r.centre), y: rows.map(r => 100 * r.loss),
+      marker: {color: rows.map(r => r.flag ? "#c0392b" : "#0b4f6c")},
+      hovertemplate: "%{x}: %{y:.1f}%<extra></extra>",
+    }], {
+      margin: {t: 10, r: 10, b: 60, l: 50}, yaxis: {title: "%", rangemode: "tozero"},
+      shapes: [{type: "line", xref: "paper", x0: 0, x1: 1, y0: 100 * retention.target, y1: 100 * retention.target,
+                line: {color: "#ffb000", width: 2, dash: "dash"}}],
+      annotations: [{xref: "paper", x: 1, y: 100 * retention.target, text: zh() ? "目标 8%" : "target 8%", showarrow: false, yanchor: "bottom", xanchor: "right"}],
+    }, {displaylogo: false, responsive: true});
+  }
+
+  function wavesChart(id, data) {
+    const byCentre = {};
+    for (const r of data.waves) {
+      if (r.cumulative_loss === null) continue;
+      (byCentre[r.centre] = byCentre[r.centre] || []).push(r);
+    }
+    const traces = Object.entries(byCentre).map(([centre, rows]) => ({
+      type: "scatter", mode: "lines+markers", name: centre,
+      x: rows.map(r => r.wave), y: rows.map(r => 100 * r.cumulative_loss)}));
+    Plotly.newPlot(id, traces, {
+      margin: {t: 10, r: 10, b: 40, l: 50}, xaxis: {title: zh() ? "随访轮次" : "wave", dtick: 1},
+      yaxis: {title: "%", rangemode: "tozero"},
+      shapes: [{type: "line", xref: "paper", x0: 0, x1: 1, y0: 100 * data.target, y1: 100 * data.target,
+                line: {color: "#ffb000", width: 2, dash: "dash"}}],
+    }, {displaylogo: false, responsive: true});
+  }
+
+  function incidenceChart(id, rows) {
+    const cells = rows.filter(r => r.region !== "Total" && r.rate !== null);
+    const endpoints = [...new Set(cells.map(r => r.endpoint))];
+    const traces = endpoints.map(e => {
+      const own = cells.filter(r => r.endpoint === e);
+      return {type: "bar", name: e, x: own.map(r => r.region), y: own.map(r => r.rate),
+              error_y: {type: "data", symmetric: false, array: own.map(r => r.ci_upper - r.rate),
+                        arrayminus: own.map(r => r.rate - r.ci_lower)}};
+    });
+    Plotly.newPlot(id, traces, {barmode: "group", margin: {t: 10, r: 10, b: 40, l: 50},
+      yaxis: {title: zh() ? "每千人年" : "per 1,000 person-years"}}, {displaylogo: false, responsive: true});
+  }
+
+  function uploader(words) {
+    const form = document.getElementById("upload-form");
+    if (!form) return;
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const box = document.getElementById("job");
+      const status = document.getElementById("job-status");
+      const progress = document.getElementById("job-progress");
+      const result = document.getElementById("job-result");
+      box.hidden = false; progress.textContent = ""; result.textContent = "";
+      const body = new FormData(form);
+      try {
+        const job = await api("POST", "/api/v1/submissions", body, true);
+        status.textContent = job.status;
+        for (;;) {
+          await new Promise(r => setTimeout(r, 700));
+          const now = await api("GET", "/api/v1/jobs/" + job.job);
+          status.textContent = now.status;
+          progress.textContent = now.progress.join("\n");
+          if (now.status === "done") {
+            const sub = await api("GET", "/api/v1/submissions/" + now.submission_id);
+            result.innerHTML = "";
+            const verdict = document.createElement("b");
+            verdict.id = "job-verdict"; verdict.textContent = sub.status + " · QC " + sub.verdict;
+            const link = document.createElement("a");
+            link.href = "/api/v1/submissions/" + now.submission_id + "/report"; link.id = "job-report";
+            link.target = "_blank"; link.textContent = " " + words.report;
+            result.append(verdict, link);
+            break;
+          }
+          if (now.status === "failed") { result.textContent = now.error.what + ". " + now.error.hint; break; }
+        }
+      } catch (e) { result.textContent = e.message; result.className = "error"; }
+    });
+  }
+
+  function cohortBuilder(options, words, canSave) {
+    const list = document.getElementById("criteria");
+    const criteria = [];
+    let timer = null;
+
+    const select = (values, current, cls) => {
+      const s = document.createElement("select"); if (cls) s.className = cls;
+      for (const [code, label] of Object.entries(values)) {
+        const o = document.createElement("option"); o.value = code; o.textContent = code + " · " + (typeof label === "string" ? label : label.label);
+        if (code === current) o.selected = true; s.append(o);
+      }
+      return s;
+    };
+    const number = (value, placeholder) => {
+      const i = document.createElement("input"); i.type = "number"; i.step = "any"; i.placeholder = placeholder;
+      i.size = 6; if (value !== null && value !== undefined) i.value = value; return i;
+    };
+    const text = (value, placeholder) => {
+      const i = document.createElement("input"); i.placeholder = placeholder; i.value = value || ""; return i;
+    };
+    const num = (input) => input.value === "" ? null : Number(input.value);
+    const baselineBox = (checked) => {
+      const l = document.createElement("label"); l.className = "inline-label";
+      const c = document.createElement("input"); c.type = "checkbox"; c.checked = checked;
+      l.append(c, zh() ? " 基线" : " at baseline"); return [l, c];
+    };
+
+    function row(c) {
+      const div = document.createElement("div"); div.className = "criterion";
+      const kind = document.createElement("span"); kind.className = "kind"; kind.textContent = c.kind;
+      div.append(kind);
+      let read;
+      if (c.kind === "participant") {
+        const field = select(Object.fromEntries(Object.keys(options.participant).map(k => [k, k])), c.field || "sex", "field");
+        let value = select(options.participant[field.value], (c.values || [])[0], "value");
+        field.addEventListener("change", () => { const v = select(options.participant[field.value], null, "value"); value.replaceWith(v); value = v; changed(); });
+        div.append(field, value);
+        read = () => ({kind: "participant", field: field.value, values: [value.value]});
+      } else if (c.kind === "age") {
+        const lo = number(c.min, "min"), hi = number(c.max, "max"); div.append(lo, "–", hi);
+        read = () => ({kind: "age", min: num(lo), max: num(hi)});
+      } else if (c.kind === "measurement") {
+        const code = select(options.measurement, c.code || "SBP", "code"), lo = number(c.min, "min"), hi = number(c.max, "max");
+        const [label, base] = baselineBox(!c.window || c.window.baseline);
+        div.append(code, lo, "–", hi, label);
+        read = () => ({kind: "measurement", code: code.value, min: num(lo), max: num(hi), window: base.checked ? {baseline: true} : {}});
+      } else if (c.kind === "exposure") {
+        const code = select(options.exposure, c.code || "SMOKING_STATUS", "code");
+        let detail = document.createElement("span");
+        const draw = () => {
+          const item = options.exposure[code.value]; const d = document.createElement("span");
+          if (item.kind === "categorical") d.append(select(item.categories, (c.values || [])[0], "value"));
+          else d.append(number(c.min, "min"), "–", number(c.max, "max"));
+          detail.replaceWith(d); detail = d;
+        };
+        div.append(code, detail); draw(); code.addEventListener("change", () => { draw(); changed(); });
+        read = () => {
+          const item = options.exposure[code.value];
+          if (item.kind === "categorical") return {kind: "exposure", code: code.value, values: [detail.querySelector("select").value]};
+          const [lo, hi] = detail.querySelectorAll("input");
+          return {kind: "exposure", code: code.value, min: num(lo), max: num(hi)};
+        };
+      } else if (c.kind === "diagnosis") {
+        const codes = text((c.codes || ["I63"]).join(","), "ICD-10, e.g. I63,I21");
+        const source = select({condition: "condition", endpoint: "endpoint"}, c.source || "condition", "source");
+        div.append(codes, source);
+        read = () => ({kind: "diagnosis", codes: codes.value.split(",").map(s => s.trim()).filter(Boolean), source: source.value});
+      } else if (c.kind === "specimen") {
+        const type = select(options.specimen, (c.types || [])[0], "value"); div.append(type);
+        read = () => ({kind: "specimen", types: [type.value]});
+      } else if (c.kind === "assay") {
+        const type = select(options.assay, (c.types || [])[0], "value"); div.append(type);
+        read = () => ({kind: "assay", types: [type.value]});
+      }
+      const remove = document.createElement("button"); remove.textContent = words.remove; remove.className = "remove";
+      remove.addEventListener("click", () => { const i = criteria.indexOf(entry); criteria.splice(i, 1); div.remove(); changed(); });
+      div.append(remove);
+      div.addEventListener("change", changed); div.addEventListener("input", changed);
+      const entry = {div, read};
+      return entry;
+    }
+
+    function definition() {
+      return {format: "precimed-cohort", version: 1, name: document.getElementById("cohort-name").value || "cohort",
+              description: "", criteria: criteria.map(c => c.read())};
+    }
+
+    function changed() { clearTimeout(timer); timer = setTimeout(count, 350); }
+
+    async function count() {
+      const table = document.getElementById("attrition");
+      const error = document.getElementById("cohort-error");
+      document.getElementById("final-count").textContent = words.loading;
+      try {
+        const release = document.getElementById("cohort-release").value || null;
+        const result = await api("POST", "/api/v1/cohorts/count", {definition: definition(), release});
+        error.hidden = true;
+        table.querySelectorAll("tr.step").forEach(r => r.remove());
+        result.attrition.forEach((step, i) => {
+          const tr = document.createElement("tr"); tr.className = "step";
+          const a = document.createElement("td"); a.textContent = i === 0 ? words.all : step.label;
+          const b = document.createElement("td"); b.className = "num"; b.textContent = shown(step.count);
+          tr.append(a, b); table.append(tr);
+        });
+        document.getElementById("final-count").textContent = shown(result.count);
+      } catch (e) { error.hidden = false; error.textContent = e.message; document.getElementById("final-count").textContent = "–"; }
+    }
+
+    function add(c) { const entry = row(c); criteria.push(entry); list.append(entry.div); }
+    function load(def) {
+      criteria.splice(0).forEach(c => c.div.remove());
+      document.getElementById("cohort-name").value = def.name || "";
+      for (const c of def.criteria) add(c);
+      count();
+    }
+
+    document.getElementById("add-criterion").addEventListener("click", () => {
+      add({kind: document.getElementById("new-kind").value}); changed();
+    });
+    document.getElementById("cohort-name").addEventListener("input", () => {});
+    document.getElementById("cohort-release").addEventListener("change", changed);
+
+    async function refreshSaved() {
+      const list = document.getElementById("saved-list");
+      const saved = await api("GET", "/api/v1/cohorts/saved");
+      list.querySelectorAll("option[data-id]").forEach(o => o.remove());
+      for (const s of saved) { const o = document.createElement("option"); o.value = s.id; o.dataset.id = s.id; o.textContent = s.name; list.append(o); }
+    }
+    if (canSave) {
+      refreshSaved();
+      document.getElementById("save-cohort").addEventListener("click", async () => {
+        try { await api("POST", "/api/v1/cohorts/saved", {name: definition().name, definition: definition()}); await refreshSaved(); }
+        catch (e) { const error = document.getElementById("cohort-error"); error.hidden = false; error.textContent = e.message; }
+      });
+      document.getElementById("load-cohort").addEventListener("click", async () => {
+        const id = document.getElementById("saved-list").value; if (!id) return;
+        const saved = await api("GET", "/api/v1/cohorts/saved/" + id); load(saved.definition);
+      });
+    }
+    count();
+    return {add, load, count};
+  }
+
+  function adjudication(words) {
+    document.querySelectorAll("#queue button.decide").forEach(button => {
+      button.addEventListener("click", async () => {
+        const tr = button.closest("tr");
+        const reason = tr.querySelector("input.reason").value || null;
+        try {
+          const result = await api("POST", "/api/v1/endpoints/candidates/" + tr.dataset.id + "/decision", {to_status: button.dataset.to, reason});
+          tr.querySelector("td.status").textContent = words[result.status] || result.status;
+          tr.querySelectorAll("button, input").forEach(x => x.disabled = true);
+          tr.classList.add("decided");
+        } catch (e) { alert(e.message); }
+      });
+    });
+  }
+
+  function admin() {
+    const verify = document.getElementById("verify-chain");
+    if (verify) verify.addEventListener("click", async () => {
+      const result = await api("GET", "/api/v1/admin/audit/verify");
+      document.getElementById("chain-result").textContent = result.ok
+        ? "✓ " + result.events + (zh() ? " 条记录完整" : " events intact")
+        : "✗ " + (zh() ? "第 " + result.first_broken + " 条起被篡改：" : "broken at " + result.first_broken + ": ") + result.reason;
+    });
+    const form = document.getElementById("new-user");
+    if (form) form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const f = new FormData(form);
+      try {
+        await api("POST", "/api/v1/admin/users", {username: f.get("username"), password: f.get("password"),
+          roles: [f.get("role")], centres: f.get("centre") ? [f.get("centre")] : []});
+        location.reload();
+      } catch (e) { document.getElementById("user-message").textContent = e.message; }
+    });
+    document.querySelectorAll("#user-table select.user-role").forEach(s => s.addEventListener("change", async () => {
+      try { await api("PATCH", "/api/v1/admin/users/" + s.closest("tr").dataset.id, {roles: [s.value]}); }
+      catch (e) { document.getElementById("user-message").textContent = e.message; }
+    }));
+  }
+
+  return {api, retentionChart, wavesChart, incidenceChart, uploader, cohortBuilder, adjudication, admin};
+})();

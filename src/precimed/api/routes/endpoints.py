@@ -18,7 +18,7 @@ from precimed.ops.db import EndpointCandidate
 
 router = APIRouter(prefix="/endpoints", tags=["endpoints"])
 
-Status = Literal["pending", "confirmed", "rejected", "needs_information"]
+Status = Literal["pending", "confirmed", "rejected", "needs_information", "all"]
 
 
 class Decision(BaseModel):
@@ -43,14 +43,15 @@ def _find(request: Request, principal: Principal, candidate_id: str) -> Endpoint
 
 
 @router.get("/candidates", summary="The adjudication queue, oldest first (audited)")
-def candidates(request: Request, status: Status | None = "pending",
+def candidates(request: Request, status: Status = "pending",
                centre: str | None = Query(None, max_length=32),
                endpoint: str | None = Query(None, max_length=32),
                limit: int = Query(100, ge=1, le=1000),
                principal: Principal = Depends(require("endpoints.review"))) -> list:
     if centre is not None:
         check_centre(principal, centre, "centre")
-    rows = [c for c in adjudication.queue(platform(request).ops, centre=centre, status=status,
+    wanted = None if status == "all" else status
+    rows = [c for c in adjudication.queue(platform(request).ops, centre=centre, status=wanted,
                                           endpoint=endpoint)
             if principal.sees_centre(c.centre)][:limit]
     read_rows(request, principal, what="endpoint candidates", count=len(rows),

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# System packages the tests need, installed from Debian's archive when missing:
+# PostgreSQL (the ops database's production engine), Chromium (browser tests, driven by
+# Playwright through its executable path) with CJK fonts for the Chinese pages, and the
+# reference tools the validation scripts name (R survival/pROC/snpStats, PLINK 2).
+# The test suite starts its own PostgreSQL server; nothing here is left running.
+set -euo pipefail
+packages=(postgresql chromium fonts-noto-cjk)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -q >/dev/null || true
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends \
+    "${missing[@]}" >/dev/null
+fi
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null
+command -v chromium >/dev/null

@@ -1,0 +1,121 @@
+"""A released platform home served by the real app, on SQLite and on PostgreSQL.
+
+The home is built once per session: every synthetic centre submitted, release r1,
+endpoint candidates queued, one account per role. The PostgreSQL variant shares the lake
+and gets a copy of the ops database's rows in a fresh database on a real server.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine
+
+from precimed.api.app import create_app
+from precimed.cohorts import candidates, load_candidates
+from precimed.ingest.pipeline import submit
+from precimed.lake import Lake
+from precimed.ops import OpsDatabase, accounts
+from precimed.ops.db import Base
+from precimed.settings import load_settings
+from precimed.synth.people import DATA_CUT
+
+PASSWORD = "correct-horse-battery"
+USERS = {
+    "admin": (["admin"], []),
+    "dm_sh01": (["data_manager"], ["SH01"]),
+    "dm_js01": (["data_manager"], ["JS01"]),
+    "reviewer": (["reviewer"], []),
+    "reviewer_sh01": (["reviewer"], ["SH01"]),
+    "researcher": (["researcher"], []),
+    "researcher2": (["researcher"], []),
+    "clinician": (["clinician"], ["SH01"]),
+    "dac": (["dac"], []),
+}
+
+
+def settings_for(home: Path, url: str = ""):
+    return load_settings({"home": home, "ops_database_url": url or None}, environ={})
+
+
+@pytest.fixture(scope="session")
+def released_home(clean_packages, tmp_path_factory) -> Path:
+    home = tmp_path_factory.mktemp("api") / "home"
+    home.mkdir()
+    (home / "precimed.toml").write_text(f'as_of = "{DATA_CUT.isoformat()}"\n')
+    settings = settings_for(home)
+    from precimed.home import initialise
+
+    initialise(settings)
+    for package in clean_packages.packages.values():
+        assert submit(package, settings).accepted
+    Lake(settings.lake_dir).create_release("r1", description="test release")
+    ops = OpsDatabase(settings.database_url)
+    con = Lake(settings.lake_dir).snapshot("r1").connect()
+    load_candidates(ops, candidates(con))
+    con.disconnect()
+    for name, (roles, centres) in USERS.items():
+        accounts.create_user(ops, name, PASSWORD, roles=roles, centres=centres)
+    ops.dispose()
+    return home
+
+
+def copy_ops(source_url: str, target_url: str) -> None:
+    target = OpsDatabase(target_url)
+    target.create()
+    source = create_engine(source_url)
+    with source.connect() as src, target.engine.begin() as dst:
+        for table in Base.metadata.sorted_tables:
+            rows = [dict(r._mapping) for r in src.execute(table.select())]
+            if table.name == "audit_head":
+                dst.execute(table.delete())
+            if rows:
+                dst.execute(table.insert(), rows)
+        for name in ("user_account", "api_token", "adjudication_decision"):
+            # rows came with their ids: move each sequence past them
+            dst.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                                f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {name}), false)")
+    source.dispose()
+    target.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(request, released_home) -> tuple[str, str]:
+    if request.param == "sqlite":
+        return "sqlite", ""
+    url = request.getfixturevalue("postgres_server")()
+    copy_ops(settings_for(released_home).database_url, url)
+    return "postgresql", url
+
+
+@pytest.fixture(scope="session")
+def app(backend, released_home):
+    return create_app(settings_for(released_home, backend[1]))
+
+
+@pytest.fixture(scope="session")
+def anonymous(app) -> TestClient:
+    return TestClient(app, raise_server_exceptions=False)
+
+
+@pytest.fixture(scope="session")
+def as_user(app):
+    """A signed-in client per user name, made once."""
+    clients: dict[str, TestClient] = {}
+
+    def client(name: str) -> TestClient:
+        if name not in clients:
+            c = TestClient(app, raise_server_exceptions=False)
+            r = c.post("/api/v1/auth/login", json={"username": name, "password": PASSWORD})
+            assert r.status_code == 200, r.text
+            clients[name] = c
+        return clients[name]
+
+    return client
+
+
+@pytest.fixture(scope="session")
+def ops_of(app) -> OpsDatabase:
+    return app.state.platform.ops

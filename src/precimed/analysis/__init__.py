@@ -1,6 +1,39 @@
-"""Analyses on release extracts: survival first (Kaplan–Meier, log-rank), validated
-against R; Cox models, biomarkers, association and risk follow (issue 7)."""
+"""Analyses on release extracts, each validated against a reference implementation on
+real data (tests/validation): survival (Kaplan–Meier, log-rank, Cox models with strata and
+robust variance, concordance, the proportional-hazards test, cumulative incidence under
+competing risks) against R's survival; biomarker validation (ROC, DeLong, accuracy,
+calibration, multi-centre pooling) against pROC and metafor; genetic and exposure-wide
+association against PLINK 2 and statsmodels; risk (China-PAR, polygenic scores, Cox
+absolute risk with validation and NRI)."""
 
-from precimed.analysis.survival import CoxPH, KaplanMeier, LogRankResult, logrank
+from precimed.analysis.biomarker import (
+    ROC,
+    Calibration,
+    DeLongTest,
+    DiagnosticAccuracy,
+    MulticentreAUC,
+    delong_test,
+    diagnostic_accuracy,
+    multicentre_auc,
+)
+from precimed.analysis.china_par import china_par, china_par_category
+from precimed.analysis.competing import AalenJohansen
+from precimed.analysis.concordance import Concordance, concordance, concordance_index
+from precimed.analysis.pgs import PolygenicScore, read_scoring_file, score_percentiles
+from precimed.analysis.risk import CoxRiskModel, NRIResult, RiskValidation, net_reclassification
+from precimed.analysis.survival import (
+    CoxPH,
+    KaplanMeier,
+    LogRankResult,
+    ProportionalHazardsTest,
+    cox_zph,
+    logrank,
+)
 
-__all__ = ["CoxPH", "KaplanMeier", "LogRankResult", "logrank"]
+__all__ = ["ROC", "AalenJohansen", "Calibration", "Concordance", "CoxPH", "CoxRiskModel",
+           "DeLongTest", "DiagnosticAccuracy", "KaplanMeier", "LogRankResult",
+           "MulticentreAUC", "NRIResult", "PolygenicScore", "ProportionalHazardsTest",
+           "RiskValidation", "china_par", "china_par_category", "concordance",
+           "concordance_index", "cox_zph", "delong_test", "diagnostic_accuracy", "logrank",
+           "multicentre_auc", "net_reclassification", "read_scoring_file",
+           "score_percentiles"]

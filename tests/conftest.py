@@ -28,6 +28,15 @@ def home(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture(scope="session")
+def released_home(clean_packages, tmp_path_factory) -> Path:
+    """The clean packages submitted and released as r1, with one account per role
+    (platform_home.USERS); shared by the API and browser tests."""
+    from platform_home import build_released_home
+
+    return build_released_home(tmp_path_factory.mktemp("released") / "home", clean_packages)
+
+
+@pytest.fixture(scope="session")
 def clean_packages(tmp_path_factory: pytest.TempPathFactory) -> SynthResult:
     """About 600 people over every centre, every centre style, no defects."""
     out = tmp_path_factory.mktemp("synth") / "clean"

@@ -7,59 +7,14 @@ and gets a copy of the ops database's rows in a fresh database on a real server.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 
+from platform_home import PASSWORD, settings_for
 from precimed.api.app import create_app
-from precimed.cohorts import candidates, load_candidates
-from precimed.ingest.pipeline import submit
-from precimed.lake import Lake
-from precimed.ops import OpsDatabase, accounts
+from precimed.ops import OpsDatabase
 from precimed.ops.db import Base
-from precimed.settings import load_settings
-from precimed.synth.people import DATA_CUT
-
-PASSWORD = "correct-horse-battery"
-USERS = {
-    "admin": (["admin"], []),
-    "dm_sh01": (["data_manager"], ["SH01"]),
-    "dm_js01": (["data_manager"], ["JS01"]),
-    "reviewer": (["reviewer"], []),
-    "reviewer_sh01": (["reviewer"], ["SH01"]),
-    "researcher": (["researcher"], []),
-    "researcher2": (["researcher"], []),
-    "clinician": (["clinician"], ["SH01"]),
-    "dac": (["dac"], []),
-}
-
-
-def settings_for(home: Path, url: str = ""):
-    return load_settings({"home": home, "ops_database_url": url or None}, environ={})
-
-
-@pytest.fixture(scope="session")
-def released_home(clean_packages, tmp_path_factory) -> Path:
-    home = tmp_path_factory.mktemp("api") / "home"
-    home.mkdir()
-    (home / "precimed.toml").write_text(f'as_of = "{DATA_CUT.isoformat()}"\n')
-    settings = settings_for(home)
-    from precimed.home import initialise
-
-    initialise(settings)
-    for package in clean_packages.packages.values():
-        assert submit(package, settings).accepted
-    Lake(settings.lake_dir).create_release("r1", description="test release")
-    ops = OpsDatabase(settings.database_url)
-    con = Lake(settings.lake_dir).snapshot("r1").connect()
-    load_candidates(ops, candidates(con))
-    con.disconnect()
-    for name, (roles, centres) in USERS.items():
-        accounts.create_user(ops, name, PASSWORD, roles=roles, centres=centres)
-    ops.dispose()
-    return home
 
 
 def copy_ops(source_url: str, target_url: str) -> None:

@@ -46,9 +46,12 @@ def resolve(request: Request) -> Principal | None:
 
 
 def _resource(request: Request) -> str:
-    route = request.scope.get("route")
-    path = getattr(route, "path", request.url.path)
-    return f"{request.method} {path}"
+    """The route as a template (ids of objects put back as {names}), e.g.
+    ``GET /api/v1/submissions/{submission_id}``."""
+    by_value = {str(v): k for k, v in request.path_params.items()}
+    segments = [f"{{{by_value[s]}}}" if s in by_value else s
+                for s in request.url.path.split("/")]
+    return f"{request.method} {'/'.join(segments)}"
 
 
 def require(permission: str) -> Callable[[Request], Principal]:

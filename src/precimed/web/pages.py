@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 from precimed.api.deps import SESSION_COOKIE, platform, require, resolve
 from precimed.errors import UserError
@@ -31,7 +32,20 @@ LANG_COOKIE = "precimed_lang"
 router = APIRouter(include_in_schema=False)
 _env = Environment(loader=PackageLoader("precimed.web", "templates"),
                    autoescape=select_autoescape(["html"]))
-_env.filters["tojson_safe"] = lambda v: json.dumps(v, ensure_ascii=False).replace("</", "<\\/")
+
+
+def tojson_safe(value) -> Markup:
+    """JSON for a <script> block: marked safe, or autoescape would turn its quotes into
+    &#34; and break the script; <, >, & and ' are escaped as JSON \\u escapes instead, so
+    no value can close the script element. Chinese stays readable (no ensure_ascii)."""
+    text = json.dumps(value, ensure_ascii=False)
+    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                         ("'", "\\u0027")):
+        text = text.replace(char, escape)
+    return Markup(text)
+
+
+_env.filters["tojson_safe"] = tojson_safe
 
 NAV = (("dashboard", "/", "dashboard.read"), ("submissions", "/submissions", "submissions.read"),
        ("cohorts", "/cohorts", "cohorts.count"), ("followup", "/followup", "followup.read"),

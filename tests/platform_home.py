@@ -1,0 +1,51 @@
+"""A released platform home with one account per role, shared by the API and browser
+tests (importable: pytest's ``pythonpath`` includes tests/)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from precimed.cohorts import candidates, load_candidates
+from precimed.home import initialise
+from precimed.ingest.pipeline import submit
+from precimed.lake import Lake
+from precimed.ops import OpsDatabase, accounts
+from precimed.settings import load_settings
+from precimed.synth.people import DATA_CUT
+
+PASSWORD = "correct-horse-battery"
+USERS = {
+    "admin": (["admin"], []),
+    "dm_sh01": (["data_manager"], ["SH01"]),
+    "dm_js01": (["data_manager"], ["JS01"]),
+    "reviewer": (["reviewer"], []),
+    "reviewer_sh01": (["reviewer"], ["SH01"]),
+    "researcher": (["researcher"], []),
+    "researcher2": (["researcher"], []),
+    "clinician": (["clinician"], ["SH01"]),
+    "dac": (["dac"], []),
+}
+
+
+def settings_for(home: Path, url: str = ""):
+    return load_settings({"home": home, "ops_database_url": url or None}, environ={})
+
+
+def build_released_home(home: Path, packages) -> Path:
+    """Every package submitted, release r1, endpoint candidates queued, USERS created;
+    follow-up assessed at the synthetic data's cut."""
+    home.mkdir(parents=True)
+    (home / "precimed.toml").write_text(f'as_of = "{DATA_CUT.isoformat()}"\n')
+    settings = settings_for(home)
+    initialise(settings)
+    for package in packages.packages.values():
+        assert submit(package, settings).accepted
+    Lake(settings.lake_dir).create_release("r1", description="test release")
+    ops = OpsDatabase(settings.database_url)
+    con = Lake(settings.lake_dir).snapshot("r1").connect()
+    load_candidates(ops, candidates(con))
+    con.disconnect()
+    for name, (roles, centres) in USERS.items():
+        accounts.create_user(ops, name, PASSWORD, roles=roles, centres=centres)
+    ops.dispose()
+    return home

@@ -17,6 +17,7 @@ demo: $(STAMP)
 	$(BIN)/precimed --home .demo demo
 
 test: $(STAMP)
+	bash scripts/system-deps.sh
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/pytest
 

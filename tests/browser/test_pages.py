@@ -155,8 +155,8 @@ def test_upload_shows_progress_verdict_and_report(signed_in, fresh_server, tmp_p
     verdict = page.locator("#job-verdict")
     expect(verdict).to_be_visible(timeout=120_000)
     assert not page.locator("#job-result.error").count(), page.inner_text("#job-result")
-    status, qc = re.fullmatch(r"(\w+) · QC (\w+)", verdict.inner_text()).groups()
-    assert status == "committed" and qc in {"pass", "pass_with_warnings"}, (status, qc)
+    status, qc = re.fullmatch(r"(\S+) · QC (\w+)", verdict.inner_text()).groups()
+    assert status == "已入库" and qc in {"pass", "pass_with_warnings"}, (status, qc)
     expect(page.locator("#job-progress")).not_to_be_empty()
     shot(page, "done")
 

@@ -6,6 +6,12 @@ calibration, multi-centre pooling) against pROC and metafor; genetic and exposur
 association against PLINK 2 and statsmodels; risk (China-PAR, polygenic scores, Cox
 absolute risk with validation and NRI)."""
 
+from precimed.analysis.association import (
+    GWASResult,
+    genomic_inflation,
+    linear_gwas,
+    logistic_gwas,
+)
 from precimed.analysis.biomarker import (
     ROC,
     Calibration,
@@ -19,6 +25,14 @@ from precimed.analysis.biomarker import (
 from precimed.analysis.china_par import china_par, china_par_category
 from precimed.analysis.competing import AalenJohansen
 from precimed.analysis.concordance import Concordance, concordance, concordance_index
+from precimed.analysis.exposure_wide import (
+    AssociationScan,
+    benjamini_hochberg,
+    bonferroni,
+    exposure_wide,
+    phenome_wide,
+)
+from precimed.analysis.genotypes import BedFile, read_bed, write_bed
 from precimed.analysis.pgs import PolygenicScore, read_scoring_file, score_percentiles
 from precimed.analysis.risk import CoxRiskModel, NRIResult, RiskValidation, net_reclassification
 from precimed.analysis.survival import (
@@ -30,10 +44,12 @@ from precimed.analysis.survival import (
     logrank,
 )
 
-__all__ = ["ROC", "AalenJohansen", "Calibration", "Concordance", "CoxPH", "CoxRiskModel",
-           "DeLongTest", "DiagnosticAccuracy", "KaplanMeier", "LogRankResult",
-           "MulticentreAUC", "NRIResult", "PolygenicScore", "ProportionalHazardsTest",
-           "RiskValidation", "china_par", "china_par_category", "concordance",
-           "concordance_index", "cox_zph", "delong_test", "diagnostic_accuracy", "logrank",
-           "multicentre_auc", "net_reclassification", "read_scoring_file",
-           "score_percentiles"]
+__all__ = ["ROC", "AalenJohansen", "AssociationScan", "BedFile", "Calibration", "Concordance",
+           "CoxPH", "CoxRiskModel", "DeLongTest", "DiagnosticAccuracy", "GWASResult",
+           "KaplanMeier", "LogRankResult", "MulticentreAUC", "NRIResult", "PolygenicScore",
+           "ProportionalHazardsTest", "RiskValidation", "benjamini_hochberg", "bonferroni",
+           "china_par", "china_par_category", "concordance", "concordance_index", "cox_zph",
+           "delong_test", "diagnostic_accuracy", "exposure_wide", "genomic_inflation",
+           "linear_gwas", "logistic_gwas", "logrank", "multicentre_auc",
+           "net_reclassification", "phenome_wide", "read_bed", "read_scoring_file",
+           "score_percentiles", "write_bed"]

@@ -156,3 +156,52 @@ def worklist(settings_of, centre: str, as_of, limit: int) -> None:
         click.echo(f"  {row.pseudonym[:12]}  wave {row.wave}  due {row.due_date}  "
                    f"{row.days_overdue:>5} days overdue  missed {row.missed_waves}  "
                    f"last traced {row.last_traced}  last outcome {row.last_outcome}")
+
+
+@cohort_group.command("survival")
+@click.argument("definition", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--release", required=True, help="Release to analyse.")
+@click.option("--endpoint", default="death", show_default=True,
+              help="death (registry) or an adjudicated endpoint group, e.g. stroke.")
+@click.option("--by", default=None, help="Group curves by sex, region, centre or cohort.")
+@click.option("--covariates", default="age,male", show_default=True,
+              help="Cox covariates: age, male and baseline measurement codes.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the full result (with its provenance) to this JSON file.")
+@click.pass_obj
+def survival(settings_of, definition: Path, release: str, endpoint: str, by: str | None,
+             covariates: str, out: Path | None) -> None:
+    """Kaplan–Meier, log-rank and Cox for DEFINITION's members on a release; the result
+    records the release and the definition, and its counts pass disclosure control."""
+    import json
+
+    from precimed.analysis.cohort import cohort_survival
+
+    settings: Settings = settings_of()
+    names = tuple(c.strip() for c in covariates.split(",") if c.strip())
+    result = cohort_survival(settings, _definition(definition), release=release,
+                             endpoint=endpoint, by=by, covariates=names)
+    print_survival(result, Policy.from_settings(settings))
+    if out:
+        out.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+        click.echo(f"result with provenance written to {out}")
+
+
+def print_survival(result: dict, policy: Policy) -> None:
+    p = result["provenance"]
+    click.echo(f"{result['endpoint']} in '{p['cohort']['name']}', release {p['release']} "
+               f"(as of {p['as_of']}): n {_shown(result['n'], policy)}, events "
+               f"{_shown(result['events'], policy)}")
+    for g in result["groups"]:
+        median = g.get("median_years")
+        five = (g.get("curve") or [{}])[-1]
+        click.echo(f"  {g['group']:<10} n {_shown(g['n'], policy):>8}  events "
+                   f"{_shown(g['events'], policy):>6}  median "
+                   f"{'not reached' if median is None or median != median else f'{median:.1f} y'}"
+                   + (f"  S({five['year']} y) {five['survival']:.3f}" if five else ""))
+    if result["logrank"]:
+        click.echo(f"  log-rank chi2 {result['logrank']['statistic']:.2f}, "
+                   f"p {result['logrank']['p_value']:.3g}")
+    if result["cox"]:
+        for name, hr in result["cox"]["hazard_ratios"].items():
+            click.echo(f"  HR {name:<8} {hr['hr']:.3f} ({hr['lower']:.3f}-{hr['upper']:.3f})")

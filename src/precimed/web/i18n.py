@@ -109,6 +109,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "no_permission": ("您的角色无权访问此页面。", "Your roles do not give access to this page."),
     "loading": ("计算中…", "Counting…"),
     "retention_over_time": ("各轮随访累计失访率", "Cumulative loss by wave"),
+    "kind_participant": ("参与者属性", "Participant"),
+    "kind_age": ("入组年龄", "Age at enrolment"),
+    "kind_measurement": ("测量值", "Measurement"),
+    "kind_exposure": ("暴露", "Exposure"),
+    "kind_diagnosis": ("诊断", "Diagnosis"),
+    "kind_specimen": ("样本", "Specimen"),
+    "kind_assay": ("组学数据", "Genotype or omics data"),
+    "queued": ("排队中", "Queued"),
+    "running": ("处理中", "Running"),
+    "done": ("完成", "Done"),
+    "failed": ("失败", "Failed"),
+    "committed": ("已入库", "Committed"),
+    "unchanged": ("无变化", "Unchanged"),
 }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import secrets
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
@@ -149,3 +149,24 @@ def extract(body: ExtractRequest, request: Request,
     filename = f"extract-{name}-{dt.date.today().isoformat()}.csv"
     return StreamingResponse(iter([buffer.getvalue()]), media_type="text/csv",
                              headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+class SurvivalRequest(BaseModel):
+    definition: dict[str, Any]
+    release: str | None = None
+    endpoint: str = Field("death", max_length=32)
+    by: Literal["sex", "region", "centre", "cohort"] | None = None
+    covariates: list[str] = Field(default_factory=lambda: ["age", "male"], max_length=20)
+
+
+@router.post("/survival", summary="Kaplan–Meier, log-rank and Cox of a cohort, with provenance")
+def survival(body: SurvivalRequest, request: Request,
+             _: Principal = Depends(require("cohorts.count"))) -> dict:
+    from precimed.analysis.cohort import cohort_survival
+
+    p = platform(request)
+    release = p.release(body.release)
+    return p.cached(("survival", body.model_dump_json()),
+                    lambda: cohort_survival(p.settings, parse(body.definition),
+                                            release=release, endpoint=body.endpoint,
+                                            by=body.by, covariates=tuple(body.covariates)))

@@ -78,17 +78,18 @@ const precimed = (() => {
       const body = new FormData(form);
       try {
         const job = await api("POST", "/api/v1/submissions", body, true);
-        status.textContent = job.status;
+        const word = (w) => words[w] || w;
+        status.textContent = word(job.status);
         for (;;) {
           await new Promise(r => setTimeout(r, 700));
           const now = await api("GET", "/api/v1/jobs/" + job.job);
-          status.textContent = now.status;
+          status.textContent = word(now.status);
           progress.textContent = now.progress.join("\n");
           if (now.status === "done") {
             const sub = await api("GET", "/api/v1/submissions/" + now.submission_id);
             result.innerHTML = "";
             const verdict = document.createElement("b");
-            verdict.id = "job-verdict"; verdict.textContent = sub.status + " · QC " + sub.verdict;
+            verdict.id = "job-verdict"; verdict.textContent = word(sub.status) + " · QC " + sub.verdict;
             const link = document.createElement("a");
             link.href = "/api/v1/submissions/" + now.submission_id + "/report"; link.id = "job-report";
             link.target = "_blank"; link.textContent = " " + words.report;
@@ -130,7 +131,7 @@ const precimed = (() => {
 
     function row(c) {
       const div = document.createElement("div"); div.className = "criterion";
-      const kind = document.createElement("span"); kind.className = "kind"; kind.textContent = c.kind;
+      const kind = document.createElement("span"); kind.className = "kind"; kind.textContent = (words.kinds || {})[c.kind] || c.kind;
       div.append(kind);
       let read;
       if (c.kind === "participant") {

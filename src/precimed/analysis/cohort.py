@@ -103,7 +103,8 @@ def survival_data(settings: Settings, definition: CohortDefinition, *, release: 
 
 
 def _curve(km: KaplanMeier, years: int, policy: Policy) -> list[dict]:
-    points = km.at(np.arange(0, years + 1) * YEAR)
+    """Survival at whole years (the estimator is fitted on years)."""
+    points = km.at(np.arange(0, years + 1, dtype=float))
     out = []
     for year, row in enumerate(points.itertuples()):
         at_risk = protect_count(int(row.n_risk), policy=policy)

@@ -83,6 +83,7 @@ def demo(settings_of, participants: int, seed: int, serve: bool, port: int) -> N
     click.echo(f"QC scorecard: {card}")
     _cohorts(settings, say)
     _candidates(settings, say)
+    _survival(settings, say)
     accounts = _accounts(settings)
     click.echo(f"\nrelease demo-1 created; home {settings.home}; "
                f"{time.perf_counter() - started:.0f} s")
@@ -121,9 +122,24 @@ def _accounts(settings: Settings) -> tuple:
     return DEMO_ACCOUNTS
 
 
+def _survival(settings: Settings, say) -> None:
+    """One analysis as the platform runs it: stroke by sex in people aged 40-69."""
+    from precimed.analysis.cohort import cohort_survival
+    from precimed.cli.cohort import print_survival
+    from precimed.deid import Policy
+    from precimed.query import AgeAtEnrolment, cohort
+
+    say("survival analysis: confirmed stroke by sex, ages 40-69")
+    definition = cohort("aged 40-69", AgeAtEnrolment(40, 70))
+    result = cohort_survival(settings, definition, release="demo-1", endpoint="stroke",
+                             by="sex", covariates=("age", "male", "SBP"))
+    click.echo("")
+    print_survival(result, Policy.from_settings(settings))
+
+
 def _candidates(settings: Settings, say) -> None:
     """Queue endpoint candidates from every source, for the reviewers."""
-    from precimed.cohorts import candidates, load_candidates
+    from precimed.cohorts import adjudication, candidates, load_candidates
     from precimed.ops import OpsDatabase
 
     say("merging endpoint reports into candidates for adjudication")
@@ -135,9 +151,16 @@ def _candidates(settings: Settings, say) -> None:
     ops = OpsDatabase(settings.database_url)
     try:
         added = load_candidates(ops, frame)
+        # the demo's stand-in reviewer confirms what two independent sources agree on, so
+        # that incidence has events; the rest wait in the queue for the demo reviewer
+        agreed = [c for c in adjudication.queue(ops) if len(set(c.sources)) >= 2]
+        for candidate in agreed:
+            adjudication.decide(ops, candidate.id, "confirmed", reviewer="demo-auto",
+                                reason="demo: two independent sources agree")
     finally:
         ops.dispose()
-    click.echo(f"{added:,} endpoint candidates queued for adjudication")
+    click.echo(f"{added:,} endpoint candidates queued for adjudication; {len(agreed):,} "
+               f"reported by two sources confirmed by the demo's stand-in reviewer")
 
 
 def _cohorts(settings: Settings, say) -> None:

@@ -80,6 +80,11 @@ class Settings:
         return self.home / "cache"
 
     @property
+    def genotypes_dir(self) -> Path:
+        """The genotype store (precimed.genomics) that the Beacon and reference serve."""
+        return self.home / "genotypes"
+
+    @property
     def qc_rules_dir(self) -> Path:
         """The platform's own QC rule sets, beside the built-in ones."""
         return self.home / "qc" / "rulesets"

@@ -95,5 +95,26 @@ def create_app(settings: Settings) -> FastAPI:
                             status_code=500)
 
     routes.mount(app)
+    from precimed.discovery import beacon
+
+    app.include_router(beacon.router)  # /api/beacon/v2, the GA4GH discovery standard
+    app.state.beacon = _beacon_source(platform)
     pages.mount(app)
     return app
+
+
+def _beacon_source(platform: Platform):
+    """The genotype store with its samples labelled from the newest release; None (the
+    Beacon's data routes then answer 503) until a store exists."""
+    from precimed.discovery.beacon import BeaconSource
+
+    store = platform.settings.genotypes_dir
+    if not (store / "store.json").exists():
+        return None
+    participants = None
+    releases = platform.releases()
+    if releases:
+        table = platform.lake.snapshot(releases[0]["name"]).to_arrow(
+            "participant", columns=["pseudonym", "sex", "native_province", "cohort"])
+        participants = table.to_pandas()
+    return BeaconSource.open(store, policy=platform.policy, participants=participants)

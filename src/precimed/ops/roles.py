@@ -32,6 +32,8 @@ PERMISSIONS = MappingProxyType({
     "endpoints.review": "Adjudicate candidate endpoints",
     "users.manage": "Create users and change their roles",
     "audit.read": "Read and verify the audit log",
+    "beacon.controlled": "Receive record-level Beacon answers (pseudonymous individuals, "
+                         "case-level genotypes)",
 })
 
 _ALL = frozenset(PERMISSIONS)

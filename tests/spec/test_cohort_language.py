@@ -199,3 +199,20 @@ def test_a_value_is_a_literal_never_sql(both):
     object.__setattr__(sneaky, "field", "sex")
     object.__setattr__(sneaky, "values", ("1') OR 1=1 --",))
     assert engine.members(con, cohort("x", sneaky)) == []
+
+
+@pytest.mark.parametrize("bad", [
+    {"criteria": 5},
+    {"criteria": None},
+    {"criteria": [{"kind": {}, "types": []}]},
+    {"criteria": [{"kind": "not", "criterion": {"kind": [], "types": []}}]},
+    {"criteria": [{"kind": "age", "min": 9223372036854775808}]},
+    {"criteria": [{"kind": "measurement", "code": "SBP", "window": {"start": 2**70}}]},
+])
+def test_malformed_definitions_are_user_errors(bad):
+    """Found by schemathesis: each of these once raised a TypeError (a 500 on the API)."""
+    with pytest.raises(UserError):
+        CohortDefinition.from_dict({"format": "precimed-cohort", "version": 1, "name": "x",
+                                    **bad})
+    with pytest.raises(UserError):
+        CohortDefinition.from_dict([bad])

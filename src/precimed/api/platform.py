@@ -1,11 +1,14 @@
 """What a server process holds: settings, the ops database, the lake, the disclosure
-policy, and read-only query databases of releases (opened once, used under a lock:
-one DuckDB connection answers one query at a time)."""
+policy, and read-only query databases of releases: each release's DuckDB file is opened
+once per process, and each request thread queries it through its own cursor, so counts
+run concurrently. Attrition counts of a release are memoised: releases are frozen, so a
+definition's counts on one never change."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -27,9 +30,11 @@ class Platform:
         self.ops = OpsDatabase(settings.database_url)
         self.lake = Lake(settings.lake_dir)
         self.policy = Policy.from_settings(settings)
-        self._databases: dict[str, tuple[ibis.BaseBackend, threading.Lock]] = {}
+        self._databases: dict[str, ibis.BaseBackend] = {}
         self._lock = threading.Lock()
+        self._local = threading.local()
         self._cache: dict[Any, tuple[float, Any]] = {}
+        self._attrition: OrderedDict[tuple, list] = OrderedDict()
 
     def releases(self) -> list[dict]:
         catalog = self.lake.catalog()
@@ -55,11 +60,30 @@ class Platform:
     def query_database(self, release: str) -> Iterator[ibis.BaseBackend]:
         with self._lock:
             if release not in self._databases:
-                con = self.lake.snapshot(release).database(self.settings.cache_dir)
-                self._databases[release] = (con, threading.Lock())
-            con, lock = self._databases[release]
-        with lock:
-            yield con
+                self._databases[release] = self.lake.snapshot(release).database(
+                    self.settings.cache_dir)
+            base = self._databases[release]
+        mine = self._local.__dict__.setdefault("backends", {})
+        if release not in mine:  # this thread's cursor on the shared read-only database
+            mine[release] = ibis.duckdb.from_connection(base.con.cursor())
+        yield mine[release]
+
+    def attrition(self, release: str, definition) -> list:
+        """The definition's attrition on a release, memoised (at most 4,096 kept)."""
+        from precimed.query import compile as engine
+
+        key = (release, definition)
+        with self._lock:
+            if key in self._attrition:
+                self._attrition.move_to_end(key)
+                return self._attrition[key]
+        with self.query_database(release) as con:
+            rows = engine.attrition(con, definition)
+        with self._lock:
+            self._attrition[key] = rows
+            while len(self._attrition) > 4096:
+                self._attrition.popitem(last=False)
+        return rows
 
     @contextmanager
     def live(self) -> Iterator[ibis.BaseBackend]:
@@ -85,7 +109,7 @@ class Platform:
         self._cache.clear()
 
     def close(self) -> None:
-        for con, _ in self._databases.values():
+        for con in self._databases.values():
             con.disconnect()
         self._databases.clear()
         self.ops.dispose()

@@ -32,6 +32,7 @@ def _register() -> None:
         cohort,
         demo,
         endpoints,
+        genomics,
         lake,
         qc,
         release,
@@ -41,8 +42,8 @@ def _register() -> None:
         synth,
     )
 
-    for module in (submit, synth, release, lake, standard, qc, cohort, endpoints, serve,
-                   demo):
+    for module in (submit, synth, release, lake, standard, qc, cohort, endpoints,
+                   genomics, serve, demo):
         module.register(cli)
 
 

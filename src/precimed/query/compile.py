@@ -181,13 +181,12 @@ def count(con: ibis.BaseBackend, definition: CohortDefinition) -> int:
 
 def attrition(con: ibis.BaseBackend, definition: CohortDefinition) -> list[Attrition]:
     """Counts after each criterion, starting from all participants (true counts: the
-    caller passes them through disclosure control before they leave the platform)."""
-    rows = [Attrition("all participants", int(con.raw_sql(_sql(con, definition, 0))
-                                                 .fetchone()[0]))]
-    for k, criterion in enumerate(definition.criteria, start=1):
-        rows.append(Attrition(criterion.label(),
-                              int(con.raw_sql(_sql(con, definition, k)).fetchone()[0])))
-    return rows
+    caller passes them through disclosure control before they leave the platform).
+    Every step's count is one scalar subquery of a single statement: one round trip."""
+    steps = [_sql(con, definition, k) for k in range(len(definition.criteria) + 1)]
+    row = con.raw_sql("SELECT " + ", ".join(f"({sql})" for sql in steps)).fetchone()
+    labels = ["all participants", *(c.label() for c in definition.criteria)]
+    return [Attrition(label, int(n)) for label, n in zip(labels, row, strict=True)]
 
 
 def members(con: ibis.BaseBackend, definition: CohortDefinition) -> list[str]:
@@ -201,6 +200,7 @@ def extract(con: ibis.BaseBackend, definition: CohortDefinition,
     (wave 0; else the earliest) in its canonical unit."""
     cohort_rows = cohort_table(con, definition)
     cohort_rows = cohort_rows.mutate(age=age_at_enrolment(cohort_rows))
+    variables = [v for v in dict.fromkeys(variables) if v != "pseudonym"]  # once each
     fields = [v for v in variables if v in cohort_rows.columns]
     codes = [v for v in variables if v in MEASUREMENT_ITEMS]
     unknown = [v for v in variables if v not in fields and v not in codes]

@@ -278,9 +278,13 @@ class CohortDefinition:
 
     @classmethod
     def from_dict(cls, data: dict, where: str = "cohort definition") -> CohortDefinition:
-        if data.get("format") != FORMAT or data.get("version") != FORMAT_VERSION:
+        if (not isinstance(data, dict) or data.get("format") != FORMAT
+                or data.get("version") != FORMAT_VERSION):
             raise _fail(f"Not a precimed cohort definition version {FORMAT_VERSION}", where,
                         f'Expected "format": "{FORMAT}", "version": {FORMAT_VERSION}.')
+        if not isinstance(data.get("criteria", []), list):
+            raise _fail("'criteria' must be a list of criteria", where,
+                        'e.g. "criteria": [{"kind": "age", "min": 40}]')
         criteria = []
         for i, item in enumerate(data.get("criteria", []), start=1):
             criteria.append(_criterion_from(item, f"{where}, criterion {i}"))
@@ -312,7 +316,8 @@ def _criterion_dict(c: Criterion) -> dict:
 
 
 def _criterion_from(item: dict, where: str) -> Criterion:
-    if not isinstance(item, dict) or item.get("kind") not in CRITERIA:
+    if (not isinstance(item, dict) or not isinstance(item.get("kind"), str)
+            or item.get("kind") not in CRITERIA):
         kind = item.get("kind") if isinstance(item, dict) else item
         raise _fail(f"Unknown criterion kind {kind!r}", where,
                     "Kinds: " + ", ".join(CRITERIA))
@@ -364,8 +369,8 @@ def _typed(name: str, value: object, where: str) -> object:
         if value is None:
             return None
         if (isinstance(value, bool) or not isinstance(value, int | float)
-                or not math.isfinite(value)):
-            raise bad("a finite number or null")
+                or not math.isfinite(value) or abs(value) > 1e15):
+            raise bad("a finite number (at most 1e15 in size) or null")
         if name in _DAYS:
             if value != int(value):
                 raise bad("a whole number of days")

@@ -82,7 +82,7 @@ def event_dict(e) -> dict:
 
 @router.get("/audit", summary="The audit log, newest first")
 def audit_log(request: Request, limit: int = Query(100, ge=1, le=1000),
-              before: int | None = Query(None, ge=1), actor: str | None = Query(None,
+              before: int | None = Query(None, ge=1, le=2**31 - 1), actor: str | None = Query(None,
                                                                               max_length=64),
               action: str | None = Query(None, max_length=64),
               _: Principal = Depends(require("audit.read"))) -> list:

@@ -50,8 +50,7 @@ def parse(definition: dict[str, Any]) -> CohortDefinition:
 def counts(request: Request, definition: CohortDefinition, release: str | None) -> dict:
     p = platform(request)
     name = p.release(release)
-    with p.query_database(name) as con:
-        rows = engine.attrition(con, definition)
+    rows = p.attrition(name, definition)
     shown = protect_sequence([r.count for r in rows], policy=p.policy)
     return {"release": name, "name": definition.name, "threshold": p.policy.threshold,
             "attrition": [{"label": r.label, "count": n} for r, n in zip(rows, shown,

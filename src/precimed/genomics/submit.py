@@ -1,0 +1,105 @@
+"""Submitting a centre's genotypes: ingest into a staging store, score under the genotype
+rule set, and publish only what passes the gate — the same gate, scoring record and
+scorecard as clinical packages (``precimed.qc``).
+
+1. ``ingest_participants`` writes the VCF, pseudonymised, into a staging store under the
+   home's cache (never the served store).
+2. ``genotype_qc`` scores it; the verdict is :class:`precimed.qc.runner.QcOutcome`'s rule: a
+   failing error check fails the submission, a failing warning passes it with warnings.
+3. The scoring is kept as a ``qc_scoring`` row (kind ``genotype``), so it shows on the
+   centre's scorecard beside its clinical submissions, whatever the verdict.
+4. On pass the staged dataset is copied into the served store (``HOME/genotypes``) and one
+   ``assay`` row per sample is committed to the lake; on fail nothing is published.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from precimed.deid.pseudonym import Pseudonymiser, load_key
+from precimed.genomics import kernels
+from precimed.genomics.qc import genotype_qc, load_genotype_rules
+from precimed.genomics.store import DatasetFiles, GenotypeStore
+from precimed.genomics.vcf import ingest_participants, record_assays
+from precimed.lake import Lake
+from precimed.ops import OpsDatabase
+from precimed.ops.db import QcScoring
+from precimed.qc.runner import QcOutcome
+from precimed.settings import Settings
+
+
+@dataclass(frozen=True)
+class GenotypeSubmission:
+    scoring_id: str
+    verdict: str
+    outcome: QcOutcome
+    samples: int
+    variants: int
+    published: bool
+
+
+def submit_genotypes(settings: Settings, vcf: Path, sample_sheet: Path, *, centre: str,
+                     build: str, dataset: str = "precimed", assay_type: str = "genotype_array",
+                     performed_on: dt.date | None = None, platform: str | None = None,
+                     rules: str = "1.0", replace: bool = False,
+                     progress=None) -> GenotypeSubmission:
+    say = progress or (lambda _: None)
+    lake = Lake(settings.lake_dir)
+    ruleset = load_genotype_rules(rules)
+    staging = settings.cache_dir / "genotype-staging" / secrets.token_hex(6)
+    ops = OpsDatabase(settings.database_url)
+    ops.create()
+    try:
+        say(f"reading and pseudonymising {Path(vcf).name}")
+        store, rows = ingest_participants(
+            vcf, staging, sample_sheet=sample_sheet, build=build, lake=lake,
+            pseudonymise=Pseudonymiser(load_key(settings.pseudonym_key_file)),
+            dataset=dataset, assay_type=assay_type, centre=centre,
+            performed_on=performed_on or dt.date.today(), platform=platform)
+        say("scoring genotype QC")
+        outcome = QcOutcome(rules_version=f"genotype-{ruleset.version}",
+                            rules_digest=ruleset.digest(),
+                            centre=centre, results=genotype_qc(store, ruleset,
+                                                               dataset=dataset))
+        scoring_id = f"genotypes-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{centre}-" \
+                     f"{secrets.token_hex(3)}"
+        ops.add(QcScoring(id=scoring_id, submission_id=None, centre=centre, kind="genotype",
+                          rules_version=outcome.rules_version, verdict=outcome.verdict,
+                          scored_at=dt.datetime.now(dt.UTC), catalog_version=None,
+                          pass_rates=outcome.pass_rates(),
+                          results=[r.to_dict() for r in outcome.results]))
+        samples, variants = len(store.samples(dataset)), len(store.variants())
+        if outcome.verdict == "fail":
+            return GenotypeSubmission(scoring_id, "fail", outcome, samples, variants, False)
+        say("publishing to the genotype store")
+        _publish(staging, settings.genotypes_dir, dataset, replace=replace)
+        digest = hashlib.sha256(Path(vcf).read_bytes()).hexdigest()
+        record_assays(lake, rows, centre=centre, digest=f"genotypes-{digest}")
+        return GenotypeSubmission(scoring_id, outcome.verdict, outcome, samples, variants,
+                                  True)
+    finally:
+        ops.dispose()
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _publish(staging: Path, target: Path, dataset: str, *, replace: bool) -> None:
+    """Copy one staged dataset into the served store (the store rebuilds its variant
+    union and replaces store.json last, so readers never see half a dataset)."""
+    staged = GenotypeStore.open(staging)
+    entry = next(d for d in staged.meta["datasets"] if d["name"] == dataset)
+    folder = staging / "datasets" / dataset
+    samples = pd.read_parquet(folder / "samples.parquet")
+    variants = pd.read_parquet(folder / "variants.parquet")
+    packed = np.fromfile(folder / "genotypes.bin", dtype=np.uint8).reshape(
+        len(variants), kernels.row_bytes(len(samples)))
+    GenotypeStore.write_dataset(target, DatasetFiles(
+        dataset, entry["kind"], samples, variants, packed, staged.build, entry["source"]),
+        replace=replace)

@@ -325,7 +325,8 @@ class CoxPH:
             candidate = beta + step
             new = self._derivatives(candidate)
             halvings = 0
-            while new[0] < loglik - 1e-12 and halvings < 30:  # step halving
+            # step halving when the log-likelihood falls by more than rounding noise
+            while new[0] < loglik - 1e-12 * max(1.0, abs(loglik)) and halvings < 30:
                 step /= 2
                 candidate = beta + step
                 new = self._derivatives(candidate)
@@ -382,6 +383,11 @@ class CoxPH:
         # risk set of a key: the rows of its stratum from its first index to the stratum's end
         self._risk_start = np.searchsorted(key, keys, side="left")
         self._key_bounds = np.searchsorted(s[self._risk_start], strata)
+        # risk-set sums as suffix sums over blocks between risk starts (and strata): one
+        # contiguous reduceat over the rows, then a cumulative sum over the few blocks
+        self._block_starts = np.unique(np.concatenate([self._risk_start, self._bounds[:-1]]))
+        self._block_bounds = np.searchsorted(self._block_starts, self._bounds)
+        self._block_of_key = np.searchsorted(self._block_starts, self._risk_start)
         # per row: keys up to and including its own, and the first key of its stratum
         self._keys_through = np.searchsorted(keys, key, side="right")
         self._first_key = self._key_bounds[s]
@@ -406,14 +412,21 @@ class CoxPH:
         out = cumulative[np.maximum(self._keys_through - 1, 0)]
         return np.where(inside.reshape(-1, *([1] * (per_key.ndim - 1))), out, 0.0)
 
+    def _at_risk(self, values: np.ndarray) -> np.ndarray:
+        """Per key: the sum of ``values`` over its risk set (its stratum's rows from the
+        key's first row on)."""
+        blocks = np.add.reduceat(values, self._block_starts, axis=0)
+        suffix = _segment_cumsum(blocks, self._block_bounds, reverse=True)
+        return suffix[self._block_of_key]
+
     def _risk_sets(self, beta) -> _RiskSets:
         x = self._x
         eta = x @ beta
         shift = float(eta.max())
         w = self._wt * np.exp(eta - shift)
         wx = w[:, None] * x
-        s0 = _segment_cumsum(w, self._bounds, reverse=True)[self._risk_start]
-        s1 = _segment_cumsum(wx, self._bounds, reverse=True)[self._risk_start]
+        s0 = self._at_risk(w)
+        s1 = self._at_risk(wx)
         rows, at, f = self._death_rows, self._death_key, self._fraction
         d0 = np.add.reduceat(w[rows], self._death_groups)
         d1 = np.add.reduceat(wx[rows], self._death_groups, axis=0)

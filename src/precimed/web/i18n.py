@@ -122,6 +122,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "failed": ("失败", "Failed"),
     "committed": ("已入库", "Committed"),
     "unchanged": ("无变化", "Unchanged"),
+    "status_received": ("处理中", "Processing"),
+    "status_committed": ("已入库", "Committed"),
+    "status_unchanged": ("无变化", "Unchanged"),
+    "status_rejected": ("已拒收", "Rejected"),
 }
 
 

@@ -30,7 +30,8 @@ suppressMessages(library(survival))
 d <- read.csv(commandArgs(TRUE)[1])
 covs <- setdiff(names(d), c("time", "status"))
 f <- as.formula(paste("Surv(time, status) ~", paste(covs, collapse = " + ")))
-elapsed <- system.time(fit <- coxph(f, data = d, ties = "efron"))[["elapsed"]]
+elapsed <- min(sapply(1:3, function(i)
+  system.time(fit <<- coxph(f, data = d, ties = "efron"))[["elapsed"]]))
 cat(elapsed, format(coef(fit), digits = 17), "\\n")
 """
 
@@ -46,6 +47,16 @@ def simulate(n: int, p: int, rng: np.random.Generator) -> tuple[pd.DataFrame, np
     return data, beta
 
 
+def best_of(repeats: int, fit):
+    """The fitted model and the fastest of ``repeats`` wall times, in seconds."""
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        model = fit()
+        times.append(time.perf_counter() - started)
+    return model, round(min(times), 3)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000)
@@ -55,9 +66,8 @@ def main() -> None:
     covariates = [c for c in data.columns if c.startswith("x")]
     out: dict = {"n": args.n, "p": args.p, "events": int(data.status.sum()),
                  "distinct_times": int(data.time.nunique())}
-    started = time.perf_counter()
-    ours = CoxPH().fit(data, "time", "status", covariates=covariates)
-    out["precimed_seconds"] = round(time.perf_counter() - started, 3)
+    ours, out["precimed_seconds"] = best_of(
+        3, lambda: CoxPH().fit(data, "time", "status", covariates=covariates))
     coef = ours.params_.to_numpy()
     if shutil.which("Rscript"):
         work = Path(tempfile.mkdtemp())
@@ -75,9 +85,11 @@ def main() -> None:
             shutil.rmtree(work, ignore_errors=True)
     from lifelines import CoxPHFitter
 
-    started = time.perf_counter()
-    theirs = CoxPHFitter().fit(data, "time", "status")
-    out["lifelines_seconds"] = round(time.perf_counter() - started, 3)
+    theirs, out["lifelines_seconds"] = best_of(
+        3, lambda: CoxPHFitter().fit(data, "time", "status"))
+    out["timing"] = "fastest of 3 fits for each tool, in the same run (R: 3 fits in one R " \
+                    "session, elapsed time of coxph only)"
+    out["loadavg"] = [round(x, 2) for x in os.getloadavg()]
     out["speedup_over_lifelines"] = round(out["lifelines_seconds"] / out["precimed_seconds"], 1)
     out["max_abs_coef_difference_vs_lifelines"] = float(np.max(np.abs(
         coef - theirs.params_[covariates].to_numpy())))

@@ -401,6 +401,8 @@ class CoxPH:
         self._fraction = rank / np.repeat(counts, counts) if ties == "efron" \
             else np.zeros(len(deaths))
         self._counts = counts
+        self._x_deaths = x[deaths]  # the deaths' covariates, gathered once for every step
+        self._death_x_sum = wt[deaths] @ self._x_deaths  # the score's constant part
         # with case weights every death term of a key counts the deaths' mean weight
         self._term_weight = (np.bincount(self._death_key, wt[deaths], len(keys))
                              / counts)[self._death_key]
@@ -429,7 +431,7 @@ class CoxPH:
         s1 = self._at_risk(wx)
         rows, at, f = self._death_rows, self._death_key, self._fraction
         d0 = np.add.reduceat(w[rows], self._death_groups)
-        d1 = np.add.reduceat(wx[rows], self._death_groups, axis=0)
+        d1 = np.add.reduceat(w[rows, None] * self._x_deaths, self._death_groups, axis=0)
         den = s0[at] - f * d0[at]  # one term per death (Efron's fractions)
         mean = (s1[at] - f[:, None] * d1[at]) / den[:, None]
         return _RiskSets(eta, shift, w, den, mean)
@@ -438,7 +440,7 @@ class CoxPH:
         r = self._risk_sets(beta)
         rows, m = self._death_rows, self._term_weight
         loglik = float(self._wt[rows] @ r.eta[rows] - m @ (np.log(r.den) + r.shift))
-        gradient = self._wt[rows] @ self._x[rows] - m @ r.mean
+        gradient = self._death_x_sum - m @ r.mean
         return loglik, gradient, -self._information(r)
 
     def _information(self, r: _RiskSets, g: np.ndarray | None = None) -> np.ndarray:

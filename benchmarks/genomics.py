@@ -14,6 +14,15 @@ ALT frequencies uniform on 0.005-0.5, 0.5% missing calls, in Hardy-Weinberg prop
   same rows zstd-compressed in blocks of 4,096 variants, and int8 + zstd.
 Fastest of three alternating runs for the kernels; one run for ingest. Needs plink2,
 bcftools and bgzip on PATH. Writes benchmarks/results/genomics.json. Not pass/fail.
+
+Warm and cold. The kernel timings above are *warm*: in this Python process, after the
+imports and after the compiled (numba) kernels are loaded, while plink2 is timed as a
+whole process (start-up, reading its .pgen, writing its report). So each is also timed
+*cold*: a fresh ``python`` process that imports precimed, opens the store and computes
+(the numba kernels loaded from their on-disk cache, as on an installed machine), against
+the same plink2 runs; and ``precimed_cold_empty_numba_cache_s`` is one such process with
+an empty numba cache (the once-per-install compile). Ingest runs first in this process,
+so it includes loading the packing kernels.
 """
 
 from __future__ import annotations
@@ -24,12 +33,18 @@ import os
 import platform
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+
+try:
+    import numba
+except ImportError:
+    numba = None
 
 from precimed.genomics import GenotypeStore, hwe_exact, kernels
 from precimed.genomics.vcf import ingest_reference
@@ -84,8 +99,21 @@ def timed(fn, repeat=1):
     return best
 
 
-def run(cmd: list[str]) -> None:
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def run(cmd: list[str], env: dict | None = None) -> None:
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   env=env)
+
+
+# a fresh process: import, open the store, count (and with "hwe", test HWE)
+COLD = """
+import sys
+from precimed.genomics import GenotypeStore, hwe_exact
+c = GenotypeStore.open(sys.argv[1]).counts(None)
+if sys.argv[2] == "hwe":
+    hwe_exact(c["het"], c["hom_ref"], c["hom_alt"])
+else:
+    c["allele_count"] / c["allele_number"]
+"""
 
 
 def formats(store: GenotypeStore, n_samples: int) -> dict:
@@ -171,15 +199,22 @@ def bench(n_samples: int, n_variants: int, work: Path) -> dict:
         c = store.counts(None)
         return hwe_exact(c["het"], c["hom_ref"], c["hom_alt"])
 
-    times = {"ours_freq": [], "plink_freq": [], "ours_hwe": [], "plink_hwe": []}
+    python = [sys.executable, "-c", COLD, str(work / "store")]
+    times = {"ours_freq": [], "plink_freq": [], "ours_hwe": [], "plink_hwe": [],
+             "ours_freq_cold": [], "ours_hwe_cold": []}
     for _ in range(3):  # alternate, keep the fastest of each
         times["ours_freq"].append(timed(ours_freq))
+        times["ours_freq_cold"].append(timed(lambda: run([*python, "freq"])))
         times["plink_freq"].append(timed(lambda: run([*pfile, "--freq", "--out",
                                                       str(work / "f")])))
         times["ours_hwe"].append(timed(ours_hwe))
+        times["ours_hwe_cold"].append(timed(lambda: run([*python, "hwe"])))
         times["plink_hwe"].append(timed(lambda: run([*pfile, "--hardy", "--out",
                                                      str(work / "h")])))
     best = {k: min(v) for k, v in times.items()}
+    # the once-per-install compile: a fresh process with an empty numba cache
+    empty = {**os.environ, "NUMBA_CACHE_DIR": str(work / "numba-cache")}
+    compile_s = timed(lambda: run([*python, "hwe"], env=empty)) if numba else None
     # agreement with plink2 on this data
     ours_af = ours_freq()
     plink_af = np.loadtxt(work / "f.afreq", usecols=4, skiprows=1)
@@ -198,13 +233,21 @@ def bench(n_samples: int, n_variants: int, work: Path) -> dict:
                    "bcftools_genotypes_per_s": genotypes / fill_tags,
                    "ratio_time_precimed_over_bcftools": ours_ingest / fill_tags,
                    "goal": "precimed genotypes/s >= bcftools"},
+        "kernels": {"compiled": "numba " + numba.__version__ if numba else "numpy only",
+                    "threads": kernels.THREADS if numba else 1,
+                    "plink2_threads": 2},
         "allele_frequency": {"precimed_s": best["ours_freq"],
                              "plink2_freq_s": best["plink_freq"],
                              "ratio": best["ours_freq"] / best["plink_freq"], "goal": "<= 0.5",
+                             "precimed_cold_s": best["ours_freq_cold"],
+                             "ratio_cold": best["ours_freq_cold"] / best["plink_freq"],
                              "max_abs_diff_vs_plink2":
                                  float(np.nanmax(np.abs(ours_af - plink_af)))},
         "hwe": {"precimed_s": best["ours_hwe"], "plink2_hardy_s": best["plink_hwe"],
                 "ratio": best["ours_hwe"] / best["plink_hwe"], "goal": "<= 1.0",
+                "precimed_cold_s": best["ours_hwe_cold"],
+                "ratio_cold": best["ours_hwe_cold"] / best["plink_hwe"],
+                "precimed_cold_empty_numba_cache_s": compile_s,
                 "max_rel_diff_vs_plink2": float(np.nanmax(np.abs(ours_p - plink_p)
                                                           / np.maximum(plink_p, 1e-300)))},
         "all_runs_s": times,

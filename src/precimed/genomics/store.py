@@ -13,24 +13,31 @@ VCF is parsed once, at ingest (:mod:`precimed.genomics.vcf`); queries read only 
 files. A variant a dataset did not type is missing for all of its samples.
 
 Why this format (benchmarks/genomics.py, 10,000 samples x 50,000 simulated variants,
-ALT frequency 0.005-0.5, 2 shared cores under load ~3-4; benchmarks/results/genomics.json):
+ALT frequency 0.005-0.5, 2 shared cores under load ~2-3; benchmarks/results/genomics.json;
+counting with the compiled popcount kernel of precimed.genomics.kernels):
 
 | format                              | bytes  | count all variants |
 |-------------------------------------|--------|--------------------|
-| 2-bit packed, plain, memory-mapped  | 125 MB | 0.08 s             |
-| same rows, zstd-3 blocks of 4,096   |  81 MB | 0.23 s             |
-| int8 ALT counts, zstd-3 blocks      | 113 MB | 1.94 s             |
+| 2-bit packed, plain, memory-mapped  | 125 MB | 0.005 s            |
+| same rows, zstd-3 blocks of 4,096   |  81 MB | 0.12 s             |
+| int8 ALT counts, zstd-3 blocks      | 113 MB | 1.46 s             |
 | (the bgzipped VCF itself)           | 143 MB | -                  |
 
-Plain packed rows are 3x faster to count than zstd blocks (decompression costs more
-than the popcount) and read any variant or sample subset without decoding a block;
+Plain packed rows are ~25x faster to count than zstd blocks (decompression costs far
+more than the popcount) and read any variant or sample subset without decoding a block;
 zstd saves a third on disk. int8 (a VCF-Zarr-like call matrix; bio2zarr not tried) is
-larger and 25x slower. So the store keeps plain packed rows; a cluster deployment can
+larger and ~300x slower. So the store keeps plain packed rows; a cluster deployment can
 zstd the same rows per block for object storage.
+
+Opening a store maps the packed rows and reads the small table files into memory (a
+consistent view if a dataset is written later); they are decoded on first use. A dataset
+whose variants are exactly the store's (one dataset, or datasets typed alike) has its
+rows counted in place, without a key lookup.
 """
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +53,7 @@ from precimed.genomics import kernels
 STORE_FORMAT = 1
 BUILDS = ("GRCh38", "GRCh37")
 _CHROM_ORDER = {str(i): i for i in range(1, 23)} | {"X": 23, "Y": 24, "XY": 25, "MT": 26}
+_KEY = ("chrom", "pos", "ref", "alt")
 SAMPLE_COLUMNS = ("sample_id", "population", "super_population", "sex", "native_province",
                   "region")
 
@@ -88,28 +96,71 @@ class GenotypeStore:
         self.meta = meta
         self.build: str = meta["build"]
         self.datasets: list[str] = [d["name"] for d in meta["datasets"]]
-        self._variants = pd.read_parquet(self.path / "variants.parquet")
-        self._samples: list[pd.DataFrame] = []
+        # opening maps the packed rows and reads the (small) table files into memory, so
+        # the view stays consistent if a dataset is written later; they are decoded, and
+        # each dataset's store-variant -> packed-row map built, on first use
+        self._sizes = [int(d["samples"]) for d in meta["datasets"]]
+        self._offsets = np.concatenate([[0], np.cumsum(self._sizes)]).astype(np.int64)
         self._packed: list[np.ndarray] = []
-        self._rows: list[np.ndarray] = []  # per dataset: store variant -> packed row or -1
-        key = _keys(self._variants)
-        offset = 0
-        for entry in meta["datasets"]:
+        self._files: dict[str, bytes] = {"variants": (self.path / "variants.parquet").read_bytes()}
+        for entry, size in zip(meta["datasets"], self._sizes, strict=True):
             folder = self.path / "datasets" / entry["name"]
-            samples = pd.read_parquet(folder / "samples.parquet")
-            samples.insert(0, "dataset", entry["name"])
-            samples.insert(0, "sample_index", np.arange(offset, offset + len(samples)))
-            offset += len(samples)
-            own = pd.read_parquet(folder / "variants.parquet")
-            rows = np.full(len(self._variants), -1, dtype=np.int64)
-            rows[key.get_indexer(_keys(own))] = np.arange(len(own))
-            width = kernels.row_bytes(len(samples))
-            packed = (np.memmap(folder / "genotypes.bin", dtype=np.uint8, mode="r",
-                                shape=(len(own), width)) if len(own)
-                      else np.zeros((0, width), dtype=np.uint8))
-            self._samples.append(samples)
-            self._packed.append(packed)
-            self._rows.append(rows)
+            width = kernels.row_bytes(size)
+            n_rows = int(entry["variants"])
+            self._packed.append(
+                np.memmap(folder / "genotypes.bin", dtype=np.uint8, mode="r",
+                          shape=(n_rows, width)) if n_rows
+                else np.zeros((0, width), dtype=np.uint8))
+            for table in ("samples", "variants"):
+                self._files[f"{entry['name']}/{table}"] = (
+                    folder / f"{table}.parquet").read_bytes()
+        self.n_variants: int = pq.ParquetFile(
+            pa.BufferReader(self._files["variants"])).metadata.num_rows
+        self._variant_frame: pd.DataFrame | None = None
+        self._sample_frames: list[pd.DataFrame] | None = None
+        self._row_maps: list[np.ndarray] | None = None
+
+    def _frame(self, name: str) -> pd.DataFrame:
+        return pd.read_parquet(io.BytesIO(self._files[name]))
+
+    def _key_table(self, name: str) -> pa.Table:
+        return pq.read_table(pa.BufferReader(self._files[name]), columns=list(_KEY))
+
+    @property
+    def _variants(self) -> pd.DataFrame:
+        if self._variant_frame is None:
+            self._variant_frame = self._frame("variants")
+        return self._variant_frame
+
+    @property
+    def _samples(self) -> list[pd.DataFrame]:
+        if self._sample_frames is None:
+            frames = []
+            for name, offset in zip(self.datasets, self._offsets, strict=False):
+                samples = self._frame(f"{name}/samples")
+                samples.insert(0, "dataset", name)
+                samples.insert(0, "sample_index", np.arange(offset, offset + len(samples)))
+                frames.append(samples)
+            self._sample_frames = frames
+        return self._sample_frames
+
+    @property
+    def _rows(self) -> list[np.ndarray]:
+        """Per dataset: store variant -> packed row, or -1 where it did not type it."""
+        if self._row_maps is None:
+            union = self._key_table("variants")
+            maps, key = [], None
+            for name in self.datasets:
+                own = self._key_table(f"{name}/variants")
+                if own.num_rows == union.num_rows and own.equals(union):
+                    maps.append(np.arange(union.num_rows, dtype=np.int64))  # the same rows
+                    continue
+                key = _keys(union.to_pandas()) if key is None else key
+                rows = np.full(union.num_rows, -1, dtype=np.int64)
+                rows[key.get_indexer(_keys(own.to_pandas()))] = np.arange(own.num_rows)
+                maps.append(rows)
+            self._row_maps = maps
+        return self._row_maps
 
     # -- opening and writing -----------------------------------------------------
     @classmethod
@@ -189,7 +240,7 @@ class GenotypeStore:
 
     @property
     def n_samples(self) -> int:
-        return sum(len(s) for s in self._samples)
+        return int(self._offsets[-1])
 
     def genotypes(self, variant_indices=None, sample_indices=None) -> np.ndarray:
         """int8 ALT counts, samples x variants, -1 missing (also where a dataset did not
@@ -197,14 +248,13 @@ class GenotypeStore:
         variants = self._variant_selection(variant_indices)
         out, order = [], []
         for part, chosen in self._per_dataset(sample_indices):
-            order.append(chosen + int(self._samples[part]["sample_index"].iloc[0])
-                         if len(self._samples[part]) else chosen)
+            order.append(chosen + int(self._offsets[part]))
             rows = self._rows[part][variants]
             block = np.full((len(variants), len(chosen)), -1, dtype=np.int8)
             typed = rows >= 0
             if typed.any() and len(chosen):
                 codes = kernels.unpack(self._packed[part][rows[typed]],
-                                       len(self._samples[part]))[:, chosen]
+                                       self._sizes[part])[:, chosen]
                 block[typed] = np.where(codes == kernels.MISSING, -1, codes).astype(np.int8)
             out.append(block)
         matrix = np.concatenate(out, axis=1).T
@@ -224,12 +274,19 @@ class GenotypeStore:
         for part, chosen in self._per_dataset(sample_indices):
             if not len(chosen):
                 continue
-            n_part = len(self._samples[part])
+            n_part = self._sizes[part]
             rows = self._rows[part][variants]
-            typed = rows >= 0
             every = len(chosen) == n_part
             mask = None if every else kernels.sample_mask(chosen, n_part)
-            got = kernels.count_packed(self._take(part, rows[typed]), n_part, mask=mask,
+            if len(rows) and rows[0] >= 0 and _is_run(rows):
+                # every variant typed, rows in order: count the packed rows in place
+                got = kernels.count_packed(self._packed[part][rows[0]:rows[-1] + 1], n_part,
+                                           mask=mask, n_selected=len(chosen))
+                for key, values in got.items():
+                    total[key] += values
+                continue
+            typed = rows >= 0
+            got = kernels.count_packed(self._packed[part][rows[typed]], n_part, mask=mask,
                                        n_selected=len(chosen))
             for key, values in got.items():
                 total[key][typed] += values
@@ -237,33 +294,25 @@ class GenotypeStore:
         return total
 
     # -- helpers -------------------------------------------------------------------
-    def _take(self, part: int, rows: np.ndarray) -> np.ndarray:
-        packed = self._packed[part]
-        if len(rows) == packed.shape[0] and (np.diff(rows) == 1).all():
-            return packed  # all rows in order: no copy
-        return packed[rows]
-
     def _variant_selection(self, variant_indices) -> np.ndarray:
         if variant_indices is None:
-            return np.arange(len(self._variants))
+            return np.arange(self.n_variants)
         chosen = np.asarray(variant_indices)
         if chosen.dtype == bool:
             chosen = np.nonzero(chosen)[0]
         chosen = chosen.astype(np.int64)
-        if chosen.size and (chosen.min() < 0 or chosen.max() >= len(self._variants)):
+        if chosen.size and (chosen.min() < 0 or chosen.max() >= self.n_variants):
             raise UserError("A variant index is out of range", where=str(self.path),
-                            hint=f"Variant indices run from 0 to {len(self._variants) - 1}.")
+                            hint=f"Variant indices run from 0 to {self.n_variants - 1}.")
         return chosen
 
     def _per_dataset(self, sample_indices):
         """(dataset position, sample positions within it) in sample order."""
         chosen = self._sample_selection(sample_indices)
-        offset = 0
-        for part, samples in enumerate(self._samples):
-            size = len(samples)
+        for part, size in enumerate(self._sizes):
+            offset = int(self._offsets[part])
             inside = chosen[(chosen >= offset) & (chosen < offset + size)] - offset
             yield part, inside
-            offset += size
 
     def _sample_selection(self, sample_indices) -> np.ndarray:
         n = self.n_samples
@@ -281,6 +330,11 @@ class GenotypeStore:
                 raise UserError("A sample index is out of range", where=str(self.path),
                                 hint=f"Sample indices run from 0 to {n - 1}.")
         return chosen
+
+
+def _is_run(rows: np.ndarray) -> bool:
+    """True when rows are consecutive ascending integers (a slice of the packed rows)."""
+    return bool(rows[-1] - rows[0] == len(rows) - 1 and (np.diff(rows) == 1).all())
 
 
 def _keys(frame: pd.DataFrame) -> pd.Index:

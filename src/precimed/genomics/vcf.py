@@ -11,9 +11,11 @@ Read with cyvcf2 (htslib), once; the store answers every later query.
   (``bcftools norm -f``), which is not read here: run it before ingest if the caller did
   not left-align.
 - **Calls**: diploid GT; a haploid call (males on X) is stored as homozygous; ``./.``
-  is missing. Half-calls of biallelic records follow htslib's typing (``0/.`` counts as
-  hom-REF), unlike PLINK 2, which refuses them by default; in split multi-allelic
-  records any missing allele makes the call missing.
+  is missing. Half-calls of biallelic records follow cyvcf2's typing (``0/.`` counts as
+  hom-REF, ``./1`` as het), unlike PLINK 2, which refuses them by default; in split
+  multi-allelic records any missing allele makes the call missing. Calls are read as
+  cyvcf2's allele arrays and packed by a compiled kernel
+  (:func:`precimed.genomics.kernels.pack_typed`, ``pack_allele``).
 - **Participants**: a sample sheet (CSV with ``sample_id,resident_id``) maps each VCF
   sample to a participant. Resident IDs are validated, turned into pseudonyms with the
   platform key and dropped; the store holds pseudonyms only. A sample missing from the
@@ -33,6 +35,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,31 +93,41 @@ def read_vcf(path, *, samples: list[str] | None = None) -> ParsedVcf:
                         hint="Check it with 'bcftools view -h'.") from None
     names = list(reader.samples)
     n = len(names)
+    # hash the file on a second thread while htslib parses it (hashlib releases the GIL)
+    hashing = ThreadPoolExecutor(max_workers=1)
+    digest = hashing.submit(_sha256, path)
     keys: list[tuple] = []
-    batches, batch = [], np.empty((BATCH, n), dtype=np.uint8)
+    width = kernels.row_bytes(n)
+    batches, batch = [], np.zeros((BATCH, width), dtype=np.uint8)
     filled = records = 0
-    for record in reader:
-        records += 1
-        alts = record.ALT
-        if len(alts) == 1:
-            rows = [(alts[0], np.asarray(record.gt_types, dtype=np.uint8))]
-        else:
-            rows = _split(record, alts)
-        for alt, codes in rows:
-            if alt in ("*", ".") or alt.startswith("<"):
+    try:
+        for record in reader:
+            records += 1
+            alts = record.ALT
+            wanted = [(k, alt) for k, alt in enumerate(alts, start=1)
+                      if alt not in ("*", ".") and not alt.startswith("<")]
+            if not wanted:
                 continue
-            pos, ref, alt = trim_alleles(record.POS, record.REF, alt)
-            keys.append((normalise_chrom(record.CHROM), pos, ref, alt, record.ID))
-            batch[filled] = codes
-            filled += 1
-            if filled == BATCH:
-                batches.append(kernels.pack(batch))
-                filled = 0
+            calls = record.genotype.array() if n else None  # no samples: an empty row
+            for k, alt in wanted:
+                if calls is not None and len(alts) == 1:
+                    kernels.pack_typed(calls, batch[filled])
+                elif calls is not None:
+                    kernels.pack_allele(calls, k, batch[filled])
+                pos, ref, alt = trim_alleles(record.POS, record.REF, alt)
+                keys.append((normalise_chrom(record.CHROM), pos, ref, alt, record.ID))
+                filled += 1
+                if filled == BATCH:
+                    batches.append(batch)
+                    batch = np.zeros((BATCH, width), dtype=np.uint8)
+                    filled = 0
+    finally:
+        reader.close()
+        hashing.shutdown(wait=False)
     if filled:
-        batches.append(kernels.pack(batch[:filled]))
-    reader.close()
-    packed = (np.concatenate(batches) if batches
-              else np.zeros((0, kernels.row_bytes(n)), dtype=np.uint8))
+        batches.append(batch[:filled])
+    packed = (np.concatenate(batches) if len(batches) != 1 else batches[0]) if batches \
+        else np.zeros((0, width), dtype=np.uint8)
     variants = pd.DataFrame(keys, columns=["chrom", "pos", "ref", "alt", "rsid"])
     variants["pos"] = variants["pos"].astype(np.int64)
     variants["rsid"] = variants["rsid"].where(variants["rsid"].notna(), None)
@@ -128,23 +141,9 @@ def read_vcf(path, *, samples: list[str] | None = None) -> ParsedVcf:
                         "bcftools norm -d exact).")
     if not (order == np.arange(len(order))).all():
         packed = packed[order]
-    source = {"file": path.name, "sha256": _sha256(path), "records": records,
+    source = {"file": path.name, "sha256": digest.result(), "records": records,
               "ingested_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
     return ParsedVcf(names, variants, packed, records, records * n, source)
-
-
-def _split(record, alts: list[str]) -> list[tuple[str, np.ndarray]]:
-    """One (ALT, codes) per ALT allele: copies of that allele, others count as REF."""
-    calls = record.genotype.array()[:, :-1]  # allele indices; -1 missing, -2 haploid pad
-    present = calls != -2
-    missing = ((calls == -1) & present).any(axis=1)
-    haploid = present.sum(axis=1) == 1
-    out = []
-    for k, alt in enumerate(alts, start=1):
-        copies = ((calls == k) & present).sum(axis=1)
-        copies = np.where(haploid, copies * 2, copies)
-        out.append((alt, np.where(missing, kernels.MISSING, copies).astype(np.uint8)))
-    return out
 
 
 def _sorted(variants: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:

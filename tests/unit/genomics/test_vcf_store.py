@@ -175,3 +175,50 @@ def test_an_invalid_resident_id_is_refused_without_echoing_it(home, vcf, tmp_pat
 def test_an_undeclared_build_is_refused(vcf, tmp_path):
     with pytest.raises(UserError, match="hg19"):
         ingest_reference(vcf, tmp_path / "store", dataset="ref", build="hg19")
+
+
+def direct_counts(g: np.ndarray) -> dict[str, list[int]]:
+    """Counts from the int8 genotype matrix (samples x variants, -1 missing)."""
+    return {"hom_ref": (g == 0).sum(0).tolist(), "het": (g == 1).sum(0).tolist(),
+            "hom_alt": (g == 2).sum(0).tolist(), "missing": (g == -1).sum(0).tolist(),
+            "allele_count": np.where(g > 0, g, 0).sum(0).tolist()}
+
+
+def test_counts_over_every_path_equal_the_genotype_matrix(vcf, tmp_path):
+    """A dataset that types every store variant (a run of its rows counted in place) and,
+    once a second dataset widens the store, looked up by key; all samples or a subset,
+    variants in a run or scattered."""
+    first = ingest_reference(vcf, tmp_path / "store", dataset="ref", build="GRCh38")
+    other = write_vcf(tmp_path / "b.vcf", ["t1", "t2"],
+                      [("1", 100, "rs1", "A", "G", ["1/1", "0/1"]),
+                       ("1", 120, "rsN", "G", "T", ["0/1", "./."])])
+    ingest_reference(other, tmp_path / "store", dataset="other", build="GRCh38")
+    second = GenotypeStore.open(tmp_path / "store")
+    assert (first.n_samples, first.n_variants) == (3, 6)
+    assert (second.n_samples, second.n_variants) == (5, 7)
+    for store in (first, second):
+        for variants in (None, [1, 2, 3], [2, 3, 4], [5, 0, 3]):
+            for samples in (None, [0, 2], [True, False, True] + [True] * (store.n_samples - 3)):
+                g = store.genotypes(variants, samples)
+                got = store.counts(variants, samples)
+                for key, want in direct_counts(g).items():
+                    assert got[key].tolist() == want, (variants, samples, key)
+                assert (got["allele_number"] == 2 * (g >= 0).sum(0)).all()
+        assert store.counts(None)["het"].sum() > 0 and store.counts(None)["missing"].sum() > 0
+
+
+def test_packing_types_calls_as_cyvcf2_does(tmp_path):
+    """The compiled packing of a biallelic record equals cyvcf2's gt_types (gts012), the
+    typing that ingest used before, on every kind of diploid and haploid call."""
+    from cyvcf2 import VCF
+
+    from precimed.genomics import kernels
+
+    calls = ["0/0", "0/1", "1/0", "1/1", "./.", "0/.", "./0", "1/.", "./1", ".", "0", "1",
+             "0|1", "1|1", ".|.", "0|.", ".|1"]
+    names = [f"s{i}" for i in range(len(calls))]
+    path = write_vcf(tmp_path / "calls.vcf", names, [("1", 10, ".", "A", "G", calls)])
+    record = next(iter(VCF(str(path), gts012=True)))
+    row = np.zeros(kernels.row_bytes(len(calls)), dtype=np.uint8)
+    kernels.pack_typed(record.genotype.array(), row)
+    assert kernels.unpack(row[None], len(calls))[0].tolist() == record.gt_types.tolist()

@@ -161,7 +161,8 @@ def _sql(con: ibis.BaseBackend, definition: CohortDefinition, upto: int | None) 
     """The count's SQL, compiled by Ibis from the definition and kept: Ibis takes longer
     to build and compile a query than DuckDB takes to answer it. The text comes from our
     own expression, values as literals; the definition is frozen, so it keys the cache."""
-    key = (definition, upto)
+    # keyed by the criteria counted, so steps shared with another definition are reused
+    key = definition.criteria[:upto] if upto is not None else definition.criteria
     if len(_SQL) > 64:  # one entry per connection; connections come and go
         _SQL.clear()
     cache = _SQL.setdefault(id(con), {})

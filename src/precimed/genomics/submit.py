@@ -15,7 +15,6 @@ scorecard as clinical packages (``precimed.qc``).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 import shutil
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from precimed.genomics import kernels
 from precimed.genomics.qc import genotype_qc, load_genotype_rules
 from precimed.genomics.store import DatasetFiles, GenotypeStore
 from precimed.genomics.vcf import ingest_participants, record_assays
+from precimed.ingest.package import sha256_of
 from precimed.lake import Lake
 from precimed.ops import OpsDatabase
 from precimed.ops.db import QcScoring
@@ -81,7 +81,7 @@ def submit_genotypes(settings: Settings, vcf: Path, sample_sheet: Path, *, centr
             return GenotypeSubmission(scoring_id, "fail", outcome, samples, variants, False)
         say("publishing to the genotype store")
         _publish(staging, settings.genotypes_dir, dataset, replace=replace)
-        digest = hashlib.sha256(Path(vcf).read_bytes()).hexdigest()
+        digest = sha256_of(Path(vcf))
         record_assays(lake, rows, centre=centre, digest=f"genotypes-{digest}")
         return GenotypeSubmission(scoring_id, outcome.verdict, outcome, samples, variants,
                                   True)

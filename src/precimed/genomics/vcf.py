@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +45,7 @@ import pyarrow as pa
 from precimed.errors import UserError
 from precimed.genomics import kernels
 from precimed.genomics.store import BUILDS, DatasetFiles, GenotypeStore, normalise_chrom
+from precimed.ingest.package import sha256_of
 from precimed.standard import STANDARD_VERSION, vocabulary
 from precimed.standard.identity import normalise, resident_id_problem
 
@@ -95,7 +95,7 @@ def read_vcf(path, *, samples: list[str] | None = None) -> ParsedVcf:
     n = len(names)
     # hash the file on a second thread while htslib parses it (hashlib releases the GIL)
     hashing = ThreadPoolExecutor(max_workers=1)
-    digest = hashing.submit(_sha256, path)
+    digest = hashing.submit(sha256_of, path)
     keys: list[tuple] = []
     width = kernels.row_bytes(n)
     batches, batch = [], np.zeros((BATCH, width), dtype=np.uint8)
@@ -154,14 +154,6 @@ def _sorted(variants: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
     keyed = keyed.sort_values(["_rank", "chrom", "pos", "ref", "alt"], kind="stable")
     order = keyed["_row"].to_numpy()
     return order, keyed.drop(columns=["_rank", "_row"]).reset_index(drop=True)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # -- reference callsets ------------------------------------------------------------------

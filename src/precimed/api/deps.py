@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from fastapi import Depends, Request
+from fastapi import Request
 
 from precimed.api.platform import Platform
 from precimed.errors import Forbidden, NotFound, Unauthenticated
@@ -93,5 +93,3 @@ def read_rows(request: Request, principal: Principal, *, what: str, count: int,
                  outcome="ok", resource=what, client=client_of(request),
                  detail={"rows": count, **(detail or {})})
 
-
-Caller = Depends(resolve)

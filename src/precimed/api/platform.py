@@ -102,6 +102,8 @@ class Platform:
         if hit is not None and time.monotonic() - hit[0] < seconds:
             return hit[1]
         value = compute()
+        if len(self._cache) > 256:  # bounded: keys include request bodies
+            self._cache.clear()
         self._cache[full] = (time.monotonic(), value)
         return value
 

@@ -234,6 +234,27 @@ def _sum_by(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
                      for j in range(values.shape[1])], axis=1)
 
 
+_CHUNK = 2048  # rows per block of a tall-skinny product
+
+
+def _gram(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a'b for tall, narrow a and b (n x p, n large), summed over blocks of rows: each block
+    stays in cache and below the BLAS library's threading threshold (threads gain nothing
+    on these shapes and stall the whole product when another process holds a core)."""
+    out = a[:_CHUNK].T @ b[:_CHUNK]
+    for lo in range(_CHUNK, len(a), _CHUNK):
+        out += a[lo:lo + _CHUNK].T @ b[lo:lo + _CHUNK]
+    return out
+
+
+def _take_rows(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """x[rows] with each column contiguous (Fortran order), gathered column by column."""
+    out = np.empty((len(rows), x.shape[1]), order="F")
+    for j in range(x.shape[1]):
+        np.take(x[:, j], rows, out=out[:, j])
+    return out
+
+
 def _codes(data: pd.DataFrame, columns: list[str], where: str) -> tuple[np.ndarray, list]:
     """Integer codes of the combinations of ``columns`` (sorted) and their labels."""
     if not columns:
@@ -270,28 +291,36 @@ def _model_inputs(data, duration, event, covariates, strata, cluster, weights):
     return t, e, x, wt
 
 
-@dataclass(frozen=True)
 class _RiskSets:
-    """Per death term (Efron's fractions expanded): the risk-set denominator and the
-    weighted covariate mean; per row: the linear predictor and weight, all shifted by
-    ``shift`` so that nothing overflows."""
+    """The risk sets at one beta, all shifted by ``shift`` so that nothing overflows. Per
+    row: the linear predictor and weight; per key (stratum, death time): the risk-set sums
+    s0 and s1; per key with tied deaths (Efron only): the tied deaths' own covariate sums
+    d1; per death term (Efron's fractions expanded): the denominator. The per-term covariate
+    means are built only when asked for (residuals, cox.zph), never while fitting."""
 
-    eta: np.ndarray
-    shift: float
-    w: np.ndarray
-    den: np.ndarray
-    mean: np.ndarray
+    def __init__(self, model: CoxPH, eta, shift, w, s1, d1, den) -> None:
+        self._at, self._f, self._tied_key = model._death_key, model._fraction, model._tied_key
+        self.eta, self.shift, self.w, self.s1, self.d1, self.den = eta, shift, w, s1, d1, den
+
+    @cached_property
+    def mean(self) -> np.ndarray:
+        """Per death term: the weighted covariate mean over its (Efron-reduced) risk set."""
+        at, f = self._at, self._f
+        d1 = np.zeros(self.s1.shape)
+        d1[self._tied_key] = self.d1
+        return (self.s1[at] - f[:, None] * d1[at]) / self.den[:, None]
 
 
 class CoxPH:
     """Cox proportional hazards by Newton–Raphson, Efron (default) or Breslow ties,
     optionally stratified, weighted, and with the robust (Lin–Wei) sandwich variance.
 
-    Risk-set sums come from cumulative sums over the data sorted by stratum and time; tied
-    deaths are expanded into one term per death (Efron's fractions); the information matrix
-    is regrouped by row into one weighted X'X product. Nothing loops over rows in Python,
-    and nothing of size n x p x p is built: at n = 100,000 and p = 10 a fit takes about a
-    quarter of R's coxph time, coefficients equal to 1e-13 (benchmarks/analysis.py).
+    Risk-set sums come from cumulative sums over the data sorted by stratum and time; the
+    score and the information need per death term only scalars (Efron's denominators): the
+    risk-set means enter through per-key sums, and the second moments are regrouped by row
+    into one weighted X'X product. Nothing loops over rows in Python, and nothing of size
+    n x p x p is built: at n = 100,000 and p = 10 a fit takes about a sixth of R's coxph
+    time, coefficients equal to 1e-13 (benchmarks/analysis.py).
 
     Weights are case weights as in R (``coxph(weights=)``): with Breslow ties an integer
     weight is that many copies of the row; with Efron ties, as in R, the tied deaths' terms
@@ -311,29 +340,36 @@ class CoxPH:
                                     if c not in {duration, event, *strata, cluster, weights}]
         t, e, x, wt = _model_inputs(data, duration, event, covariates, strata, cluster, weights)
         s, self.strata_labels_ = _codes(data, strata, "strata")
-        order = np.lexsort((t, s))
         if not e.any():
             raise UserError("No events: a Cox model needs at least one", where=event,
                             hint="Check the event column (1 = event, 0 = censored).")
-        self._prepare(t[order], e[order], x[order], s[order], wt[order], ties)
-        self.__dict__.pop("concordance_result_", None)  # a refit forgets the last one
+        if strata:
+            order = np.lexsort((t, s))
+        else:  # the same stable order: non-negative floats sort as their bit patterns
+            order = np.argsort((t + 0.0).view(np.int64), kind="stable")
+        self._prepare(t[order], e[order], _take_rows(x, order), s[order],
+                      None if weights is None else wt[order], ties)
+        for cached in ("concordance_result_", "baseline_cumulative_hazard_"):
+            self.__dict__.pop(cached, None)  # a refit forgets the last one
         beta = np.zeros(x.shape[1])
-        loglik0, gradient0, hessian0 = self._derivatives(beta)
+        loglik0, gradient0, hessian0, last = self._evaluate(beta)
         loglik, gradient, hessian = loglik0, gradient0, hessian0
         for _ in range(max_iter):
             step = np.linalg.solve(-hessian, gradient)
             candidate = beta + step
-            new = self._derivatives(candidate)
+            new = self._evaluate(candidate)
             halvings = 0
             # step halving when the log-likelihood falls by more than rounding noise
             while new[0] < loglik - 1e-12 * max(1.0, abs(loglik)) and halvings < 30:
                 step /= 2
                 candidate = beta + step
-                new = self._derivatives(candidate)
+                new = self._evaluate(candidate)
                 halvings += 1
-            beta, (loglik, gradient, hessian) = candidate, new
+            beta, (loglik, gradient, hessian, last) = candidate, new
             if np.max(np.abs(step)) < tol:
                 break
+        # the last evaluation was at the final beta: its information and risk sets serve
+        # the variance, the sandwich and (on first use) the baseline hazard
         covariance = np.linalg.inv(-hessian)
         self.covariates, self.ties, self.strata, self.weights = covariates, ties, strata, weights
         self.cluster, self.robust = cluster, bool(robust or cluster)
@@ -344,15 +380,23 @@ class CoxPH:
         self.log_likelihood_ = float(loglik)
         self.log_likelihood_null_ = float(loglik0)
         self.score_test_ = float(gradient0 @ np.linalg.solve(-hessian0, gradient0))
-        risk = self._risk_sets(beta)
         groups = None if cluster is None else pd.factorize(data[cluster])[0][order]
         if self.robust:
-            covariance = self._sandwich(risk, covariance, groups)
+            covariance = self._sandwich(last, covariance, groups)
         self.variance_matrix_ = pd.DataFrame(covariance, index=covariates, columns=covariates)
         self.standard_errors_ = pd.Series(np.sqrt(np.diag(covariance)), index=covariates)
-        self.baseline_cumulative_hazard_ = self._baseline(risk)
+        self._final = last
         self._groups = groups
+        self._buffer = self._tied_buffer = None  # later evaluations allocate their own
         return self
+
+    @cached_property
+    def baseline_cumulative_hazard_(self) -> pd.DataFrame:
+        """Breslow's (or, for Efron ties, the Efron-adjusted) cumulative baseline hazard at
+        covariates 0, at every distinct time (rows) of each stratum (columns): R's
+        basehaz(centered=FALSE). Computed on first use from the fit's last risk sets."""
+        self._check()
+        return self._baseline(self._final)
 
     @cached_property
     def concordance_result_(self) -> Concordance:
@@ -373,46 +417,67 @@ class CoxPH:
 
     def _prepare(self, t, e, x, s, wt, ties) -> None:
         """Index the (stratum, event time) risk sets, each tied death and its Efron
-        fraction; rows are sorted by stratum, then time."""
+        fraction; rows are sorted by stratum, then time. ``wt`` None: unweighted."""
+        n, p = x.shape
+        x = np.asfortranarray(x, dtype=float)
+        self._weighted = wt is not None
+        wt = np.ones(n) if wt is None else np.asarray(wt, dtype=float)
         self._t, self._e, self._x, self._s, self._wt, self._ties = t, e, x, s, wt, ties
         strata = np.arange(len(self.strata_labels_) + 1)
         self._bounds = np.searchsorted(s, strata)
-        time_rank = np.unique(t, return_inverse=True)[1]
-        key = s.astype(np.int64) * (time_rank.max() + 2) + time_rank  # sorted, like the rows
-        keys = np.unique(key[e])
+        # groups of rows sharing stratum and time (contiguous); keys: those with a death
+        first = np.empty(n, bool)
+        first[0] = True
+        np.not_equal(t[1:], t[:-1], out=first[1:])
+        first[self._bounds[1:-1]] = True
+        group = np.cumsum(first) - 1
+        has_death = np.bincount(group, weights=e, minlength=group[-1] + 1) > 0
         # risk set of a key: the rows of its stratum from its first index to the stratum's end
-        self._risk_start = np.searchsorted(key, keys, side="left")
+        self._risk_start = np.flatnonzero(first)[has_death]
         self._key_bounds = np.searchsorted(s[self._risk_start], strata)
         # risk-set sums as suffix sums over blocks between risk starts (and strata): one
         # contiguous reduceat over the rows, then a cumulative sum over the few blocks
         self._block_starts = np.unique(np.concatenate([self._risk_start, self._bounds[:-1]]))
         self._block_bounds = np.searchsorted(self._block_starts, self._bounds)
         self._block_of_key = np.searchsorted(self._block_starts, self._risk_start)
-        # per row: keys up to and including its own, and the first key of its stratum
-        self._keys_through = np.searchsorted(keys, key, side="right")
-        self._first_key = self._key_bounds[s]
+        # per row: keys up to and including its own; index into the per-stratum cumulative
+        # sums over keys, padded with a leading 0 for rows before their stratum's first key
+        keys_through = np.cumsum(has_death)[group]
+        inside = keys_through > self._key_bounds[s]
+        self._through_index = np.where(inside, keys_through, 0)
         deaths = np.flatnonzero(e)
         self._death_rows = deaths
-        self._death_key = np.searchsorted(keys, key[deaths])
-        counts = np.bincount(self._death_key, minlength=len(keys))
+        self._death_key = keys_through[deaths] - 1
+        k = len(self._risk_start)
+        counts = np.bincount(self._death_key, minlength=k)
         # deaths are in key order: each key's deaths are one contiguous run
         self._death_groups = np.concatenate([[0], np.cumsum(counts)[:-1]])
         rank = np.arange(len(deaths)) - np.repeat(self._death_groups, counts)
         self._fraction = rank / np.repeat(counts, counts) if ties == "efron" \
             else np.zeros(len(deaths))
         self._counts = counts
-        self._x_deaths = x[deaths]  # the deaths' covariates, gathered once for every step
-        self._death_x_sum = wt[deaths] @ self._x_deaths  # the score's constant part
+        # Efron's tied deaths (keys with two or more): their own sums d0, d1 enter the
+        # denominators and means; elsewhere the fraction is 0 and they are not needed
+        self._tied_key = np.flatnonzero(counts > 1) if ties == "efron" else np.zeros(0, int)
+        tied = np.repeat(np.isin(np.arange(k), self._tied_key), counts)
+        self._tied_rows = deaths[tied]
+        self._x_tied = _take_rows(x, self._tied_rows)
+        self._tied_buffer = np.empty(self._x_tied.shape, order="F")
+        self._tied_groups = np.concatenate(
+            [[0], np.cumsum(counts[self._tied_key])[:-1]]).astype(np.intp)
+        self._wt_deaths = wt[deaths]
+        self._death_x_sum = np.einsum("i,ij->j", wt * e, x)  # the score's constant part
         # with case weights every death term of a key counts the deaths' mean weight
-        self._term_weight = (np.bincount(self._death_key, wt[deaths], len(keys))
+        self._term_weight = (np.bincount(self._death_key, self._wt_deaths, k)
                              / counts)[self._death_key]
+        # scratch reused by every step of the fit (None: allocate afresh)
+        self._buffer = np.empty((n, p), order="F")
 
     def _through(self, per_key: np.ndarray) -> np.ndarray:
         """Per row: the sum of ``per_key`` over its stratum's keys up to its own time."""
         cumulative = _segment_cumsum(per_key, self._key_bounds)
-        inside = self._keys_through > self._first_key
-        out = cumulative[np.maximum(self._keys_through - 1, 0)]
-        return np.where(inside.reshape(-1, *([1] * (per_key.ndim - 1))), out, 0.0)
+        padded = np.concatenate([np.zeros((1, *per_key.shape[1:])), cumulative])
+        return padded[self._through_index]
 
     def _at_risk(self, values: np.ndarray) -> np.ndarray:
         """Per key: the sum of ``values`` over its risk set (its stratum's rows from the
@@ -423,39 +488,74 @@ class CoxPH:
 
     def _risk_sets(self, beta) -> _RiskSets:
         x = self._x
-        eta = x @ beta
+        eta = np.einsum("ij,j->i", x, np.asarray(beta, dtype=float))  # no BLAS threads
         shift = float(eta.max())
-        w = self._wt * np.exp(eta - shift)
-        wx = w[:, None] * x
+        w = eta - shift
+        np.exp(w, out=w)
+        if self._weighted:
+            w *= self._wt
+        wx = np.multiply(x, w[:, None], out=self._buffer)
         s0 = self._at_risk(w)
         s1 = self._at_risk(wx)
-        rows, at, f = self._death_rows, self._death_key, self._fraction
-        d0 = np.add.reduceat(w[rows], self._death_groups)
-        d1 = np.add.reduceat(w[rows, None] * self._x_deaths, self._death_groups, axis=0)
-        den = s0[at] - f * d0[at]  # one term per death (Efron's fractions)
-        mean = (s1[at] - f[:, None] * d1[at]) / den[:, None]
-        return _RiskSets(eta, shift, w, den, mean)
+        at = self._death_key
+        den = s0[at]
+        d1 = np.zeros((0, x.shape[1]))
+        if len(self._tied_key):
+            w_tied = w[self._tied_rows]
+            d0 = np.zeros(len(s0))
+            d0[self._tied_key] = np.add.reduceat(w_tied, self._tied_groups)
+            d1 = np.add.reduceat(np.multiply(self._x_tied, w_tied[:, None],
+                                             out=self._tied_buffer), self._tied_groups, axis=0)
+            den = den - self._fraction * d0[at]  # one term per death (Efron's fractions)
+        return _RiskSets(self, eta, shift, w, s1, d1, den)
+
+    def _evaluate(self, beta):
+        """Log-likelihood, score, Hessian and the risk sets behind them, at ``beta``."""
+        r = self._risk_sets(beta)
+        m = self._term_weight
+        loglik = float((self._wt_deaths * r.eta[self._death_rows]).sum()
+                       - (m * (np.log(r.den) + r.shift)).sum())
+        hessian, gradient = self._information(r, score=True)
+        return loglik, gradient, -hessian, r
 
     def _derivatives(self, beta):
-        r = self._risk_sets(beta)
-        rows, m = self._death_rows, self._term_weight
-        loglik = float(self._wt[rows] @ r.eta[rows] - m @ (np.log(r.den) + r.shift))
-        gradient = self._death_x_sum - m @ r.mean
-        return loglik, gradient, -self._information(r)
+        """Log-likelihood, score and Hessian at ``beta``."""
+        return self._evaluate(beta)[:3]
 
-    def _information(self, r: _RiskSets, g: np.ndarray | None = None) -> np.ndarray:
-        """sum over death terms of g * (weighted covariance of x over the risk set).
+    def _information(self, r: _RiskSets, g: np.ndarray | None = None, *,
+                     score: bool = False):
+        """sum over death terms of g * (weighted covariance of x over the risk set); with
+        ``score``, also the score (g = 1).
 
         The second-moment sums over risk sets, sum_k S2_k / den_k, regroup by row: row i
         enters every term of its stratum whose time is at or before its own, less its share
-        as one of the tied deaths; then one weighted X'X product does it all."""
+        as one of the tied deaths; then one weighted X'X product does it all. The means'
+        outer products regroup by key: a term's mean is (s1 - f d1) / den, so the sum over
+        a key's terms needs only the sums of g / den^2 times 1, f and f^2."""
         x, rows, at, f = self._x, self._death_rows, self._death_key, self._fraction
         mg = self._term_weight if g is None else self._term_weight * g
         inverse = mg / r.den
         k = len(self._counts)
-        weight = self._through(np.bincount(at, inverse, minlength=k))
-        weight[rows] -= np.bincount(at, f * inverse, minlength=k)[at]
-        return (x * (r.w * weight)[:, None]).T @ x - (r.mean * mg[:, None]).T @ r.mean
+        per_key = np.bincount(at, inverse, minlength=k)
+        tied_share = np.bincount(at, f * inverse, minlength=k)
+        weight = self._through(per_key)
+        weight[rows] -= tied_share[at]
+        np.multiply(r.w, weight, out=weight)
+        xwx = _gram(np.multiply(x, weight[:, None], out=self._buffer), x)
+        s1, d1, tied = r.s1, r.d1, self._tied_key
+        square = inverse / r.den
+        outer = _gram(s1 * np.bincount(at, square, minlength=k)[:, None], s1)
+        if len(tied):
+            d1_square = d1 * np.bincount(at, f * f * square, minlength=k)[tied, None]
+            cross = _gram(s1[tied] * np.bincount(at, f * square, minlength=k)[tied, None], d1)
+            outer += _gram(d1_square, d1) - cross - cross.T
+        information = xwx - outer
+        if not score:
+            return information
+        mean_sum = np.einsum("k,kj->j", per_key, s1)
+        if len(tied):
+            mean_sum -= np.einsum("k,kj->j", tied_share[tied], d1)
+        return information, self._death_x_sum - mean_sum
 
     def _score_residuals(self, r: _RiskSets) -> np.ndarray:
         """R's score residuals (per unit case weight), rows in fitting order: for each row
@@ -494,8 +594,11 @@ class CoxPH:
         columns = {}
         for j, label in enumerate(self.strata_labels_):
             lo, hi = self._key_bounds[j], self._key_bounds[j + 1]
-            at = np.searchsorted(key_time[lo:hi], times, side="right") - 1
-            values = np.where(at >= 0, cumulative[lo:hi][np.maximum(at, 0)], 0.0)
+            if hi == lo:  # a stratum without deaths: no hazard at any time
+                values = np.zeros(len(times))
+            else:
+                at = np.searchsorted(key_time[lo:hi], times, side="right") - 1
+                values = np.where(at >= 0, cumulative[lo:hi][np.maximum(at, 0)], 0.0)
             columns["baseline cumulative hazard" if label is None else label] = values
         return pd.DataFrame(columns, index=pd.Index(times, name="time"))
 

@@ -228,3 +228,15 @@ def test_aalen_johansen_by_hand_and_bad_codes():
         AalenJohansen().fit([1, 2], [0, 0])
     with pytest.raises(UserError):
         AalenJohansen().fit([1, 2], [1, 2], event_of_interest=3)
+
+
+def test_a_stratum_without_deaths_has_zero_baseline_hazard():
+    rng = np.random.default_rng(0)
+    data = pd.DataFrame({"t": rng.exponential(1, 200), "e": rng.integers(0, 2, 200),
+                         "x": rng.normal(size=200), "s": np.repeat([0, 1], 100)})
+    data.loc[data.s == 1, "e"] = 0
+    model = CoxPH().fit(data, "t", "e", covariates=["x"], strata=["s"])
+    hazard = model.baseline_cumulative_hazard_
+    assert (hazard[1] == 0).all() and hazard[0].iloc[-1] > 0
+    survival = model.predict_survival_function(data.iloc[[0, 150]], times=[0.5, 1.0])
+    assert np.allclose(survival.iloc[:, 1], 1.0) and (survival.iloc[:, 0] < 1).all()

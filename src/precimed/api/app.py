@@ -94,11 +94,12 @@ def create_app(settings: Settings) -> FastAPI:
                                        f"Quote reference {ref} to your administrator."),
                             status_code=500)
 
-    routes.mount(app)
     from precimed.discovery import beacon
 
-    app.include_router(beacon.router)  # /api/beacon/v2, the GA4GH discovery standard
+    # /api/beacon/v2 first: discovery traffic is the heaviest, and routes match in order
+    app.include_router(beacon.router)
     app.state.beacon = _beacon_source(platform)
+    routes.mount(app)
     pages.mount(app)
     return app
 

@@ -17,6 +17,15 @@ which is also the platform's one error shape: ``{"meta": ..., "error": {"errorCo
 "errorMessage", "kind", "what", "where", "hint"}}`` — the ``error`` object carries both
 the Beacon fields and the platform's four, so clients of either read it.
 
+Speed. A :class:`BeaconSource` builds, once per server process, a :class:`VariantIndex`
+(variants sorted by chromosome and position, searched with ``np.searchsorted``) and each
+dataset's carrier count per variant, so an unfiltered boolean or count g_variants answer
+reads no genotypes; such answers are computed on the event loop, everything else (filters,
+genes, record-level answers with their audit write) in the thread pool. An anonymous
+caller is resolved without the thread pool or the ops database. benchmarks/beacon.py
+measures it (benchmarks/results/beacon.json); tests/unit/discovery/test_variant_index.py
+checks the index against the whole-table filter.
+
 Validated against the official Beacon v2 schemas in tests/validation/test_beacon_schemas.py;
 the public-caller probe is tests/unit/discovery/test_beacon_api.py.
 """
@@ -34,8 +43,9 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 
-from precimed.api.deps import read_rows, resolve
+from precimed.api.deps import SESSION_COOKIE, read_rows, resolve
 from precimed.deid import Policy, protect_count, protect_counts
 from precimed.discovery import models
 from precimed.discovery.granularity import (
@@ -80,9 +90,93 @@ _DEFAULT_INFO = {
 }
 
 
+class VariantIndex:
+    """The store's variant table sorted by (chromosome, position), built once.
+
+    A query's chromosome and position range become two ``np.searchsorted`` calls on one
+    int64 key (chromosome code << 32 | position); only the few candidate rows in that
+    span are compared on their bases. :meth:`rows` answers with row positions in the
+    variant table, ascending (the store's order), so a selection is the same as filtering
+    the whole table.
+    """
+
+    _POS_BITS = 32
+
+    def __init__(self, variants: pd.DataFrame) -> None:
+        self.frame = variants.reset_index(drop=True)
+        chroms = self.frame["chrom"].astype(str).to_numpy()
+        names, codes = np.unique(chroms, return_inverse=True)
+        self._codes = {str(name): i for i, name in enumerate(names)}
+        pos = self.frame["pos"].to_numpy(dtype=np.int64)
+        if len(pos) and (pos.min() < 0 or pos.max() >= 1 << self._POS_BITS):
+            raise UserError("A variant position is out of range", where="genotype store",
+                            hint="Positions must lie in 0..2^32-1.")
+        key = (codes.astype(np.int64) << self._POS_BITS) | pos
+        order = np.argsort(key, kind="stable")
+        self._keys = key[order]
+        self._order = order.astype(np.int64)
+        self.ref = self.frame["ref"].to_numpy(dtype=object)
+        self.alt = self.frame["alt"].to_numpy(dtype=object)
+        self.variant_index = self.frame["variant_index"].to_numpy(dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def span(self, chrom: str, first: int | None, last: int | None) -> np.ndarray:
+        """Rows on ``chrom`` with ``first <= pos <= last`` (None: unbounded), ascending."""
+        code = self._codes.get(chrom)
+        top = (1 << self._POS_BITS) - 1
+        lo = 0 if first is None else max(int(first), 0)
+        hi = top if last is None else min(int(last), top)
+        if code is None or lo > hi:
+            return np.empty(0, dtype=np.int64)
+        base = code << self._POS_BITS
+        a = int(np.searchsorted(self._keys, base | lo, side="left"))
+        b = int(np.searchsorted(self._keys, base | hi, side="right"))
+        return np.sort(self._order[a:b])
+
+    def rows(self, q: VariantQuery, loci: pd.DataFrame | None = None) -> np.ndarray:
+        """Rows matching a position (or the gene ``loci``) and the bases and type asked."""
+        if loci is not None:
+            spans = [self.span(str(locus.chrom), int(locus.start), int(locus.end))
+                     for locus in loci.itertuples()]
+            rows = np.unique(np.concatenate(spans)) if spans else np.empty(0, np.int64)
+        else:
+            rows = self.span(q.chrom, q.first, q.last)
+        if q.ref is not None and len(rows):
+            rows = rows[self._bases(self.ref, rows, q.ref)]
+        if q.alt is not None and len(rows):
+            rows = rows[self._bases(self.alt, rows, q.alt)]
+        if q.variant_type is not None and len(rows):
+            keep = [_type_matches(models.variant_type_of(r, a), r, a, q.variant_type)
+                    for r, a in zip(self.ref[rows], self.alt[rows], strict=True)]
+            rows = rows[np.array(keep, dtype=bool)]
+        return rows
+
+    @staticmethod
+    def _bases(column: np.ndarray, rows: np.ndarray, want: str) -> np.ndarray:
+        have = column[rows]
+        if "N" not in want:  # no wildcard: the bases match exactly
+            return np.array([h == want for h in have], dtype=bool)
+        return np.array([_bases_match(h, want) for h in have], dtype=bool)
+
+
+def _publishable(carriers: np.ndarray, policy: Policy) -> np.ndarray:
+    """Per variant: whether its carrier count passes :func:`protect_count`."""
+    values = np.unique(carriers)
+    allowed = [v for v in values if protect_count(int(v), policy=policy) is not None]
+    return np.isin(carriers, np.asarray(allowed, dtype=carriers.dtype))
+
+
 @dataclass
 class BeaconSource:
-    """What the beacon answers from: a genotype store and labelled samples."""
+    """What the beacon answers from: a genotype store and labelled samples.
+
+    Built once per source (so once per server process): the :class:`VariantIndex`, each
+    dataset's sample rows, and each dataset's carrier count per variant over all of its
+    samples (one pass of the store's counting kernel), with whether that count may be
+    published. An unfiltered boolean or count query then reads no genotypes at all.
+    """
 
     store: Any  # precimed.genomics.GenotypeStore
     policy: Policy
@@ -90,6 +184,37 @@ class BeaconSource:
     samples: pd.DataFrame  # label_samples() of every dataset
     cohorts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         columns=["pseudonym", "cohort"]))
+    index: VariantIndex = field(init=False, repr=False)
+    _dataset_samples: dict[str, pd.DataFrame] = field(init=False, repr=False)
+    _carriers: dict[str, np.ndarray] = field(init=False, repr=False)
+    _publishable: dict[str, np.ndarray] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.index = VariantIndex(self.store.variants())
+        self._dataset_samples = {name: self.samples[self.samples["dataset"] == name]
+                                 for name in self.datasets}
+        self._carriers, self._publishable = {}, {}
+        for name, samples in self._dataset_samples.items():
+            carriers = self._count_carriers(self.index.variant_index, samples)
+            self._carriers[name] = carriers
+            self._publishable[name] = _publishable(carriers, self.policy)
+
+    def _count_carriers(self, variant_indices: np.ndarray, samples: pd.DataFrame
+                        ) -> np.ndarray:
+        if not len(variant_indices) or not len(samples):
+            return np.zeros(len(variant_indices), dtype=np.int64)
+        counts = self.store.counts(variant_indices, samples["sample_index"].to_numpy())
+        return counts["het"] + counts["hom_alt"]
+
+    def carriers(self, dataset: str, rows: np.ndarray, query: BeaconQuery
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """Carriers of the variants at ``rows`` among the dataset's samples matching the
+        query's filters, and whether each count may be published."""
+        if not query.filters:
+            return self._carriers[dataset][rows], self._publishable[dataset][rows]
+        carriers = self._count_carriers(self.index.variant_index[rows],
+                                        self.matching_samples(dataset, query))
+        return carriers, _publishable(carriers, self.policy)
 
     @classmethod
     def open(cls, store_path: Path, *, policy: Policy,
@@ -137,44 +262,26 @@ class BeaconSource:
         return [self.datasets[d] for d in (query.datasets or self.datasets)]
 
     def matching_samples(self, dataset: str, query: BeaconQuery) -> pd.DataFrame:
-        rows = self.samples[self.samples["dataset"] == dataset]
+        rows = self._dataset_samples[dataset]
         for f in query.filters:
             rows = rows[rows[f.column] == f.value]
         return rows
 
-    def find_variants(self, q: VariantQuery) -> pd.DataFrame:
-        variants = self.store.variants()
+    def variant_rows(self, q: VariantQuery) -> np.ndarray:
+        """Rows of the variant table (ascending) that a g_variants query selects."""
         if q.build is not None and q.build != self.build:
-            return variants.iloc[0:0]
+            return np.empty(0, dtype=np.int64)
         if q.gene is not None:
-            loci = gene_loci(q.gene, build=self.build)
-            keep = np.zeros(len(variants), dtype=bool)
-            for locus in loci.itertuples():
-                keep |= ((variants["chrom"] == locus.chrom)
-                         & variants["pos"].between(locus.start, locus.end)).to_numpy()
-            variants = variants[keep]
-        elif q.chrom is not None:
-            variants = variants[(variants["chrom"] == q.chrom)
-                                & variants["pos"].between(q.first, q.last)]
-        else:
+            return self.index.rows(q, loci=gene_loci(q.gene, build=self.build))
+        if q.chrom is None:
             raise UserError("A g_variants query needs a position or a gene",
                             where="requestParameters",
                             hint="Give referenceName and start (and alternateBases or end), "
                                  "or geneId.")
-        if q.ref is not None:
-            # boolean arrays, not lists: an empty list would select no columns
-            variants = variants[np.array([_bases_match(r, q.ref) for r in variants["ref"]],
-                                         dtype=bool)]
-        if q.alt is not None:
-            variants = variants[np.array([_bases_match(a, q.alt) for a in variants["alt"]],
-                                         dtype=bool)]
-        if q.variant_type is not None:
-            types = [models.variant_type_of(r, a) for r, a in
-                     zip(variants["ref"], variants["alt"], strict=True)]
-            variants = variants[np.array(
-                [_type_matches(t, r, a, q.variant_type) for t, r, a in
-                 zip(types, variants["ref"], variants["alt"], strict=True)], dtype=bool)]
-        return variants.reset_index(drop=True)
+        return self.index.rows(q)
+
+    def find_variants(self, q: VariantQuery) -> pd.DataFrame:
+        return self.index.frame.iloc[self.variant_rows(q)].reset_index(drop=True)
 
 
 def _bases_match(have: str, want: str) -> bool:
@@ -226,7 +333,11 @@ class BeaconRoute(APIRoute):
 router = APIRouter(prefix=PREFIX, tags=["beacon"], route_class=BeaconRoute)
 
 
-def source(request: Request) -> BeaconSource:
+async def source(request: Request) -> BeaconSource:
+    return _source(request)
+
+
+def _source(request: Request) -> BeaconSource:
     found = getattr(request.app.state, "beacon", None)
     if found is None:
         raise NotInitialised("No genotype data is served yet", where="beacon",
@@ -235,8 +346,13 @@ def source(request: Request) -> BeaconSource:
     return found
 
 
-def caller(request: Request) -> Principal | None:
-    return resolve(request)
+async def caller(request: Request) -> Principal | None:
+    """The caller. An anonymous request (no Authorization header, no session cookie) needs
+    no ops-database lookup and is resolved on the event loop; a signed-in one is looked
+    up in the thread pool, as a plain (sync) dependency would be."""
+    if "authorization" not in request.headers and SESSION_COOKIE not in request.cookies:
+        return resolve(request)
+    return await run_in_threadpool(resolve, request)
 
 
 @dataclass(frozen=True)
@@ -260,7 +376,7 @@ class Asker:
         return body
 
 
-def asker(request: Request, who: Principal | None = Depends(caller)) -> Asker:
+async def asker(request: Request, who: Principal | None = Depends(caller)) -> Asker:
     return Asker(request, who)
 
 
@@ -396,24 +512,18 @@ def _params(request: Request) -> BeaconQuery:
 
 def _variants(src: BeaconSource, query: BeaconQuery, who: Asker) -> dict[str, Any]:
     tier = who.tier
-    variants = src.find_variants(query.variant)
+    rows = src.variant_rows(query.variant)
     answers = []
     for dataset in src.chosen(query):
         granted = grant(tier, query.granularity, dataset.access)
-        samples = src.matching_samples(dataset.id, query)
-        carriers = np.zeros(len(variants), dtype=np.int64)
-        if len(variants) and len(samples):
-            counts = src.store.counts(variants["variant_index"].to_numpy(),
-                                      samples["sample_index"].to_numpy())
-            carriers = counts["het"] + counts["hom_alt"]
+        carriers, publishable = src.carriers(dataset.id, rows, query)
         present = carriers > 0
         if counts_are_protected(tier) and dataset.access is Access.CONTROLLED:
-            present &= np.array([protect_count(int(c), policy=src.policy) is not None
-                                 for c in carriers], dtype=bool)
+            present &= publishable
         records = []
         if granted is Granularity.RECORD:
-            page = variants[present].iloc[query.skip:query.skip + query.limit]
-            records = _variant_records(src, page, samples)
+            page = src.index.frame.iloc[rows[present][query.skip:query.skip + query.limit]]
+            records = _variant_records(src, page, src.matching_samples(dataset.id, query))
         answers.append(DatasetAnswer(dataset, granted, int(present.sum()), records,
                                      people=False))
     return who.audited(_answer(answers, query, tier, src.policy, "genomicVariant"))
@@ -461,27 +571,61 @@ Caller = Depends(caller)
 Asking = Depends(asker)
 
 
-@router.get("/g_variants", summary="Genomic variants (boolean, count or record)")
-def g_variants(request: Request, src: BeaconSource = Source,
-               who: Asker = Asking) -> dict:
-    return _variants(src, _params(request), who)
+def _on_event_loop(src: BeaconSource, query: BeaconQuery, tier: Tier) -> bool:
+    """Whether a g_variants answer comes from the in-memory index and the precomputed
+    carrier counts alone (no genotype read, no audit write, no gene table), so it is
+    computed on the event loop instead of in the thread pool."""
+    if query.filters or query.variant.gene is not None:
+        return False
+    try:
+        chosen = src.chosen(query)
+    except UserError:
+        return True  # answered at once with the error
+    return all(grant(tier, query.granularity, d.access) is not Granularity.RECORD
+               for d in chosen)
 
 
-@router.post("/g_variants", summary="Genomic variants, query in the body")
-def g_variants_post(body: BeaconRequestBody, src: BeaconSource = Source,
-                    who: Asker = Asking) -> dict:
-    return _variants(src, models.query_from_body(body), who)
+async def _variants_response(request: Request, query: Callable[[], BeaconQuery],
+                             principal: Principal | None) -> Response:
+    """The g_variants routes take only the caller as a dependency (the fewer FastAPI
+    resolves per request, the faster it answers); the source is read here."""
+    src, who = _source(request), Asker(request, principal)
+    query = query()
+    if _on_event_loop(src, query, who.tier):
+        body = _variants(src, query, who)
+    else:
+        body = await run_in_threadpool(_variants, src, query, who)
+    # the body holds only JSON types: render it as FastAPI would, without its encoder pass
+    return JSONResponse(body)
 
 
-@router.get("/g_variants/{variant_id}", summary="One genomic variant (chrom-pos-ref-alt)")
-def g_variant(variant_id: str, request: Request, src: BeaconSource = Source,
-              who: Asker = Asking) -> dict:
-    term = parse_search(variant_id)
-    if not isinstance(term, VariantTerm):
-        raise UserError("A variant id is CHROM-POS-REF-ALT", where=variant_id,
-                        hint="For example 1-55051215-G-A (1-based position).")
-    variant = VariantQuery(term.chrom, term.pos, term.pos, term.ref, term.alt, build=term.build)
-    return _variants(src, replace(_params(request), variant=variant), who)
+@router.get("/g_variants", summary="Genomic variants (boolean, count or record)",
+            response_model=dict)
+async def g_variants(request: Request, who: Principal | None = Caller) -> Response:
+    return await _variants_response(request, lambda: _params(request), who)
+
+
+@router.post("/g_variants", summary="Genomic variants, query in the body",
+             response_model=dict)
+async def g_variants_post(body: BeaconRequestBody, request: Request,
+                          who: Principal | None = Caller) -> Response:
+    return await _variants_response(request, lambda: models.query_from_body(body), who)
+
+
+@router.get("/g_variants/{variant_id}", summary="One genomic variant (chrom-pos-ref-alt)",
+            response_model=dict)
+async def g_variant(variant_id: str, request: Request,
+                    who: Principal | None = Caller) -> Response:
+    def query() -> BeaconQuery:
+        term = parse_search(variant_id)
+        if not isinstance(term, VariantTerm):
+            raise UserError("A variant id is CHROM-POS-REF-ALT", where=variant_id,
+                            hint="For example 1-55051215-G-A (1-based position).")
+        variant = VariantQuery(term.chrom, term.pos, term.pos, term.ref, term.alt,
+                               build=term.build)
+        return replace(_params(request), variant=variant)
+
+    return await _variants_response(request, query, who)
 
 
 def _entity_routes(path: str, entity: str) -> None:
@@ -539,10 +683,12 @@ def dataset(dataset_id: str, request: Request, src: BeaconSource = Source,
     return _collections(records, _params(request), tier_of(who), "dataset")
 
 
-@router.get("/datasets/{dataset_id}/g_variants", summary="Genomic variants of one dataset")
-def dataset_variants(dataset_id: str, request: Request, src: BeaconSource = Source,
-                     who: Asker = Asking) -> dict:
-    return _variants(src, _by_dataset(dataset_id, _params(request)), who)
+@router.get("/datasets/{dataset_id}/g_variants", summary="Genomic variants of one dataset",
+            response_model=dict)
+async def dataset_variants(dataset_id: str, request: Request,
+                           who: Principal | None = Caller) -> Response:
+    return await _variants_response(
+        request, lambda: _by_dataset(dataset_id, _params(request)), who)
 
 
 @router.get("/datasets/{dataset_id}/individuals", summary="Individuals of one dataset")

@@ -85,3 +85,32 @@ def test_record_level_answers_are_not_given_to_anonymous_callers(served):
     assert r.status_code == 200
     assert r.json()["meta"]["returnedGranularity"] != "record"
     assert "response" not in r.json() or not r.json().get("response", {}).get("resultSets")
+
+
+def test_the_reference_database_is_searchable_through_the_api(served, tmp_path):
+    from precimed.cli.main import main
+    from precimed.ops import accounts
+
+    client, store = served
+    home = client.app.state.platform.settings.home
+    assert main(["--home", str(home), "genomics", "summarise"]) == 0
+    accounts.create_user(client.app.state.platform.ops, "reader", "a-long-password-1",
+                         roles=["researcher"])
+    client.post("/api/v1/auth/login", json={"username": "reader",
+                                            "password": "a-long-password-1"})
+    variant, _ = _biallelic_common(store)
+    q = f"{variant.chrom}-{variant.pos}-{variant.ref}-{variant.alt}"
+    r = client.get("/api/v1/reference/search", params={"q": q})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert len(body["variants"]) == 1
+    overall = [f for f in body["frequencies"] if f["dataset"] == "1kg-phase3"
+               and not any(f.get(k) for k in ("super_population", "population", "sex"))]
+    for record in cyvcf2.VCF(str(VCF)):
+        if variant.pos == record.POS and variant.ref == record.REF and variant.alt in record.ALT:
+            info_af = record.INFO.get("AF")
+            info_af = info_af[record.ALT.index(variant.alt)] if isinstance(info_af, tuple) \
+                else info_af
+    assert overall and abs(overall[0]["allele_frequency"] - info_af) <= 5e-4
+    assert client.get("/api/v1/reference/search", params={"q": "not a variant!"}
+                      ).status_code == 400

@@ -67,3 +67,29 @@ def reference(settings_of, vcf: Path, dataset: str, build: str, panel: Path | No
                              panel=panel)
     click.echo(f"{dataset}: {len(store.samples(dataset)):,} samples; the store holds "
                f"{len(store.variants()):,} variants ({settings.genotypes_dir})")
+
+
+@genomics_group.command("summarise")
+@click.option("--release", default=None, help="Release whose participants label the samples "
+                                               "(default: the newest).")
+@click.pass_obj
+def summarise(settings_of, release: str | None) -> None:
+    """Build the reference database (HOME/reference) from the genotype store: counts by
+    region, province and sex, published values precomputed under the disclosure policy."""
+    from precimed.deid import Policy
+    from precimed.genomics import GenotypeStore
+    from precimed.lake import Lake
+    from precimed.reference import write_summary
+
+    settings: Settings = settings_of()
+    store = GenotypeStore.open(settings.genotypes_dir)
+    lake = Lake(settings.lake_dir)
+    names = sorted(lake.catalog().releases, key=lambda n: lake.catalog().releases[n].created_at)
+    chosen = release or (names[-1] if names else None)
+    participants = (lake.snapshot(chosen).to_arrow(
+        "participant", columns=["pseudonym", "sex", "native_province", "cohort"]).to_pandas()
+        if chosen else None)
+    out = write_summary(store, settings.home / "reference", participants=participants,
+                        policy=Policy.from_settings(settings))
+    click.echo(f"reference database written to {out} ({len(store.variants()):,} variants, "
+               f"datasets {', '.join(store.datasets)})")

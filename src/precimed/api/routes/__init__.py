@@ -14,9 +14,10 @@ def mount(app: FastAPI) -> None:
         dictionary,
         endpoints,
         followup,
+        reference,
         submissions,
     )
 
     for module in (auth, dashboard, submissions, cohorts, followup, endpoints, dictionary,
-                   admin):
+                   reference, admin):
         app.include_router(module.router, prefix="/api/v1")

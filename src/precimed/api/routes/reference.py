@@ -3,6 +3,8 @@ frequencies by sub-population, as published through disclosure control."""
 
 from __future__ import annotations
 
+import threading
+
 from fastapi import APIRouter, Depends, Query, Request
 
 from precimed.api.deps import platform, require
@@ -11,6 +13,7 @@ from precimed.errors import NotInitialised
 from precimed.ops.accounts import Principal
 
 router = APIRouter(prefix="/reference", tags=["reference"])
+_LOCK = threading.Lock()  # the summary's DuckDB connection answers one query at a time
 
 
 def database(request: Request):
@@ -31,7 +34,8 @@ def search(request: Request, q: str = Query(min_length=2, max_length=100),
            limit: int = Query(50, ge=1, le=500),
            _: Principal = Depends(require("dictionary.read"))) -> dict:
     db = database(request)
-    found = db.find(q).head(limit)
-    frequencies = db.frequencies(found["variant_index"], policy=platform(request).policy)
+    with _LOCK:
+        found = db.find(q).head(limit)
+        frequencies = db.frequencies(found["variant_index"], policy=platform(request).policy)
     return {"query": q, "variants": records(found), "frequencies": records(frequencies),
             "threshold": platform(request).policy.threshold}

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from precimed.api.deps import platform, require
 from precimed.api.routes.common import records
-from precimed.errors import NotInitialised
+from precimed.errors import NotFound
 from precimed.ops.accounts import Principal
 
 router = APIRouter(prefix="/reference", tags=["reference"])
@@ -22,7 +22,8 @@ def database(request: Request):
     p = platform(request)
     path = p.settings.home / "reference"
     if not (path / "manifest.json").exists():
-        raise NotInitialised("No reference summary is served yet", where="reference",
+        # nothing to search yet is a missing resource, not a server fault
+        raise NotFound("No reference summary is served yet", where="reference",
                              hint="An administrator builds one: precimed genomics summarise.")
     return p.cached(("reference", (path / "manifest.json").stat().st_mtime),
                     lambda: ReferenceDatabase.open(path), seconds=86400)

@@ -94,13 +94,12 @@ def count_packed(rows: np.ndarray, n_samples: int, *, mask: np.ndarray | None = 
         return count_packed_numpy(rows, n_samples, mask=mask, n_selected=n_selected)
     words = _as_words(rows)
     het, hom_alt, missing = (np.empty(words.shape[0], dtype=np.int64) for _ in range(3))
-    words_mask = None if mask is None else _as_words(np.asarray(mask)[None, :])[0]
+    # no mask selects every sample: one kernel serves both (an AND per word costs nothing)
+    words_mask = (np.full(words.shape[1], np.iinfo(np.uint64).max, dtype=np.uint64)
+                  if mask is None else _as_words(np.asarray(mask)[None, :])[0])
 
     def part(a: int, b: int) -> None:
-        if words_mask is None:
-            _count_rows(words[a:b], het[a:b], hom_alt[a:b], missing[a:b])
-        else:
-            _count_rows_masked(words[a:b], words_mask, het[a:b], hom_alt[a:b], missing[a:b])
+        _count_rows_masked(words[a:b], words_mask, het[a:b], hom_alt[a:b], missing[a:b])
 
     _in_parallel(part, words.shape[0], min_chunk=1024)
     return _finish_counts(het, hom_alt, missing, n_samples if n_selected is None
@@ -333,23 +332,6 @@ if numba is not None:
             return builder.ctpop(args[0])
 
         return _nb_types.uint64(_nb_types.uint64), codegen
-
-    @numba.njit(cache=True, nogil=True)
-    def _count_rows(words, het, hom_alt, missing):
-        lo_bits = np.uint64(0x5555555555555555)
-        one = np.uint64(1)
-        for v in range(words.shape[0]):
-            n_lo = n_hi = n_both = np.uint64(0)
-            for w in range(words.shape[1]):
-                x = words[v, w]
-                lo = x & lo_bits
-                hi = (x >> one) & lo_bits
-                n_lo += _popcount(lo)
-                n_hi += _popcount(hi)
-                n_both += _popcount(lo & hi)
-            het[v] = np.int64(n_lo) - np.int64(n_both)
-            hom_alt[v] = np.int64(n_hi) - np.int64(n_both)
-            missing[v] = np.int64(n_both)
 
     @numba.njit(cache=True, nogil=True)
     def _count_rows_masked(words, mask, het, hom_alt, missing):

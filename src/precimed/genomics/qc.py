@@ -24,7 +24,7 @@ import numpy as np
 from precimed.errors import UserError
 from precimed.genomics import kernels
 from precimed.genomics.store import GenotypeStore
-from precimed.qc.rules import CATEGORIES, SEVERITIES, CheckSpec, RuleSet
+from precimed.qc.rules import CheckSpec, RuleSet, grading
 from precimed.qc.runner import CheckResult, status_of
 
 RULES_DIR = Path(__file__).resolve().parents[1] / "qc" / "rulesets" / "genotype"
@@ -87,26 +87,15 @@ def _spec(check_id: str, entry: dict, at: str) -> CheckSpec:
     if kind not in GENOTYPE_CHECKS:
         raise UserError(f"Unknown genotype check type {kind!r}", where=at,
                         hint="Types: " + ", ".join(sorted(GENOTYPE_CHECKS)))
-    category, sub = entry.get("category", ""), entry.get("subcategory", "")
-    if category not in CATEGORIES or sub not in CATEGORIES[category]:
-        raise UserError(f"Unknown Kahn category {category}/{sub}", where=at,
-                        hint="Use completeness, conformance/relational or "
-                        "plausibility/atemporal as the built-in set does.")
-    severity = entry.get("severity", "error")
-    if severity not in SEVERITIES:
-        raise UserError(f"Unknown severity {severity!r}", where=at, hint="error or warning")
-    threshold = entry.get("threshold", 0.0)
-    if not isinstance(threshold, int | float) or not 0 <= threshold <= 1:
-        raise UserError(f"Threshold {threshold!r} is not a share between 0 and 1", where=at,
-                        hint="e.g. 0.05 for 5% of samples or variants.")
+    category, sub, severity, threshold, min_failing = grading(entry, at)
     params = dict(entry.get("params", {}))
     unknown = set(params) - set(GENOTYPE_CHECKS[kind].defaults)
     if unknown:
         raise UserError(f"Check type {kind} has no parameter {sorted(unknown)[0]!r}", where=at,
                         hint="Parameters: " + ", ".join(GENOTYPE_CHECKS[kind].defaults))
-    return CheckSpec(check_id, kind, category, sub, severity, float(threshold),
+    return CheckSpec(check_id, kind, category, sub, severity, threshold,
                      str(entry.get("zh", check_id)), str(entry.get("en", check_id)), params,
-                     (), int(entry.get("min_failing", 1)))
+                     (), min_failing)
 
 
 # -- running --------------------------------------------------------------------------------

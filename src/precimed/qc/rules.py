@@ -216,6 +216,18 @@ def _check(check_id: str, entry: dict, inherited: CheckSpec | None, where: str) 
     if kind != "ingest" and kind not in CHECK_TYPES:
         raise UserError(f"Unknown check type {kind!r}", where=at,
                         hint="Check types: ingest, " + ", ".join(sorted(CHECK_TYPES)))
+    category, sub, severity, threshold, min_failing = grading(entry, at)
+    params = dict(entry.get("params", {}))
+    if kind != "ingest":
+        CHECK_TYPES[kind].validate(params, at)
+    return CheckSpec(check_id, kind, category, sub, severity, threshold,
+                     str(entry.get("zh", check_id)), str(entry.get("en", check_id)), params,
+                     tuple(entry.get("kinds", ())), min_failing)
+
+
+def grading(entry: dict, at: str) -> tuple[str, str, str, float, int]:
+    """A check entry's Kahn category and subcategory, severity, threshold and min_failing,
+    validated: shared by the clinical and the genotype rule sets."""
     category, sub = entry.get("category", ""), entry.get("subcategory", "")
     if category not in CATEGORIES or sub not in CATEGORIES[category]:
         raise UserError(f"Unknown Kahn category {category}/{sub}", where=at,
@@ -226,22 +238,18 @@ def _check(check_id: str, entry: dict, inherited: CheckSpec | None, where: str) 
         raise UserError(f"Unknown severity {severity!r}", where=at,
                         hint="Use 'error' (fails the submission) or 'warning'.")
     threshold = _threshold(entry.get("threshold", 0.0), at)
-    params = dict(entry.get("params", {}))
-    if kind != "ingest":
-        CHECK_TYPES[kind].validate(params, at)
     min_failing = entry.get("min_failing", 1)
     if not isinstance(min_failing, int) or min_failing < 1:
         raise UserError(f"min_failing {min_failing!r} is not a whole number of at least 1",
                         where=at, hint="Write e.g. min_failing = 3.")
-    return CheckSpec(check_id, kind, category, sub, severity, threshold,
-                     str(entry.get("zh", check_id)), str(entry.get("en", check_id)), params,
-                     tuple(entry.get("kinds", ())), min_failing)
+    return category, sub, severity, threshold, min_failing
 
 
 def _threshold(value: object, at: str) -> float:
     if not isinstance(value, int | float) or not 0 <= value <= 1:
         raise UserError(f"Threshold {value!r} is not a share between 0 and 1", where=at,
-                        hint="Write the share of failing rows allowed, e.g. 0.05 for 5%.")
+                        hint="Write the share of failing rows, samples or variants allowed, "
+                             "e.g. 0.05 for 5%.")
     return float(value)
 
 

@@ -8,8 +8,10 @@ scorecard as clinical packages (``precimed.qc``).
    failing error check fails the submission, a failing warning passes it with warnings.
 3. The scoring is kept as a ``qc_scoring`` row (kind ``genotype``), so it shows on the
    centre's scorecard beside its clinical submissions, whatever the verdict.
-4. On pass the staged dataset is copied into the served store (``HOME/genotypes``) and one
-   ``assay`` row per sample is committed to the lake; on fail nothing is published.
+4. On pass the staged dataset is copied into the served store (``HOME/genotypes``), one
+   ``assay`` row per sample is committed to the lake, and the dataset's rows of the lake's
+   ``variant_summary`` are replaced (:mod:`precimed.genomics.summary`); on fail nothing is
+   published.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from precimed.deid.pseudonym import Pseudonymiser, load_key
 from precimed.genomics import kernels
 from precimed.genomics.qc import genotype_qc, load_genotype_rules
 from precimed.genomics.store import DatasetFiles, GenotypeStore
+from precimed.genomics.summary import publish_variant_summary
 from precimed.genomics.vcf import ingest_participants, record_assays
 from precimed.ingest.package import sha256_of
 from precimed.lake import Lake
@@ -83,6 +86,9 @@ def submit_genotypes(settings: Settings, vcf: Path, sample_sheet: Path, *, centr
         _publish(staging, settings.genotypes_dir, dataset, replace=replace)
         digest = sha256_of(Path(vcf))
         record_assays(lake, rows, centre=centre, digest=f"genotypes-{digest}")
+        say("summarising variants into the lake")
+        publish_variant_summary(lake, GenotypeStore.open(settings.genotypes_dir), dataset,
+                                centre=centre, submission_id=scoring_id)
         return GenotypeSubmission(scoring_id, outcome.verdict, outcome, samples, variants,
                                   True)
     finally:

@@ -37,6 +37,7 @@ class CommittedSubmission:
     catalog_version: int
     rows_added: dict[str, int]
     rows_updated: dict[str, int]
+    rows_removed: dict[str, int] = field(default_factory=dict)  # derived tables' replaced rows
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ibis
 import pyarrow as pa
 
-from precimed.standard import TABLES
+from precimed.standard import LAKE_TABLES
 
 _SEPARATOR = "\x1f"
 _NULL = "\x1e"  # DuckDB SQL literals cannot hold NUL
@@ -20,4 +20,4 @@ def with_row_keys(name: str, data: pa.Table, con: ibis.BaseBackend) -> pa.Table:
     """Add ``row_key``: the MD5 of the table's natural key (128 bits, so no collisions at
     any population size). ``con`` is a DuckDB connection the caller reuses."""
     expr = ibis.memtable(data)
-    return con.to_pyarrow(expr.mutate(row_key=_digest(expr, TABLES[name].key)))
+    return con.to_pyarrow(expr.mutate(row_key=_digest(expr, LAKE_TABLES[name].key)))

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import ibis
 import pyarrow as pa
+import pyarrow.compute as pc
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 
 from precimed.errors import Conflict, NotFound, NotInitialised, UserError
 from precimed.lake.catalog import Catalog, CommittedSubmission, Release, now, write_atomically
-from precimed.standard import STANDARD_VERSION, TABLES
+from precimed.standard import DERIVED_TABLES, LAKE_TABLES, STANDARD_VERSION
 
 
 @dataclass(frozen=True)
@@ -31,19 +32,25 @@ class Snapshot:
         return DeltaTable(self.lake.table_path(table), version=self.tables[table])
 
     def files(self, table: str) -> list[str]:
+        if table not in self.tables:  # a table added by a newer standard than the release
+            return []
         return self.delta(table).file_uris()
 
     def to_arrow(self, table: str, columns: list[str] | None = None) -> pa.Table:
+        if table not in self.tables:
+            schema = LAKE_TABLES[table].arrow_schema()
+            return (schema if columns is None
+                    else pa.schema([schema.field(c) for c in columns])).empty_table()
         return self.delta(table).to_pyarrow_table(columns=columns)
 
     def count(self, table: str) -> int:
-        return self.delta(table).count()
+        return self.delta(table).count() if table in self.tables else 0
 
     def connect(self) -> ibis.BaseBackend:
         """An in-process DuckDB with one view per table over this snapshot's Parquet files."""
         con = ibis.duckdb.connect()
         con.raw_sql("SET enable_object_cache = true")  # Parquet footers read once
-        for name, table in TABLES.items():
+        for name, table in LAKE_TABLES.items():
             files = self.files(name)
             if files:
                 con.read_parquet(files, table_name=name)
@@ -73,14 +80,12 @@ class Snapshot:
             building.unlink(missing_ok=True)
             con = duckdb.connect(str(building))
             try:
-                for name, table in TABLES.items():
+                for name, table in LAKE_TABLES.items():
                     files = self.files(name)
                     if not files:
                         con.from_arrow(table.arrow_schema().empty_table()).to_table(name)
                         continue
-                    order = ("code, pseudonym" if "code" in table.field_names
-                             else "pseudonym")
-                    con.read_parquet(files).order(order).to_table(name)
+                    con.read_parquet(files).order(", ".join(table.order_by)).to_table(name)
             finally:
                 con.close()
             building.rename(path)
@@ -107,7 +112,7 @@ class Lake:
             raise Conflict("A lake already exists here", where=str(root),
                            hint="Use it as it is, or choose another home.")
         (lake.root / "tables").mkdir(parents=True, exist_ok=True)
-        versions = {name: lake._create_table(name) for name in TABLES}
+        versions = {name: lake._create_table(name) for name in LAKE_TABLES}
         catalog = Catalog(version=0, standard_version=STANDARD_VERSION, tables=versions,
                           updated_at=now())
         write_atomically(lake.catalog_path, catalog.to_json())
@@ -117,8 +122,8 @@ class Lake:
         path = self.table_path(name)
         shutil.rmtree(path, ignore_errors=True)
         write_deltalake(
-            path, TABLES[name].arrow_schema().empty_table(), mode="error", name=name,
-            description=f"precimed standard {STANDARD_VERSION}: {TABLES[name].en}",
+            path, LAKE_TABLES[name].arrow_schema().empty_table(), mode="error", name=name,
+            description=f"precimed standard {STANDARD_VERSION}: {LAKE_TABLES[name].en}",
             commit_properties=_properties(operation="create"),
         )
         return DeltaTable(path).version()
@@ -144,7 +149,7 @@ class Lake:
         """Roll back table versions the catalog does not name (a crashed writer's)."""
         catalog = self.catalog()
         versions = dict(catalog.tables)
-        for name in TABLES:
+        for name in LAKE_TABLES:
             if name not in versions:  # a table added by a newer standard
                 versions[name] = self._create_table(name)
                 continue
@@ -227,6 +232,59 @@ class Lake:
             write_atomically(self.catalog_path, new_catalog.to_json())
             return committed, True
 
+    def replace_rows(
+        self,
+        name: str,
+        rows: pa.Table,
+        *,
+        where: dict[str, str],
+        submission_id: str,
+        centre: str,
+        digest: str,
+    ) -> tuple[CommittedSubmission, bool]:
+        """Replace the rows of a derived table that match ``where`` (for example one
+        genotype dataset's variant summary) by ``rows``, published in one catalog write.
+
+        A recomputed summary must lose the rows of variants that are gone, which the
+        merge of :meth:`commit` never does; so the matching rows are deleted and the new
+        ones appended, two Delta versions that the catalog names at once (a crash between
+        them is rolled back by the next writer). Only tables the platform derives
+        (``DERIVED_TABLES``) can be replaced. Idempotent by ``digest``.
+        """
+        if name not in DERIVED_TABLES:
+            raise UserError(f"Table {name!r} is not computed by the platform",
+                            where="lake.replace_rows",
+                            hint="Submitted tables change only through a package "
+                            "(Lake.commit); derived tables: " + ", ".join(DERIVED_TABLES))
+        rows = conform(name, rows)
+        for column, value in where.items():
+            if rows.num_rows and not pc.all(pc.equal(rows[column], value)).as_py():
+                raise UserError(f"A replacement row has {column} other than {value!r}",
+                                where=f"lake table {name}",
+                                hint="Give only rows inside the part being replaced.")
+        predicate = " AND ".join(f"{column} = '{str(value).replace(chr(39), chr(39) * 2)}'"
+                                 for column, value in where.items())
+        with self.writer() as catalog:
+            if digest in catalog.submissions:
+                return catalog.submissions[digest], False
+            path = self.table_path(name)
+            properties = _properties(operation="derive", submission=submission_id)
+            removed = DeltaTable(path).delete(predicate, commit_properties=properties)
+            if rows.num_rows:
+                write_deltalake(path, rows, mode="append", commit_properties=properties)
+            committed = CommittedSubmission(
+                submission_id=submission_id, centre=centre, digest=digest,
+                committed_at=now(), catalog_version=catalog.version + 1,
+                rows_added={name: rows.num_rows}, rows_updated={name: 0},
+                rows_removed={name: int(removed.get("num_deleted_rows", 0))},
+            )
+            new_catalog = catalog.evolve(
+                tables={**catalog.tables, name: DeltaTable(path).version()},
+                submissions={**catalog.submissions, digest: committed},
+            )
+            write_atomically(self.catalog_path, new_catalog.to_json())
+            return committed, True
+
     def create_release(self, name: str, *, description: str = "") -> Release:
         if not name or not all(c.isalnum() or c in "-_." for c in name):
             raise UserError(f"Release name {name!r} is not allowed", where="release name",
@@ -245,7 +303,7 @@ class Lake:
 
 def conform(name: str, data: pa.Table) -> pa.Table:
     """Order and cast columns to the table's lake schema."""
-    schema = TABLES[name].arrow_schema()
+    schema = LAKE_TABLES[name].arrow_schema()
     return data.select(schema.names).cast(schema)
 
 
@@ -255,7 +313,7 @@ def _diff(snapshot: Snapshot, name: str, data: pa.Table,
     files = snapshot.files(name)
     if not files:
         return data, data.schema.empty_table()
-    fields = TABLES[name].field_names
+    fields = LAKE_TABLES[name].field_names
     existing = con.read_parquet(files).select("row_key", *fields)
     existing = existing.rename({f"old_{c}": c for c in ("row_key", *fields)})
     incoming = ibis.memtable(data)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from precimed.lake.store import Snapshot
-from precimed.standard import TABLES
+from precimed.standard import LAKE_TABLES
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,7 @@ class LakeSummary:
 def summarise(snapshot: Snapshot) -> LakeSummary:
     con = snapshot.connect()
     try:
-        rows = {name: int(con.table(name).count().execute()) for name in TABLES}
+        rows = {name: int(con.table(name).count().execute()) for name in LAKE_TABLES}
         people = con.table("participant")
         grouped = (people.group_by(["cohort", "centre"]).aggregate(n=people.count())
                    .order_by(["cohort", "centre"]).to_pyarrow().to_pylist())

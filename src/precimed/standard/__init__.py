@@ -14,13 +14,23 @@ from precimed.standard.ethnicity import ETHNICITIES
 from precimed.standard.exposures import EXPOSURES
 from precimed.standard.measurements import MEASUREMENTS
 from precimed.standard.regions import PROVINCES, REGIONS
-from precimed.standard.tables import IDENTIFYING_FIELDS, SYSTEM_FIELDS, TABLES, Field, Table
+from precimed.standard.tables import (
+    DERIVED_TABLES,
+    IDENTIFYING_FIELDS,
+    LAKE_TABLES,
+    SYSTEM_FIELDS,
+    TABLES,
+    Field,
+    Table,
+)
 from precimed.standard.vocabularies import (
     ASSAY_TYPE,
     CONSENT_SCOPE,
     CONTACT_METHOD,
     CONTACT_OUTCOME,
     EVENT_SOURCE,
+    GENOME_BUILD,
+    GENOTYPE_DATASET_KIND,
     QUALITATIVE_RESULT,
     SEX,
     SPECIMEN_TYPE,
@@ -41,7 +51,8 @@ RULE_VOCABULARIES = {"icd10": "WHO ICD-10 (2019), Chinese clinical-edition suffi
 @cache
 def vocabularies() -> dict[str, Vocabulary]:
     listed = (SEX, CONSENT_SCOPE, CONTACT_METHOD, CONTACT_OUTCOME, EVENT_SOURCE,
-              QUALITATIVE_RESULT, SPECIMEN_TYPE, ASSAY_TYPE, VALUE_QUALIFIER, VISIT_TYPE)
+              QUALITATIVE_RESULT, SPECIMEN_TYPE, ASSAY_TYPE, VALUE_QUALIFIER, VISIT_TYPE,
+              GENOME_BUILD, GENOTYPE_DATASET_KIND)
     derived = (
         Vocabulary("province", "省级行政区", "Province",
                    {p.code: (p.zh, p.en) for p in PROVINCES.values()}, source="GB/T 2260",
@@ -69,8 +80,10 @@ def vocabulary(name: str) -> Vocabulary:
 __all__ = [
     "CENTRES",
     "COHORTS",
+    "DERIVED_TABLES",
     "EXPOSURE_ITEMS",
     "IDENTIFYING_FIELDS",
+    "LAKE_TABLES",
     "MEASUREMENT_ITEMS",
     "PROVINCES",
     "REGIONS",

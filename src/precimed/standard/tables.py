@@ -69,6 +69,15 @@ class Table:
     description: str
     fields: tuple[Field, ...]
     key: tuple[str, ...]
+    # Columns a release's DuckDB copy is ordered by (None: by pseudonym, or by item code
+    # then pseudonym where the table has items), so a filter reads one zone of it.
+    order: tuple[str, ...] | None = None
+
+    @property
+    def order_by(self) -> tuple[str, ...]:
+        if self.order is not None:
+            return self.order
+        return ("code", "pseudonym") if "code" in self.field_names else ("pseudonym",)
 
     def field(self, name: str) -> Field:
         for f in self.fields:
@@ -324,7 +333,77 @@ DEATH = Table(
     key=("pseudonym",),
 )
 
+def _computed(*fields: Field) -> tuple[Field, ...]:
+    """Fields of a table the platform computes: none of them is ever submitted."""
+    return tuple(Field(**{**f.__dict__, "derived": True}) for f in fields)
+
+
+VARIANT_SUMMARY = Table(
+    "variant_summary", "变异位点汇总", "Variant summary",
+    "One row per variant and genotype dataset: where the variant is, its alleles, and "
+    "counts over the dataset's samples. Computed by the platform from the genotype store "
+    "when a dataset is published, never submitted. Counts are whole-dataset counts for "
+    "analysis inside the platform; published frequencies (by region, province and sex) "
+    "pass disclosure control in the population reference database. Variants are "
+    "biallelic after splitting multi-allelic sites, with trimmed (normalised) alleles; a "
+    "variant the dataset typed but never called has no row.",
+    _computed(
+        Field("dataset", "string", "基因型数据集", "Genotype dataset",
+              "Name of the dataset in the genotype store, e.g. a centre's array batch or "
+              "1kg-phase3.", required=True),
+        Field("dataset_kind", "string", "数据集类型", "Dataset kind",
+              "Whether the samples are the programme's participants (pseudonymised at "
+              "ingest) or a public reference callset.", required=True,
+              vocabulary="genotype_dataset_kind"),
+        Field("build", "string", "参考基因组版本", "Genome build",
+              "Reference genome the positions are on.", required=True,
+              vocabulary="genome_build"),
+        Field("variant_id", "string", "变异编号", "Variant ID",
+              "CHROM-POS-REF-ALT, 1-based position (as Beacon v2 and gnomAD write it).",
+              required=True),
+        Field("chrom", "string", "染色体", "Chromosome",
+              "1-22, X, Y or MT, without a 'chr' prefix.", required=True),
+        Field("pos", "integer", "位置", "Position", "1-based position of the first REF base.",
+              required=True, min=1),
+        Field("ref", "string", "参考等位基因", "Reference allele", "REF bases.",
+              required=True),
+        Field("alt", "string", "替代等位基因", "Alternate allele", "ALT bases.",
+              required=True),
+        Field("rsid", "string", "dbSNP编号", "rsID", "dbSNP identifier where the VCF gave one."),
+        Field("samples", "integer", "样本数", "Samples", "Samples in the dataset.",
+              required=True, min=0),
+        Field("called", "integer", "检出样本数", "Samples called",
+              "Samples with a genotype call at the variant.", required=True, min=0),
+        Field("call_rate", "float", "检出率", "Call rate", "called / samples.",
+              required=True, min=0, max=1),
+        Field("allele_count", "integer", "等位基因计数", "Allele count (AC)",
+              "ALT alleles among called genotypes; a hemizygous male call on X or Y "
+              "outside the pseudo-autosomal regions counts one.", required=True, min=0),
+        Field("allele_number", "integer", "等位基因总数", "Allele number (AN)",
+              "Called alleles: two per diploid call, one per hemizygous call.",
+              required=True, min=0),
+        Field("allele_frequency", "float", "等位基因频率", "Allele frequency (AF)",
+              "AC / AN.", min=0, max=1),
+        Field("het", "integer", "杂合子数", "Heterozygotes",
+              "Samples called heterozygous (diploid calls).", required=True, min=0),
+        Field("hom_alt", "integer", "纯合替代数", "Homozygous ALT",
+              "Samples homozygous (or hemizygous) for ALT.", required=True, min=0),
+        Field("hwe_p", "float", "哈迪-温伯格P值", "Hardy-Weinberg p",
+              "Exact test p-value (Wigginton, Cutler and Abecasis 2005) over the dataset's "
+              "called samples; autosomes only, empty on X, Y and MT.", min=0, max=1),
+    ),
+    key=("dataset", "build", "variant_id"),
+    order=("dataset", "chrom", "pos"),
+)
+
 TABLES: dict[str, Table] = {t.name: t for t in (
     PARTICIPANT, VISIT, MEASUREMENT, EXPOSURE, CONDITION, MEDICATION, SPECIMEN, ASSAY,
     FOLLOW_UP_CONTACT, ENDPOINT_EVENT, DEATH,
 )}
+"""Tables centres submit."""
+
+DERIVED_TABLES: dict[str, Table] = {t.name: t for t in (VARIANT_SUMMARY,)}
+"""Tables the platform computes into the lake; a package cannot name them."""
+
+LAKE_TABLES: dict[str, Table] = {**TABLES, **DERIVED_TABLES}
+"""Every table of the lake."""

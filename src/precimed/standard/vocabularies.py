@@ -105,6 +105,20 @@ ASSAY_TYPE = Vocabulary(
      "metagenome": ("宏基因组", "shotgun metagenome")},
 )
 
+GENOME_BUILD = Vocabulary(
+    "genome_build", "参考基因组版本", "Genome build",
+    {"GRCh38": ("GRCh38 (hg38)", "GRCh38 (hg38)"),
+     "GRCh37": ("GRCh37 (hg19)", "GRCh37 (hg19)")},
+    source="Genome Reference Consortium",
+    synonyms={"hg38": "GRCh38", "hg19": "GRCh37", "b37": "GRCh37"},
+)
+
+GENOTYPE_DATASET_KIND = Vocabulary(
+    "genotype_dataset_kind", "基因型数据集类型", "Genotype dataset kind",
+    {"participants": ("项目参与者", "the programme's participants"),
+     "reference": ("公共参考数据", "a public reference callset")},
+)
+
 VALUE_QUALIFIER = Vocabulary(
     "value_qualifier", "数值限定符", "Value qualifier",
     {"<": ("低于检测下限", "below the limit of detection"),

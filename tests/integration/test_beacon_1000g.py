@@ -2,7 +2,9 @@
 reference dataset into a platform home and queried through the platform's own Beacon v2
 by an anonymous caller: answers validate against the official schemas; a g_variants count
 is the number of matching variant records (Beacon v2 semantics), here one, whose carriers
-in the store equal those read straight from the VCF with cyvcf2."""
+in the store equal those read straight from the VCF with cyvcf2. With the reference
+summary written into the home, a record-level answer carries frequencyInPopulations equal
+to the allele frequencies the consortium wrote in the VCF's INFO fields."""
 
 from __future__ import annotations
 
@@ -15,10 +17,14 @@ from fastapi.testclient import TestClient
 
 from platform_home import settings_for
 from precimed.api.app import create_app
+from precimed.deid import Policy
+from precimed.discovery import beacon
 from precimed.genomics import GenotypeStore
 from precimed.genomics.vcf import ingest_reference
 from precimed.home import initialise
-from validation.test_beacon_schemas import check, framework
+from precimed.reference.frequencies import write_summary
+from unit.discovery.beacon_app import ControlledPrincipal
+from validation.test_beacon_schemas import check, framework, model
 
 DATA = Path(__file__).parents[1] / "validation" / "data"
 VCF = DATA / "genomics_1kg_chr1.vcf.gz"
@@ -114,3 +120,49 @@ def test_the_reference_database_is_searchable_through_the_api(served, tmp_path):
     assert overall and abs(overall[0]["allele_frequency"] - info_af) <= 5e-4
     assert client.get("/api/v1/reference/search", params={"q": "not a variant!"}
                       ).status_code == 400
+
+
+# INFO field of the 1000 Genomes phase 3 VCF -> the population a Beacon record names
+INFO_POPULATIONS = {"AF": "All", "EAS_AF": "East Asian (EAS)", "EUR_AF": "European (EUR)",
+                    "AFR_AF": "African (AFR)", "AMR_AF": "Admixed American (AMR)",
+                    "SAS_AF": "South Asian (SAS)"}
+AF_TOLERANCE = 5e-4  # the VCF writes frequencies to 4 decimals
+
+
+def _info_frequencies(variant) -> dict[str, float]:
+    for record in cyvcf2.VCF(str(VCF)):
+        if variant.pos == record.POS and variant.ref == record.REF and variant.alt in record.ALT:
+            which = record.ALT.index(variant.alt)
+            values = {field: record.INFO.get(field) for field in INFO_POPULATIONS}
+            return {INFO_POPULATIONS[f]: float(v[which] if isinstance(v, tuple) else v)
+                    for f, v in values.items()}
+    raise AssertionError(f"{variant.chrom}-{variant.pos} is not in the VCF")
+
+
+def test_a_record_carries_the_consortiums_allele_frequencies(served):
+    client, store = served
+    home = client.app.state.platform.settings.home
+    write_summary(store, home / "reference", policy=Policy(threshold=10))
+    variant, _ = _biallelic_common(store)
+    steward = ControlledPrincipal(1, "steward", "Steward", ("researcher",), (), "token")
+    client.app.dependency_overrides[beacon.caller] = lambda: steward
+    try:
+        r = client.get("/api/beacon/v2/g_variants", params={
+            "referenceName": variant.chrom, "start": int(variant.pos) - 1,
+            "referenceBases": variant.ref, "alternateBases": variant.alt,
+            "assemblyId": "GRCh37", "requestedGranularity": "record", "limit": 1})
+    finally:
+        client.app.dependency_overrides.pop(beacon.caller, None)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    check(framework("responses/beaconResultsetsResponse.json"), body)
+    record = body["response"]["resultSets"][0]["results"][0]
+    check(model("genomicVariant"), record)
+    [entry] = record["frequencyInPopulations"]
+    served_af = {f["population"]: f["alleleFrequency"] for f in entry["frequencies"]}
+    expected = _info_frequencies(variant)
+    assert set(expected) <= set(served_af)
+    for population, af in expected.items():
+        assert abs(served_af[population] - af) <= AF_TOLERANCE, population
+    overall = next(f for f in entry["frequencies"] if f["population"] == "All")
+    assert overall["alleleNumber"] == 2 * 2504  # every sample called, autosome

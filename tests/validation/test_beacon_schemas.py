@@ -4,7 +4,8 @@ Framework response schemas: tests/validation/data/beacon_framework (see its
 PROVENANCE.md). Model (entry type) schemas: the resolved ``defaultSchema.json`` files of
 the ``beacon2-cbi-tools`` package, a test dependency. Every route of the router must be
 exercised here (test_every_route_is_validated), at every granularity each tier can get,
-and a broken document must fail (the validators are not vacuous).
+and a broken document must fail (the validators are not vacuous). The app's home holds
+a reference summary, so record-level variants carry ``frequencyInPopulations``.
 """
 
 from __future__ import annotations
@@ -85,6 +86,43 @@ def test_informational_endpoints(app, path, schema):
     check(framework(schema), call(app, "GET", path))
 
 
+FILTERING_TERMS = [(f"/{path}/filtering_terms", None) for path in
+                   ("g_variants", "individuals", "biosamples", "datasets", "cohorts")] + [
+    ("/cohorts/{cohort_id}/filtering_terms", "/cohorts/NP-EAST/filtering_terms")]
+
+
+@pytest.mark.parametrize(("template", "path"), FILTERING_TERMS)
+def test_filtering_terms_of_each_entry_type(app, template, path):
+    body = call(app, "GET", template, path)
+    check(framework("responses/beaconFilteringTermsResponse.json"), body)
+    ids = {t["id"] for t in body["response"]["filteringTerms"]}
+    assert {"NCIT:C16576", "province:31"} <= ids  # not an entry answer under /{id}
+    # a cohort holds participants only: the reference populations are no terms of it
+    assert ("population:CHB" in ids) is ("cohorts" not in template)
+
+
+def test_the_map_lists_every_entry_types_filtering_terms_and_related_endpoints(app):
+    body = call(app, "GET", "/map")
+    check(framework("responses/beaconMapResponse.json"), body)
+    sets = body["response"]["endpointSets"]
+    served = {r.path for r in beacon_module.router.routes}
+    for entry in sets.values():
+        urls = [entry["filteringTermsUrl"], *(e["url"] for e in entry["endpoints"].values())]
+        for url in urls:
+            path = url.split(P, 1)[1]
+            assert any(_same_route(path, route) for route in served), url
+    assert set(sets["individual"]["endpoints"]) == {"genomicVariation", "biosample"}
+    assert set(sets["cohort"]["endpoints"]) == {"individual"}
+
+
+def _same_route(path: str, route: str) -> bool:
+    """``/individuals/{id}/g_variants`` in the map against the router's template."""
+    want, have = path.strip("/").split("/"), route.removeprefix(P).strip("/").split("/")
+    return len(want) == len(have) and all(
+        w == h or (w.startswith("{") and h.startswith("{"))
+        for w, h in zip(want, have, strict=True))
+
+
 RESPONSE_OF = {"boolean": "responses/beaconBooleanResponse.json",
                "count": "responses/beaconCountResponse.json",
                "record": "responses/beaconResultsetsResponse.json"}
@@ -113,6 +151,22 @@ QUERIES = [
      "individual"),
     ("GET", "/datasets/{dataset_id}/biosamples", "/datasets/1000G/biosamples", {},
      "biosample"),
+    # cross-entity routes
+    ("GET", "/g_variants/{variant_id}/individuals", "/g_variants/1-55051215-G-A/individuals",
+     {"params": {"filters": "NCIT:C16576"}}, "individual"),
+    ("GET", "/g_variants/{variant_id}/biosamples", "/g_variants/1-55051215-G-A/biosamples",
+     {}, "biosample"),
+    ("GET", "/individuals/{entry_id}/g_variants", f"/individuals/{FIRST}/g_variants", {},
+     "genomicVariant"),
+    ("GET", "/individuals/{entry_id}/g_variants", "/individuals/HG00001/g_variants",
+     {"params": {"referenceName": "1", "start": "0", "end": "100000000"}},
+     "genomicVariant"),
+    ("GET", "/individuals/{entry_id}/biosamples", f"/individuals/{FIRST}/biosamples", {},
+     "biosample"),
+    ("GET", "/biosamples/{entry_id}/g_variants", f"/biosamples/{FIRST}-gt/g_variants", {},
+     "genomicVariant"),
+    ("GET", "/cohorts/{cohort_id}/individuals", "/cohorts/NP-EAST/individuals", {},
+     "individual"),
 ]
 
 
@@ -145,6 +199,25 @@ def test_query_endpoints(app, tier, granularity, method, template, path, kwargs,
         assert records, "a record-level answer here has records"
         for record in records:
             check(model(entity), record)
+        if entity == "genomicVariant":  # the home has a reference summary
+            assert any(r.get("frequencyInPopulations") for r in records)
+
+
+def test_record_level_variants_carry_schema_valid_frequencies(app):
+    app.controlled()
+    body = call(app, "GET", "/g_variants", params={**COMMON, "requestedGranularity": "record"})
+    app.public()
+    check(framework(RESPONSE_OF["record"]), body)
+    record = body["response"]["resultSets"][0]["results"][0]
+    entries = record["frequencyInPopulations"]
+    assert {e["sourceReference"].rsplit("/", 1)[-1] for e in entries} == {"precimed", "1000G"}
+    check(model("genomicVariant"), record)
+    # and the model schema does check them: an item without its frequency fails
+    broken = json.loads(json.dumps(record))
+    del broken["frequencyInPopulations"][0]["frequencies"][0]["alleleFrequency"]
+    assert list(model("genomicVariant").iter_errors(broken))
+    broken["frequencyInPopulations"][0]["frequencies"] = []
+    assert list(model("genomicVariant").iter_errors(broken))
 
 
 COLLECTIONS = [("/datasets", None, "dataset"),
@@ -182,6 +255,7 @@ def test_every_route_is_validated():
     routes = {(m, r.path.removeprefix(P) or "/") for r in beacon_module.router.routes
               for m in r.methods}
     validated = ({("GET", path) for path, _ in INFORMATIONAL}
+                 | {("GET", template) for template, _ in FILTERING_TERMS}
                  | {(method, template) for method, template, *_ in QUERIES}
                  | {("GET", template) for template, *_ in COLLECTIONS})
     assert routes == validated

@@ -1,30 +1,53 @@
-"""GA4GH Beacon v2 under ``/api/beacon/v2``: informational endpoints and the g_variants,
-individuals, biosamples, datasets and cohorts entry types (GET and POST).
+"""GA4GH Beacon v2 under ``/api/beacon/v2``.
 
-The data come from a :class:`BeaconSource` (the genotype store, its sample labels, the
-participants' cohorts) that the app attaches as ``app.state.beacon``. Every answer goes
-through the gate of :mod:`precimed.discovery.granularity`: the caller's tier and each
-dataset's access level decide one granularity per dataset; the response is returned at
-the lowest of them and says so in ``meta.returnedGranularity``, with each dataset's own
-answer in ``info.datasets``. Counts of people for callers below the controlled tier pass
-through :func:`precimed.deid.protect_counts` with the total as a margin, so a hidden
-dataset count cannot be worked out from the total. A g_variants count is a number of
-variants; a variant counts in a controlled dataset below the controlled tier only when
-its carrier count may be published.
+What is served:
+
+- informational endpoints: ``/`` and ``/info``, ``/service-info``, ``/configuration``,
+  ``/entry_types``, ``/map`` (every endpoint below, with each entry type's filtering
+  terms and related endpoints), ``/filtering_terms`` and, per entry type,
+  ``/{g_variants,individuals,biosamples,datasets,cohorts}/filtering_terms`` and
+  ``/cohorts/{id}/filtering_terms``;
+- the g_variants, individuals and biosamples entry types (GET and POST, and ``/{id}``),
+  datasets and cohorts (collections, and ``/{id}``);
+- cross-entity routes: ``/datasets/{id}/{g_variants,individuals,biosamples}``,
+  ``/g_variants/{id}/{individuals,biosamples}`` (the variant's carriers),
+  ``/individuals/{id}/g_variants`` and ``/biosamples/{id}/g_variants`` (the variants the
+  person carries, ALT dosage > 0), ``/individuals/{id}/biosamples`` and
+  ``/cohorts/{id}/individuals`` (the cohort's members).
+
+The data come from a :class:`~precimed.discovery.source.BeaconSource` (the genotype
+store, its sample labels, the participants' cohorts) that the app attaches as
+``app.state.beacon``. Every answer goes through the gate of
+:mod:`precimed.discovery.granularity`: the caller's tier and each dataset's access level
+decide one granularity per dataset; the response is returned at the lowest of them and
+says so in ``meta.returnedGranularity``, with each dataset's own answer in
+``info.datasets``. Counts of people for callers below the controlled tier pass through
+:func:`precimed.deid.protect_counts` with the total as a margin, so a hidden dataset
+count cannot be worked out from the total. A g_variants count is a number of variants; a
+variant counts in a controlled dataset below the controlled tier only when its carrier
+count may be published, and the variants of one person count none there (one person is
+below any threshold). Record-level answers are audited as row-level reads.
+
+Population frequencies. When the home holds a reference summary (HOME/reference, from
+``precimed genomics summarise``), each g_variants record carries
+``frequencyInPopulations``: the summary's published (disclosure-controlled) allele
+frequencies by dataset and population group, joined on the variant itself
+(:mod:`precimed.discovery.populations`). Only record-level answers look them up.
 
 Errors. A UserError (or an invalid request) answers with the Beacon error response,
 which is also the platform's one error shape: ``{"meta": ..., "error": {"errorCode",
 "errorMessage", "kind", "what", "where", "hint"}}`` — the ``error`` object carries both
 the Beacon fields and the platform's four, so clients of either read it.
 
-Speed. A :class:`BeaconSource` builds, once per server process, a :class:`VariantIndex`
-(variants sorted by chromosome and position, searched with ``np.searchsorted``) and each
-dataset's carrier count per variant, so an unfiltered boolean or count g_variants answer
-reads no genotypes; such answers are computed on the event loop, everything else (filters,
-genes, record-level answers with their audit write) in the thread pool. An anonymous
-caller is resolved without the thread pool or the ops database. benchmarks/beacon.py
-measures it (benchmarks/results/beacon.json); tests/unit/discovery/test_variant_index.py
-checks the index against the whole-table filter.
+Speed. A BeaconSource builds, once per server process, a ``VariantIndex`` (variants
+sorted by chromosome and position, searched with ``np.searchsorted``) and each dataset's
+carrier count per variant, so an unfiltered boolean or count g_variants answer reads no
+genotypes; such answers are computed on the event loop, everything else (filters, genes,
+record-level answers with their frequencies and audit write, cross-entity routes) in the
+thread pool. An anonymous caller is resolved without the thread pool or the ops
+database. benchmarks/beacon.py measures it (benchmarks/results/beacon.json);
+tests/unit/discovery/test_variant_index.py checks the index against the whole-table
+filter.
 
 Validated against the official Beacon v2 schemas in tests/validation/test_beacon_schemas.py;
 the public-caller probe is tests/unit/discovery/test_beacon_api.py.
@@ -58,243 +81,14 @@ from precimed.discovery.granularity import (
     tier_of,
 )
 from precimed.discovery.models import BeaconQuery, BeaconRequestBody, VariantQuery
+from precimed.discovery.source import BeaconSource, DatasetInfo
 from precimed.errors import NotFound, NotInitialised, UserError
 from precimed.ops.accounts import Principal
-from precimed.reference.frequencies import UNKNOWN, label_samples
-from precimed.reference.genes import VariantTerm, gene_loci, parse_search
+from precimed.reference.genes import VariantTerm, parse_search
 from precimed.standard import COHORTS
 
 PREFIX = "/api/beacon/v2"
 CASE_LEVEL_LIMIT = 1000  # carriers listed per variant in a record-level answer
-
-
-# -- the data behind the beacon ---------------------------------------------------------
-@dataclass(frozen=True)
-class DatasetInfo:
-    id: str
-    name: str
-    description: str
-    access: Access
-    kind: str
-    duo: tuple[tuple[str, str], ...] = ()
-
-
-_DEFAULT_INFO = {
-    "participants": ("Platform participants' genotypes",
-                     "Genotypes of the platform's cohort participants, by pseudonym. "
-                     "Controlled access; human genetic resource information.",
-                     Access.CONTROLLED, (("DUO:0000006", "health or medical or biomedical "
-                                          "research"),)),
-    "reference": ("Reference callset", "A public reference callset (e.g. 1000 Genomes).",
-                  Access.PUBLIC, (("DUO:0000042", "general research use"),)),
-}
-
-
-class VariantIndex:
-    """The store's variant table sorted by (chromosome, position), built once.
-
-    A query's chromosome and position range become two ``np.searchsorted`` calls on one
-    int64 key (chromosome code << 32 | position); only the few candidate rows in that
-    span are compared on their bases. :meth:`rows` answers with row positions in the
-    variant table, ascending (the store's order), so a selection is the same as filtering
-    the whole table.
-    """
-
-    _POS_BITS = 32
-
-    def __init__(self, variants: pd.DataFrame) -> None:
-        self.frame = variants.reset_index(drop=True)
-        chroms = self.frame["chrom"].astype(str).to_numpy()
-        names, codes = np.unique(chroms, return_inverse=True)
-        self._codes = {str(name): i for i, name in enumerate(names)}
-        pos = self.frame["pos"].to_numpy(dtype=np.int64)
-        if len(pos) and (pos.min() < 0 or pos.max() >= 1 << self._POS_BITS):
-            raise UserError("A variant position is out of range", where="genotype store",
-                            hint="Positions must lie in 0..2^32-1.")
-        key = (codes.astype(np.int64) << self._POS_BITS) | pos
-        order = np.argsort(key, kind="stable")
-        self._keys = key[order]
-        self._order = order.astype(np.int64)
-        self.ref = self.frame["ref"].to_numpy(dtype=object)
-        self.alt = self.frame["alt"].to_numpy(dtype=object)
-        self.variant_index = self.frame["variant_index"].to_numpy(dtype=np.int64)
-
-    def __len__(self) -> int:
-        return len(self.frame)
-
-    def span(self, chrom: str, first: int | None, last: int | None) -> np.ndarray:
-        """Rows on ``chrom`` with ``first <= pos <= last`` (None: unbounded), ascending."""
-        code = self._codes.get(chrom)
-        top = (1 << self._POS_BITS) - 1
-        lo = 0 if first is None else max(int(first), 0)
-        hi = top if last is None else min(int(last), top)
-        if code is None or lo > hi:
-            return np.empty(0, dtype=np.int64)
-        base = code << self._POS_BITS
-        a = int(np.searchsorted(self._keys, base | lo, side="left"))
-        b = int(np.searchsorted(self._keys, base | hi, side="right"))
-        return np.sort(self._order[a:b])
-
-    def rows(self, q: VariantQuery, loci: pd.DataFrame | None = None) -> np.ndarray:
-        """Rows matching a position (or the gene ``loci``) and the bases and type asked."""
-        if loci is not None:
-            spans = [self.span(str(locus.chrom), int(locus.start), int(locus.end))
-                     for locus in loci.itertuples()]
-            rows = np.unique(np.concatenate(spans)) if spans else np.empty(0, np.int64)
-        else:
-            rows = self.span(q.chrom, q.first, q.last)
-        if q.ref is not None and len(rows):
-            rows = rows[self._bases(self.ref, rows, q.ref)]
-        if q.alt is not None and len(rows):
-            rows = rows[self._bases(self.alt, rows, q.alt)]
-        if q.variant_type is not None and len(rows):
-            keep = [_type_matches(models.variant_type_of(r, a), r, a, q.variant_type)
-                    for r, a in zip(self.ref[rows], self.alt[rows], strict=True)]
-            rows = rows[np.array(keep, dtype=bool)]
-        return rows
-
-    @staticmethod
-    def _bases(column: np.ndarray, rows: np.ndarray, want: str) -> np.ndarray:
-        have = column[rows]
-        if "N" not in want:  # no wildcard: the bases match exactly
-            return np.array([h == want for h in have], dtype=bool)
-        return np.array([_bases_match(h, want) for h in have], dtype=bool)
-
-
-def _publishable(carriers: np.ndarray, policy: Policy) -> np.ndarray:
-    """Per variant: whether its carrier count passes :func:`protect_count`."""
-    values = np.unique(carriers)
-    allowed = [v for v in values if protect_count(int(v), policy=policy) is not None]
-    return np.isin(carriers, np.asarray(allowed, dtype=carriers.dtype))
-
-
-@dataclass
-class BeaconSource:
-    """What the beacon answers from: a genotype store and labelled samples.
-
-    Built once per source (so once per server process): the :class:`VariantIndex`, each
-    dataset's sample rows, and each dataset's carrier count per variant over all of its
-    samples (one pass of the store's counting kernel), with whether that count may be
-    published. An unfiltered boolean or count query then reads no genotypes at all.
-    """
-
-    store: Any  # precimed.genomics.GenotypeStore
-    policy: Policy
-    datasets: dict[str, DatasetInfo]
-    samples: pd.DataFrame  # label_samples() of every dataset
-    cohorts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
-        columns=["pseudonym", "cohort"]))
-    index: VariantIndex = field(init=False, repr=False)
-    _dataset_samples: dict[str, pd.DataFrame] = field(init=False, repr=False)
-    _carriers: dict[str, np.ndarray] = field(init=False, repr=False)
-    _publishable: dict[str, np.ndarray] = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self.index = VariantIndex(self.store.variants())
-        self._dataset_samples = {name: self.samples[self.samples["dataset"] == name]
-                                 for name in self.datasets}
-        self._carriers, self._publishable = {}, {}
-        for name, samples in self._dataset_samples.items():
-            carriers = self._count_carriers(self.index.variant_index, samples)
-            self._carriers[name] = carriers
-            self._publishable[name] = _publishable(carriers, self.policy)
-
-    def _count_carriers(self, variant_indices: np.ndarray, samples: pd.DataFrame
-                        ) -> np.ndarray:
-        if not len(variant_indices) or not len(samples):
-            return np.zeros(len(variant_indices), dtype=np.int64)
-        counts = self.store.counts(variant_indices, samples["sample_index"].to_numpy())
-        return counts["het"] + counts["hom_alt"]
-
-    def carriers(self, dataset: str, rows: np.ndarray, query: BeaconQuery
-                 ) -> tuple[np.ndarray, np.ndarray]:
-        """Carriers of the variants at ``rows`` among the dataset's samples matching the
-        query's filters, and whether each count may be published."""
-        if not query.filters:
-            return self._carriers[dataset][rows], self._publishable[dataset][rows]
-        carriers = self._count_carriers(self.index.variant_index[rows],
-                                        self.matching_samples(dataset, query))
-        return carriers, _publishable(carriers, self.policy)
-
-    @classmethod
-    def open(cls, store_path: Path, *, policy: Policy,
-             participants: pd.DataFrame | None = None,
-             datasets: dict[str, DatasetInfo] | None = None) -> BeaconSource:
-        """``participants`` (pseudonym, sex, native_province, cohort) from a release
-        labels the participant samples and gives cohort sizes."""
-        from precimed.genomics import GenotypeStore
-
-        store = GenotypeStore.open(store_path)
-        return cls.from_store(store, policy=policy, participants=participants,
-                              datasets=datasets)
-
-    @classmethod
-    def from_store(cls, store: Any, *, policy: Policy,
-                   participants: pd.DataFrame | None = None,
-                   datasets: dict[str, DatasetInfo] | None = None) -> BeaconSource:
-        kinds = {d["name"]: d.get("kind", "reference") for d in store.meta["datasets"]}
-        info = dict(datasets or {})
-        for name, kind in kinds.items():
-            if name not in info:
-                title, text, access, duo = _DEFAULT_INFO.get(kind, _DEFAULT_INFO["reference"])
-                info[name] = DatasetInfo(name, f"{title} ({name})", text, access, kind, duo)
-        labelled = pd.concat([label_samples(store.samples(d), participants)
-                              for d in store.datasets], ignore_index=True)
-        cohorts = (participants[["pseudonym", "cohort"]] if participants is not None
-                   and "cohort" in participants else None)
-        return cls(store, policy, info, labelled,
-                   cohorts if cohorts is not None else pd.DataFrame(
-                       columns=["pseudonym", "cohort"]))
-
-    @property
-    def build(self) -> str:
-        return self.store.build
-
-    def populations(self) -> dict[str, str]:
-        rows = self.samples[self.samples["population"] != UNKNOWN]
-        return dict(zip(rows["population"], rows["super_population"], strict=True))
-
-    def chosen(self, query: BeaconQuery) -> list[DatasetInfo]:
-        unknown = [d for d in query.datasets if d not in self.datasets]
-        if unknown:
-            raise NotFound(f"No dataset {unknown[0]!r}", where="datasetIds",
-                           hint="Datasets: " + ", ".join(self.datasets))
-        return [self.datasets[d] for d in (query.datasets or self.datasets)]
-
-    def matching_samples(self, dataset: str, query: BeaconQuery) -> pd.DataFrame:
-        rows = self._dataset_samples[dataset]
-        for f in query.filters:
-            rows = rows[rows[f.column] == f.value]
-        return rows
-
-    def variant_rows(self, q: VariantQuery) -> np.ndarray:
-        """Rows of the variant table (ascending) that a g_variants query selects."""
-        if q.build is not None and q.build != self.build:
-            return np.empty(0, dtype=np.int64)
-        if q.gene is not None:
-            return self.index.rows(q, loci=gene_loci(q.gene, build=self.build))
-        if q.chrom is None:
-            raise UserError("A g_variants query needs a position or a gene",
-                            where="requestParameters",
-                            hint="Give referenceName and start (and alternateBases or end), "
-                                 "or geneId.")
-        return self.index.rows(q)
-
-    def find_variants(self, q: VariantQuery) -> pd.DataFrame:
-        return self.index.frame.iloc[self.variant_rows(q)].reset_index(drop=True)
-
-
-def _bases_match(have: str, want: str) -> bool:
-    return len(have) == len(want) and all(w in ("N", h) for h, w in zip(have, want,
-                                                                          strict=True))
-
-
-def _type_matches(kind: str, ref: str, alt: str, wanted: str) -> bool:
-    if wanted == "DEL":
-        return len(ref) > len(alt)
-    if wanted == "INS":
-        return len(alt) > len(ref)
-    return kind == wanted
 
 
 # -- errors in the Beacon shape ---------------------------------------------------------
@@ -500,9 +294,21 @@ def beacon_map(request: Request) -> dict:
 
 @router.get("/filtering_terms", summary="Filtering terms understood here")
 def filtering_terms(request: Request) -> dict:
+    return _filtering_terms(request, None)
+
+
+def _filtering_terms(request: Request, entry_type: str | None) -> dict:
     found = getattr(request.app.state, "beacon", None)
     populations = found.populations() if found is not None else {}
-    return models.informational(models.filtering_terms(populations))
+    return models.informational(models.filtering_terms(populations, entry_type=entry_type))
+
+
+def _filtering_terms_route(entry_type: str, path: str) -> None:
+    def terms(request: Request) -> dict:
+        return _filtering_terms(request, entry_type)
+
+    router.add_api_route(f"/{path}/filtering_terms", terms, methods=["GET"],
+                         summary=f"Filtering terms of {path}")
 
 
 # -- query endpoints --------------------------------------------------------------------
@@ -510,11 +316,37 @@ def _params(request: Request) -> BeaconQuery:
     return models.query_from_params(dict(request.query_params))
 
 
-def _variants(src: BeaconSource, query: BeaconQuery, who: Asker) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Populations:
+    """Where record-level g_variants answers find ``frequencyInPopulations``: the home's
+    reference summary (opened and joined on the first record, see
+    :meth:`BeaconSource.frequencies`), and the Beacon's URL to cite as the source."""
+
+    summary: Path
+    root: str
+
+    def of(self, src: BeaconSource, rows: np.ndarray, datasets: list[DatasetInfo]
+           ) -> list[list[dict[str, Any]]]:
+        found = src.frequencies(self.summary)
+        if found is None:
+            return [[] for _ in rows]
+        return found.entries(rows, datasets=datasets, policy=src.policy, root=self.root)
+
+
+def _populations(request: Request) -> Populations | None:
+    platform = getattr(request.app.state, "platform", None)
+    if platform is None:
+        return None
+    return Populations(platform.settings.home / "reference", _base(request) + PREFIX)
+
+
+def _variants(src: BeaconSource, query: BeaconQuery, who: Asker, *,
+              populations: Populations | None = None) -> dict[str, Any]:
     tier = who.tier
     rows = src.variant_rows(query.variant)
+    chosen = src.chosen(query)
     answers = []
-    for dataset in src.chosen(query):
+    for dataset in chosen:
         granted = grant(tier, query.granularity, dataset.access)
         carriers, publishable = src.carriers(dataset.id, rows, query)
         present = carriers > 0
@@ -522,30 +354,47 @@ def _variants(src: BeaconSource, query: BeaconQuery, who: Asker) -> dict[str, An
             present &= publishable
         records = []
         if granted is Granularity.RECORD:
-            page = src.index.frame.iloc[rows[present][query.skip:query.skip + query.limit]]
-            records = _variant_records(src, page, src.matching_samples(dataset.id, query))
+            page = rows[present][query.skip:query.skip + query.limit]
+            records = _variant_records(
+                src, page, src.matching_samples(dataset.id, query),
+                frequencies=_frequencies(populations, src, page, chosen, query, tier))
         answers.append(DatasetAnswer(dataset, granted, int(present.sum()), records,
                                      people=False))
     return who.audited(_answer(answers, query, tier, src.policy, "genomicVariant"))
 
 
-def _variant_records(src: BeaconSource, variants: pd.DataFrame, samples: pd.DataFrame
-                     ) -> list[dict[str, Any]]:
-    if variants.empty:
+def _frequencies(populations: Populations | None, src: BeaconSource, rows: np.ndarray,
+                 chosen: list[DatasetInfo], query: BeaconQuery, tier: Tier
+                 ) -> list[list[dict[str, Any]]]:
+    """Per row: frequencies of the chosen datasets the caller gets records of."""
+    shown = [d for d in chosen
+             if grant(tier, query.granularity, d.access) is Granularity.RECORD]
+    if populations is None or not shown or not len(rows):
+        return [[] for _ in rows]
+    return populations.of(src, rows, shown)
+
+
+def _variant_records(src: BeaconSource, rows: np.ndarray, samples: pd.DataFrame, *,
+                     frequencies: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Records of the variants at ``rows``, with the carriers among ``samples``."""
+    if not len(rows):
         return []
-    dosage = src.store.genotypes(variant_indices=variants["variant_index"].to_numpy(),
-                                 sample_indices=samples["sample_index"].to_numpy())
-    rows = list(samples.itertuples(index=False))
+    dosage = src.dosage(rows, samples)
+    people = list(samples.itertuples(index=False))
     records = []
-    for j, variant in enumerate(variants.itertuples(index=False)):
+    for j, variant in enumerate(src.index.frame.iloc[rows].itertuples(index=False)):
         hits = np.flatnonzero(dosage[:, j] > 0)[:CASE_LEVEL_LIMIT]
-        cases = [models.case_record(rows[i], int(dosage[i, j])) for i in hits]
-        records.append(models.variant_record(variant, build=src.build, cases=cases))
+        cases = [models.case_record(people[i], int(dosage[i, j])) for i in hits]
+        records.append(models.variant_record(variant, build=src.build, cases=cases,
+                                             frequencies=frequencies[j]))
     return records
 
 
+Selection = Callable[[pd.DataFrame], pd.DataFrame]  # a dataset's samples -> some of them
+
+
 def _people(src: BeaconSource, query: BeaconQuery, who: Asker, entity: str,
-            only: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> dict[str, Any]:
+            only: Selection | None = None) -> dict[str, Any]:
     tier = who.tier
     document = (models.individual_record if entity == "individual"
                 else models.biosample_record)
@@ -560,6 +409,73 @@ def _people(src: BeaconSource, query: BeaconQuery, who: Asker, entity: str,
                    if granted is Granularity.RECORD else [])
         answers.append(DatasetAnswer(dataset, granted, len(samples), records))
     return who.audited(_answer(answers, query, tier, src.policy, entity))
+
+
+def _carried(src: BeaconSource, query: BeaconQuery, who: Asker, person: Selection, *,
+             populations: Populations | None = None) -> dict[str, Any]:
+    """The variants one person carries (ALT dosage > 0), per dataset; the query's
+    position or gene, if any, narrows them. A variant count of one person is still about
+    that person: below the controlled tier, a controlled dataset counts none unless the
+    people selected may be counted (never, for one person)."""
+    tier = who.tier
+    rows = src.rows_or_all(query.variant)
+    chosen = src.chosen(query)
+    answers = []
+    for dataset in chosen:
+        granted = grant(tier, query.granularity, dataset.access)
+        samples = person(src.matching_samples(dataset.id, query))
+        present = (src.dosage(rows, samples) > 0).any(axis=0)
+        if (counts_are_protected(tier) and dataset.access is Access.CONTROLLED
+                and protect_count(len(samples), policy=src.policy) is None):
+            present[:] = False
+        records = []
+        if granted is Granularity.RECORD:
+            page = rows[present][query.skip:query.skip + query.limit]
+            records = _variant_records(
+                src, page, samples,
+                frequencies=_frequencies(populations, src, page, chosen, query, tier))
+        answers.append(DatasetAnswer(dataset, granted, int(present.sum()), records,
+                                     people=False))
+    return who.audited(_answer(answers, query, tier, src.policy, "genomicVariant"))
+
+
+def _one(entity: str, entry_id: str) -> Selection:
+    """The sample an individual or biosample id names."""
+    def only(samples: pd.DataFrame) -> pd.DataFrame:
+        ids = samples["sample_id"] if entity == "individual" else samples["sample_id"] + "-gt"
+        return samples[ids == entry_id]
+
+    return only
+
+
+def _carriers_of(src: BeaconSource, variant_id: str) -> Selection:
+    """The samples carrying the variant ``variant_id`` names (ALT dosage > 0)."""
+    rows = src.variant_rows(_variant_of(variant_id))
+
+    def only(samples: pd.DataFrame) -> pd.DataFrame:
+        return samples[(src.dosage(rows, samples) > 0).any(axis=1)]
+
+    return only
+
+
+def _members_of(src: BeaconSource, cohort_id: str) -> Selection:
+    _known_cohort(cohort_id)
+    members = src.cohorts.loc[src.cohorts["cohort"] == cohort_id, "pseudonym"]
+    return lambda samples: samples[samples["sample_id"].isin(members)]
+
+
+def _known_cohort(cohort_id: str) -> None:
+    if cohort_id not in COHORTS:
+        raise NotFound(f"No cohort {cohort_id!r}", where="cohorts",
+                       hint="Cohorts: " + ", ".join(COHORTS))
+
+
+def _variant_of(variant_id: str) -> VariantQuery:
+    term = parse_search(variant_id)
+    if not isinstance(term, VariantTerm):
+        raise UserError("A variant id is CHROM-POS-REF-ALT", where=variant_id,
+                        hint="For example 1-55051215-G-A (1-based position).")
+    return VariantQuery(term.chrom, term.pos, term.pos, term.ref, term.alt, build=term.build)
 
 
 def _by_dataset(dataset_id: str, query: BeaconQuery) -> BeaconQuery:
@@ -594,7 +510,8 @@ async def _variants_response(request: Request, query: Callable[[], BeaconQuery],
     if _on_event_loop(src, query, who.tier):
         body = _variants(src, query, who)
     else:
-        body = await run_in_threadpool(_variants, src, query, who)
+        body = await run_in_threadpool(_variants, src, query, who,
+                                       populations=_populations(request))
     # the body holds only JSON types: render it as FastAPI would, without its encoder pass
     return JSONResponse(body)
 
@@ -612,20 +529,34 @@ async def g_variants_post(body: BeaconRequestBody, request: Request,
     return await _variants_response(request, lambda: models.query_from_body(body), who)
 
 
+# before any /{path}/{id} route, which would take "filtering_terms" for an id (and
+# after the g_variants queries, which need not be matched against them first)
+for _entry_type, (*_, _path, _) in models.ENTRY_TYPES.items():
+    _filtering_terms_route(_entry_type, _path)
+
+
 @router.get("/g_variants/{variant_id}", summary="One genomic variant (chrom-pos-ref-alt)",
             response_model=dict)
 async def g_variant(variant_id: str, request: Request,
                     who: Principal | None = Caller) -> Response:
     def query() -> BeaconQuery:
-        term = parse_search(variant_id)
-        if not isinstance(term, VariantTerm):
-            raise UserError("A variant id is CHROM-POS-REF-ALT", where=variant_id,
-                            hint="For example 1-55051215-G-A (1-based position).")
-        variant = VariantQuery(term.chrom, term.pos, term.pos, term.ref, term.alt,
-                               build=term.build)
-        return replace(_params(request), variant=variant)
+        return replace(_params(request), variant=_variant_of(variant_id))
 
     return await _variants_response(request, query, who)
+
+
+def _variant_people_route(path: str, entity: str) -> None:
+    def carriers(variant_id: str, request: Request, src: BeaconSource = Source,
+                 who: Asker = Asking) -> dict:
+        return _people(src, _params(request), who, entity,
+                       only=_carriers_of(src, variant_id))
+
+    router.add_api_route(f"/g_variants/{{variant_id}}/{path}", carriers, methods=["GET"],
+                         summary=f"The {entity}s carrying one variant")
+
+
+_variant_people_route("individuals", "individual")
+_variant_people_route("biosamples", "biosample")
 
 
 def _entity_routes(path: str, entity: str) -> None:
@@ -639,20 +570,30 @@ def _entity_routes(path: str, entity: str) -> None:
 
     def one(entry_id: str, request: Request, src: BeaconSource = Source,
             who: Asker = Asking) -> dict:
-        column = (lambda s: s["sample_id"]) if entity == "individual" else (
-            lambda s: s["sample_id"] + "-gt")
-        return _people(src, _params(request), who, entity,
-                       only=lambda s: s[column(s) == entry_id])
+        return _people(src, _params(request), who, entity, only=_one(entity, entry_id))
+
+    def variants(entry_id: str, request: Request, src: BeaconSource = Source,
+                 who: Asker = Asking) -> dict:
+        return _carried(src, _params(request), who, _one(entity, entry_id),
+                        populations=_populations(request))
 
     router.add_api_route(f"/{path}", listing, methods=["GET"], summary=f"{entity}s")
     router.add_api_route(f"/{path}", listing_post, methods=["POST"],
                          summary=f"{entity}s, query in the body")
     router.add_api_route(f"/{path}/{{entry_id}}", one, methods=["GET"],
                          summary=f"One {entity}")
+    router.add_api_route(f"/{path}/{{entry_id}}/g_variants", variants, methods=["GET"],
+                         summary=f"The variants one {entity} carries")
 
 
 _entity_routes("individuals", "individual")
 _entity_routes("biosamples", "biosample")
+
+
+@router.get("/individuals/{entry_id}/biosamples", summary="The biosamples of one individual")
+def individual_biosamples(entry_id: str, request: Request, src: BeaconSource = Source,
+                          who: Asker = Asking) -> dict:
+    return _people(src, _params(request), who, "biosample", only=_one("individual", entry_id))
 
 
 def _dataset_records(src: BeaconSource, tier: Tier) -> list[dict[str, Any]]:
@@ -725,8 +666,22 @@ def cohorts(request: Request, src: BeaconSource = Source,
 @router.get("/cohorts/{cohort_id}", summary="One cohort")
 def cohort(cohort_id: str, request: Request, src: BeaconSource = Source,
            who: Principal | None = Caller) -> dict:
+    _known_cohort(cohort_id)
     records = [r for r in _cohort_records(src, tier_of(who)) if r["id"] == cohort_id]
-    if not records:
-        raise NotFound(f"No cohort {cohort_id!r}", where="cohorts",
-                       hint="Cohorts: " + ", ".join(COHORTS))
     return _collections(records, _params(request), tier_of(who), "cohort")
+
+
+@router.get("/cohorts/{cohort_id}/individuals", summary="The individuals of one cohort")
+def cohort_individuals(cohort_id: str, request: Request, src: BeaconSource = Source,
+                       who: Asker = Asking) -> dict:
+    return _people(src, _params(request), who, "individual",
+                   only=_members_of(src, cohort_id))
+
+
+@router.get("/cohorts/{cohort_id}/filtering_terms",
+            summary="Filtering terms of one cohort's individuals")
+def cohort_filtering_terms(cohort_id: str, request: Request) -> dict:
+    """The terms of every cohort: which terms its own members have would tell which
+    provinces a small cohort draws on, so the list is not narrowed to them."""
+    _known_cohort(cohort_id)
+    return _filtering_terms(request, "cohort")

@@ -338,9 +338,10 @@ def variant_type_of(ref: str, alt: str) -> str:
     return "INDEL"
 
 
-def variant_record(row: Any, *, build: str, cases: list[dict[str, Any]] | None = None
-                   ) -> dict[str, Any]:
-    """A genomicVariation in the legacy (VCF-like) form, 0-based interbase location."""
+def variant_record(row: Any, *, build: str, cases: list[dict[str, Any]] | None = None,
+                   frequencies: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A genomicVariation in the legacy (VCF-like) form, 0-based interbase location;
+    ``frequencies`` are its ``frequencyInPopulations`` entries (discovery.populations)."""
     start = int(row.pos) - 1
     record: dict[str, Any] = {
         "variantInternalId": variant_id(row.chrom, int(row.pos), row.ref, row.alt),
@@ -358,6 +359,8 @@ def variant_record(row: Any, *, build: str, cases: list[dict[str, Any]] | None =
     rsid = getattr(row, "rsid", None)
     if isinstance(rsid, str) and rsid:
         record["identifiers"] = {"variantAlternativeIds": [{"id": f"dbSNP:{rsid}"}]}
+    if frequencies:
+        record["frequencyInPopulations"] = frequencies
     if cases:
         record["caseLevelData"] = cases
     return record
@@ -491,22 +494,43 @@ def configuration() -> dict[str, Any]:
             "entryTypes": entry_types()}
 
 
+# entry type -> the entry types reachable from one of its entries (/{path}/{id}/{other})
+RELATED = {
+    "dataset": ("genomicVariation", "individual", "biosample"),
+    "genomicVariation": ("individual", "biosample"),
+    "individual": ("genomicVariation", "biosample"),
+    "biosample": ("genomicVariation",),
+    "cohort": ("individual",),
+}
+
+
 def beacon_map(root: str) -> dict[str, Any]:
     sets: dict[str, Any] = {}
     for key, (_, _, _, path, _) in ENTRY_TYPES.items():
         sets[key] = {"entryType": key, "rootUrl": f"{root}/{path}",
-                     "singleEntryUrl": f"{root}/{path}/{{id}}"}
-        if key in ("dataset", "individual", "biosample", "genomicVariation"):
-            sets[key]["filteringTermsUrl"] = f"{root}/filtering_terms"
-    sets["dataset"]["endpoints"] = {
-        kind: {"returnedEntryType": kind, "url": f"{root}/datasets/{{id}}/{path}"}
-        for kind, path in (("genomicVariation", "g_variants"), ("individual", "individuals"),
-                           ("biosample", "biosamples"))}
+                     "singleEntryUrl": f"{root}/{path}/{{id}}",
+                     "filteringTermsUrl": f"{root}/{path}/filtering_terms",
+                     "endpoints": {
+                         kind: {"returnedEntryType": kind,
+                                "url": f"{root}/{path}/{{id}}/{ENTRY_TYPES[kind][3]}"}
+                         for kind in RELATED[key]}}
     return {"$schema": f"{_SPEC}framework/json/configuration/beaconMapSchema.json",
             "endpointSets": sets}
 
 
-def filtering_terms(populations: dict[str, str]) -> dict[str, Any]:
+def filtering_terms(populations: dict[str, str], *, entry_type: str | None = None
+                    ) -> dict[str, Any]:
+    """The terms understood at the entry type's endpoints (all of them without one).
+
+    Every term selects people, so it applies to individuals and biosamples, to
+    g_variants (whose carriers it selects) and to a dataset's entries; a cohort holds
+    participants only, so the reference callsets' population terms do not apply to it.
+    """
+    if entry_type is not None and entry_type not in ENTRY_TYPES:
+        raise UserError(f"Unknown entry type {entry_type!r}", where="filtering_terms",
+                        hint="Entry types: " + ", ".join(ENTRY_TYPES))
+    if entry_type == "cohort":
+        populations = {}
     return {"filteringTerms": [*sex_terms(), *custom_terms(populations)],
             "resources": [{"id": "NCIT", "name": "NCI Thesaurus", "nameSpacePrefix": "NCIT",
                            "url": "https://ncit.nci.nih.gov/",

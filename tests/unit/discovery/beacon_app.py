@@ -1,6 +1,9 @@
 """The real app with the Beacon router and a small genotype store, for the discovery and
 schema-validation tests.
 
+The home holds the reference summary of the same store (HOME/reference, written under
+the beacon's policy) unless ``with_summary=False``.
+
 Callers: anonymous (public tier), a researcher with a real API token (registered), and
 a controlled-tier caller. Until ``beacon.controlled`` is granted to a role in
 precimed.ops.roles, the controlled caller is a Principal whose permissions include it,
@@ -19,9 +22,11 @@ from precimed.api.app import create_app
 from precimed.deid import Policy
 from precimed.discovery import beacon
 from precimed.discovery.granularity import CONTROLLED_PERMISSION
+from precimed.genomics import GenotypeStore
 from precimed.home import initialise
 from precimed.ops import OpsDatabase, accounts
 from precimed.ops.accounts import Principal
+from precimed.reference.frequencies import write_summary
 from precimed.settings import load_settings
 from unit.reference.small_store import build_small_store
 
@@ -49,7 +54,7 @@ class BeaconApp:
         self.client.app.dependency_overrides.pop(beacon.caller, None)
 
 
-def build_beacon_app(root: Path) -> BeaconApp:
+def build_beacon_app(root: Path, *, with_summary: bool = True) -> BeaconApp:
     settings = load_settings({"home": root / "home"}, environ={})
     initialise(settings)
     small = build_small_store(root / "store")
@@ -60,6 +65,9 @@ def build_beacon_app(root: Path) -> BeaconApp:
     app = create_app(settings)  # mounts the beacon router
     app.state.beacon = beacon.BeaconSource.open(root / "store", policy=Policy(THRESHOLD),
                                                 participants=cohorts)
+    if with_summary:  # record-level g_variants then carry frequencyInPopulations
+        write_summary(GenotypeStore.open(root / "store"), settings.home / "reference",
+                      participants=cohorts, policy=Policy(THRESHOLD))
     ops = OpsDatabase(settings.database_url)
     accounts.create_user(ops, "researcher", "correct-horse-battery", roles=["researcher"])
     who = accounts.authenticate(ops, "researcher", "correct-horse-battery")

@@ -8,12 +8,13 @@ import re
 import pytest
 
 from unit.discovery.beacon_app import THRESHOLD, build_beacon_app
-from unit.reference.small_store import PROVINCES
+from unit.reference.small_store import PROVINCES, VARIANTS, pseudonym
 
 P = "/api/beacon/v2"
 RARE = {"referenceName": "1", "start": "55051999", "alternateBases": "T"}  # 3 carriers
 COMMON = {"referenceName": "1", "start": "55051214", "alternateBases": "A"}
 HEX64 = re.compile(r"[0-9a-f]{64}")
+FIRST = pseudonym(0)  # a participant: carries the common variant, not the rare one
 
 
 @pytest.fixture(scope="module")
@@ -42,11 +43,22 @@ PROBES = [
     ("/individuals", {"filters": "province:44,NCIT:C20197"}),
     ("/biosamples", {"filters": "province:11"}),
     ("/datasets/precimed/individuals", {}), ("/datasets/precimed/g_variants", RARE),
+    # cross-entity routes
+    ("/g_variants/1-55052000-C-T/individuals", {}),  # the rare variant's 3 carriers
+    ("/g_variants/1-55052000-C-T/biosamples", {}),
+    ("/g_variants/1-55051215-G-A/individuals", {"filters": "province:11"}),
+    ("/g_variants/1-55051215-G-A/biosamples", {}),
+    (f"/individuals/{FIRST}/g_variants", {}), (f"/biosamples/{FIRST}-gt/g_variants", {}),
+    (f"/individuals/{FIRST}/g_variants", COMMON),
+    (f"/individuals/{FIRST}/biosamples", {}),
+    ("/cohorts/NP-EAST/individuals", {"filters": "province:11"}),
+    ("/cohorts/DC-LUNG/individuals", {}),
 ]
+POSTED = ("/g_variants", "/individuals", "/biosamples")  # the routes with a POST form
 
 
 CALLS = [("GET", path, params) for path, params in PROBES] + [
-    ("POST", path, params) for path, params in PROBES if "/datasets/" not in path]
+    ("POST", path, params) for path, params in PROBES if path in POSTED]
 
 
 def _post_body(params: dict, granularity: str) -> dict:
@@ -70,10 +82,12 @@ def test_public_probe_gets_no_records_and_no_small_counts(beacon, method, path, 
     body = r.json()
     assert body["meta"]["returnedGranularity"] in ("boolean", "count")
     assert "response" not in body  # no result sets, so no records
-    assert not HEX64.search(r.text)  # no pseudonym anywhere
+    assert not HEX64.search(r.text)  # no pseudonym anywhere (not even the one asked)
     controlled = dataset(body, "precimed")
     assert controlled["granularity"] == "boolean"
     assert "count" not in controlled
+    if FIRST in path or "55052000" in path:  # one person, or a variant's 3 carriers
+        assert controlled["exists"] is False
     if "numTotalResults" in body["responseSummary"]:
         assert body["meta"]["returnedGranularity"] == "count"
         assert "precimed" not in params.get("datasetIds", "")
@@ -199,3 +213,93 @@ def test_record_level_answers_are_audited_and_aggregates_are_not(beacon):
     newest = max(after, key=lambda e: e.seq)
     assert newest.actor == "steward" and newest.detail["rows"] == 4
     assert newest.detail["datasets"] == ["precimed"]
+
+
+# -- cross-entity routes ------------------------------------------------------------------
+def _results(body: dict, name: str) -> list[dict]:
+    return next(s["results"] for s in body["response"]["resultSets"] if s["id"] == name)
+
+
+def test_a_persons_variants_are_those_with_an_alt_allele(beacon):
+    dosage = beacon.small.genotypes["precimed"][:, 0]  # variants x samples -> person 0
+    beacon.controlled()
+    body = beacon.client.get(P + f"/individuals/{FIRST}/g_variants",
+                             params={"requestedGranularity": "record", "limit": 100}).json()
+    records = _results(body, "precimed")
+    carried = [f"{v.chrom}-{v.pos}-{v.ref}-{v.alt}"
+               for v, d in zip(VARIANTS.itertuples(), dosage, strict=True) if d > 0]
+    assert carried and [r["variantInternalId"] for r in records] == carried
+    zygosity = {r["variantInternalId"]: r["caseLevelData"][0]["zygosity"]["label"]
+                for r in records}
+    for variant_id, d in zip(carried, dosage[dosage > 0], strict=True):
+        assert zygosity[variant_id] == ("homozygous" if d == 2 else "simple heterozygous")
+    assert all(r["caseLevelData"][0]["individualId"] == FIRST for r in records)
+    assert dataset(body, "1000G")["count"] == 0  # the pseudonym is not a 1000G sample
+    same = beacon.client.get(P + f"/biosamples/{FIRST}-gt/g_variants",
+                             params={"requestedGranularity": "record", "limit": 100}).json()
+    assert [r["variantInternalId"] for r in _results(same, "precimed")] == carried
+
+
+def test_a_registered_caller_learns_nothing_of_one_participants_variants(beacon):
+    r = beacon.client.get(P + f"/individuals/{FIRST}/g_variants", headers=beacon.registered,
+                          params={"requestedGranularity": "count"})
+    precimed = dataset(r.json(), "precimed")
+    assert precimed["exists"] is False and precimed.get("count", 0) == 0
+    reference = beacon.client.get(P + "/individuals/HG00001/g_variants",
+                                  headers=beacon.registered,
+                                  params={"requestedGranularity": "count"}).json()
+    carried = int((beacon.small.genotypes["1000G"][:, 1] > 0).sum())
+    assert carried > 0 and dataset(reference, "1000G")["count"] == carried  # public data
+
+
+def test_the_carriers_of_a_variant_are_its_individuals_and_biosamples(beacon):
+    carriers = beacon.small.participants["sample_id"][
+        beacon.small.genotypes["precimed"][1] > 0].tolist()
+    assert len(carriers) == 3
+    beacon.controlled()
+    people = beacon.client.get(P + "/g_variants/1-55052000-C-T/individuals",
+                               params={"requestedGranularity": "record",
+                                       "datasetIds": "precimed"}).json()
+    assert [x["id"] for x in _results(people, "precimed")] == carriers
+    samples = beacon.client.get(P + "/g_variants/1-55052000-C-T/biosamples",
+                                params={"requestedGranularity": "record",
+                                        "datasetIds": "precimed"}).json()
+    assert [x["individualId"] for x in _results(samples, "precimed")] == carriers
+    absent = beacon.client.get(P + "/g_variants/1-1-A-T/individuals").json()
+    assert absent["responseSummary"]["exists"] is False
+
+
+def test_a_cohorts_individuals_are_its_members_and_unknown_cohorts_are_not_found(beacon):
+    beacon.controlled()
+    body = beacon.client.get(P + "/cohorts/DC-LUNG/individuals",
+                             params={"requestedGranularity": "record", "limit": 100}).json()
+    members = beacon.small.participants["sample_id"][150:].tolist()  # DC-LUNG: the last 10
+    assert [x["id"] for x in _results(body, "precimed")] == members
+    assert dataset(body, "1000G")["count"] == 0
+    for path in ("/cohorts/NOPE/individuals", "/cohorts/NOPE/filtering_terms"):
+        r = beacon.client.get(P + path)
+        assert r.status_code == 404 and r.json()["error"]["kind"] == "not_found"
+
+
+@pytest.mark.parametrize("path", ["individuals", "biosamples", "g_variants", "cohorts",
+                                  "datasets"])
+def test_filtering_terms_are_not_taken_for_an_entry_id(beacon, path):
+    r = beacon.client.get(P + f"/{path}/filtering_terms")
+    assert r.status_code == 200 and "filteringTerms" in r.json()["response"]
+
+
+def test_records_carry_frequencies_only_while_the_home_has_a_summary(beacon):
+    summary = beacon.client.app.state.platform.settings.home / "reference"
+    beacon.controlled()
+    params = {**COMMON, "requestedGranularity": "record"}
+    record = _results(beacon.client.get(P + "/g_variants", params=params).json(),
+                      "1000G")[0]
+    sources = [e["sourceReference"] for e in record["frequencyInPopulations"]]
+    assert sources == [f"http://testserver{P}/datasets/precimed",
+                       f"http://testserver{P}/datasets/1000G"]
+    summary.rename(summary.with_name("reference-away"))
+    try:
+        bare = _results(beacon.client.get(P + "/g_variants", params=params).json(), "1000G")
+    finally:
+        summary.with_name("reference-away").rename(summary)
+    assert bare and "frequencyInPopulations" not in bare[0]

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from precimed.deid import Policy
-from precimed.discovery.beacon import BeaconSource, VariantIndex
 from precimed.discovery.models import BeaconQuery, VariantQuery, parse_filter
+from precimed.discovery.source import BeaconSource, VariantIndex
 from unit.reference.small_store import VARIANTS, build_small_store
 
 CHROMS = ["1", "2", "10", "X", "MT", "GL000192.1"]

@@ -20,14 +20,14 @@ from .conftest import PASSWORD, USERS, sign_in
 
 HREF = {"dashboard": "/", "submissions": "/submissions", "cohorts": "/cohorts",
         "followup": "/followup", "adjudication": "/adjudication",
-        "dictionary": "/dictionary", "admin": "/admin"}
+        "dictionary": "/dictionary", "reference": "/reference", "admin": "/admin"}
 NAV_OF = {
     "admin": list(HREF),
-    "dm_sh01": ["dashboard", "submissions", "cohorts", "followup", "dictionary"],
-    "reviewer": ["dashboard", "adjudication", "dictionary"],
-    "researcher": ["dashboard", "cohorts", "dictionary"],
-    "clinician": ["dashboard", "cohorts", "followup", "dictionary"],
-    "dac": ["dashboard", "cohorts", "dictionary", "admin"],
+    "dm_sh01": ["dashboard", "submissions", "cohorts", "followup", "dictionary", "reference"],
+    "reviewer": ["dashboard", "adjudication", "dictionary", "reference"],
+    "researcher": ["dashboard", "cohorts", "dictionary", "reference"],
+    "clinician": ["dashboard", "cohorts", "followup", "dictionary", "reference"],
+    "dac": ["dashboard", "cohorts", "dictionary", "reference", "admin"],
 }
 THRESHOLD = 10
 
@@ -305,7 +305,7 @@ def test_language_switch_is_kept_by_cookie(signed_in, server, shot):
         page.click("#lang-switch")
     assert page.locator("html").get_attribute("lang") == "en"
     expect(nav).to_have_text(["Dashboard", "Submissions", "Cohort builder", "Follow-up",
-                              "Data dictionary"])
+                              "Data dictionary", "Population reference"])
     expect(page.locator("#lang-switch")).to_have_text("中文")
     expect(page.locator("#retention-chart svg.main-svg").first).to_be_visible()
     shot(page, "english")

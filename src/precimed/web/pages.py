@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import plotly
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
@@ -50,7 +50,8 @@ _env.filters["tojson_safe"] = tojson_safe
 NAV = (("dashboard", "/", "dashboard.read"), ("submissions", "/submissions", "submissions.read"),
        ("cohorts", "/cohorts", "cohorts.count"), ("followup", "/followup", "followup.read"),
        ("adjudication", "/adjudication", "endpoints.review"),
-       ("dictionary", "/dictionary", "dictionary.read"), ("admin", "/admin", "audit.read"))
+       ("dictionary", "/dictionary", "dictionary.read"),
+       ("reference", "/reference", "dictionary.read"), ("admin", "/admin", "audit.read"))
 
 
 def wants_page(request: Request) -> bool:
@@ -68,8 +69,11 @@ def render(request: Request, template: str, *, code: int = 200, **context) -> HT
     nav = [(key, href) for key, href, permission in NAV
            if principal is not None and (principal.can(permission)
                                          or (key == "admin" and principal.can("users.manage")))]
+    other = "en" if lang == "zh" else "zh"
+    # the switch keeps the page's own query (a search, a chosen table) and changes language
+    switch = "?" + urlencode({**request.query_params, "lang": other})
     html = _env.get_template(template).render(
-        t=translator(lang), lang=lang, other="en" if lang == "zh" else "zh",
+        t=translator(lang), lang=lang, other=other, lang_switch=switch,
         principal=principal, nav=nav, path=request.url.path,
         threshold=platform(request).policy.threshold, **context)
     response = HTMLResponse(html, status_code=code)
@@ -208,6 +212,16 @@ def dictionary(request: Request, table: str = "participant",
     chosen = table if table in TABLES else "participant"
     return render(request, "dictionary.html", overview=overview(principal),
                   table=table_dict(chosen), measurements=measurements(principal))
+
+
+@router.get("/reference")
+def reference(request: Request, q: str = "",
+              principal: Principal = Depends(require("dictionary.read"))):
+    from precimed.web.reference import dataset_layouts, group_labels, stratum_labels
+
+    lang = language(request)
+    return render(request, "reference.html", query=q[:100], layouts=dataset_layouts(request),
+                  labels=group_labels(lang), strata=stratum_labels(lang))
 
 
 @router.get("/admin")

@@ -16,7 +16,9 @@ const precimed = (() => {
     try { data = text ? JSON.parse(text) : null; } catch (e) { data = text; }
     if (!response.ok) {
       const e = (data && data.error) || {what: response.statusText, hint: ""};
-      throw new Error(e.what + (e.where ? " (" + e.where + ")" : "") + (e.hint ? ". " + e.hint : ""));
+      const error = new Error(e.what + (e.where ? " (" + e.where + ")" : "") + (e.hint ? ". " + e.hint : ""));
+      error.status = response.status; error.detail = e;  // for pages that word errors by kind
+      throw error;
     }
     return data;
   }

@@ -19,7 +19,13 @@ from pathlib import Path
 
 from precimed.errors import SubmissionRejected
 from precimed.ingest.problems import Problem, Report
-from precimed.standard import CENTRES, IDENTIFYING_FIELDS, STANDARD_VERSION, TABLES
+from precimed.standard import (
+    CENTRES,
+    DERIVED_TABLES,
+    IDENTIFYING_FIELDS,
+    STANDARD_VERSION,
+    TABLES,
+)
 
 MANIFEST = "manifest.json"
 PACKAGE_FORMAT = 1
@@ -106,6 +112,11 @@ def _package_file(entry: object, manifest: Path) -> PackageFile:
     if not isinstance(entry, dict) or not {"path", "table", "size", "sha256"} <= entry.keys():
         raise _reject("A file entry in the manifest lacks path, table, size or sha256",
                       str(manifest), "Each entry needs all four.")
+    if entry["table"] in DERIVED_TABLES:
+        raise _reject(f"Table {entry['table']!r} is computed by the platform, not submitted",
+                      f"{manifest}, file {entry['path']}",
+                      "Remove the file from the package; the platform derives this table "
+                      "(genotypes go through 'precimed genomics submit').")
     if entry["table"] != "mapping" and entry["table"] not in TABLES:
         raise _reject(f"The manifest names an unknown table {entry['table']!r}",
                       f"{manifest}, file {entry['path']}",

@@ -15,6 +15,7 @@ from precimed.standard import (
     COHORTS,
     EXPOSURE_ITEMS,
     IDENTIFYING_FIELDS,
+    LAKE_TABLES,
     MEASUREMENT_ITEMS,
     PROVINCES,
     REGIONS,
@@ -241,7 +242,7 @@ def render_dictionary(language: str) -> str:
     sections = [
         _preamble(language),
         _overview(language),
-        *(_table_section(table, language) for table in TABLES.values()),
+        *(_table_section(table, language) for table in LAKE_TABLES.values()),
         _identifying_section(language),
         _system_section(language),
         _vocabulary_sections(language),
@@ -267,7 +268,7 @@ def _preamble(language: str) -> str:
 def _overview(language: str) -> str:
     t = TEXT[language]
     rows = [(_code(table.name), _label(table, language), table.description, _key(table))
-            for table in TABLES.values()]
+            for table in LAKE_TABLES.values()]
     headers = (t["table"], t["label"], t["description"], t["key"])
     return _section(2, t["tables"], _markdown_table(headers, rows))
 

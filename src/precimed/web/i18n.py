@@ -79,6 +79,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "confirmed": ("已确认", "Confirmed"),
     "rejected": ("已否决", "Rejected"),
     "tables": ("数据表", "Tables"),
+    "computed_table": ("平台计算，不由中心提交", "computed by the platform, never submitted"),
     "fields": ("字段", "Fields"),
     "measurements": ("测量项目", "Measurements"),
     "unit": ("单位", "Unit"),

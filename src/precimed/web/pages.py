@@ -207,9 +207,9 @@ def adjudication(request: Request, status: str = "pending",
 def dictionary(request: Request, table: str = "participant",
                principal: Principal = Depends(require("dictionary.read"))):
     from precimed.api.routes.dictionary import measurements, overview, table_dict
-    from precimed.standard import TABLES
+    from precimed.standard import LAKE_TABLES
 
-    chosen = table if table in TABLES else "participant"
+    chosen = table if table in LAKE_TABLES else "participant"
     return render(request, "dictionary.html", overview=overview(principal),
                   table=table_dict(chosen), measurements=measurements(principal))
 

@@ -135,6 +135,7 @@ def test_pipes_in_cells_are_escaped(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     piped = Table("piped", "管道", "Pipe | table", "left | right",
                   (Field("x", "string", "甲|乙", "x | y", "a | b", required=True),), key=("x",))
     monkeypatch.setattr(dictionary_module, "TABLES", {"piped": piped})
+    monkeypatch.setattr(dictionary_module, "LAKE_TABLES", {"piped": piped})
     text = write_dictionary(tmp_path, language="en")[0].read_text(encoding="utf-8")
     assert "left \\| right" in text and "| `x` | x \\| y |" in text
     assert_tables_well_formed(text)

@@ -94,3 +94,39 @@ def test_the_makefile_demo_line_parses(tmp_path):
     result = run(*args, "--help")
     assert result.returncode == 0, result.stderr
     assert "Start a fresh demo home" in result.stdout
+
+
+def test_the_demo_genotypes_two_centres_and_builds_the_reference(home, tmp_path, capsys):
+    """The demo's genotype stage (``genotype_centres``, as ``precimed demo`` calls it) on a
+    released home of the two genotyped centres; the whole demo takes minutes even small.
+    It ends with a genotype store, a passed genotype QC scoring per centre, and a
+    reference database whose gene search finds variants with published frequencies."""
+    from precimed.cli.demo import GENOTYPED_CENTRES, genotype_centres
+    from precimed.deid import Policy
+    from precimed.genomics import GenotypeStore
+    from precimed.ingest.pipeline import submit
+    from precimed.lake import Lake
+    from precimed.qc.scorecard import scorecard
+    from precimed.reference import ReferenceDatabase
+    from precimed.synth import synthesise
+
+    clean = synthesise(tmp_path / "incoming" / "clean", participants_count=160, seed=3,
+                       centres=GENOTYPED_CENTRES)
+    outcomes = [(c, p, submit(p, home)) for c, p in clean.packages.items()]
+    Lake(home.lake_dir).create_release("demo-1", description="test")
+    assert genotype_centres(home, outcomes, seed=3, say=lambda _: None)
+    out = capsys.readouterr().out
+    assert out.count("genotype QC pass") == 2 and "NOT published" not in out
+    store = GenotypeStore.open(home.genotypes_dir)
+    assert sorted(store.datasets) == ["gd01-array", "hl01-array"]
+    assert len(store.samples("hl01-array")) == 80
+    genotype = [r for r in scorecard(home) if r["kind"] == "genotype"]
+    assert sorted((r["centre"], r["verdict"]) for r in genotype) == [("GD01", "pass"),
+                                                                     ("HL01", "pass")]
+    db = ReferenceDatabase.open(home.home / "reference")
+    try:
+        variants, frequencies = db.search("ALDH2", policy=Policy.from_settings(home))
+    finally:
+        db.close()
+    assert "rs671" in set(variants["rsid"]) and len(variants) >= 2
+    assert set(frequencies["dataset"]) == {"gd01-array", "hl01-array"}

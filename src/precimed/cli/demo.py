@@ -35,7 +35,8 @@ def demo(settings_of, participants: int, seed: int, serve: bool, port: int) -> N
     """Start a fresh demo home, synthesise every centre, submit, and release; then serve
     the platform with one demo account per role.
 
-    Also submits one messy package, to show a rejection report.
+    Also submits one messy package, to show a rejection report, and simulated genotypes
+    for the participants of two centres, which feed the Beacon and the reference database.
     """
     settings: Settings = settings_of()
     started = time.perf_counter()
@@ -78,6 +79,7 @@ def demo(settings_of, participants: int, seed: int, serve: bool, port: int) -> N
         for problem in report.problems[:6]:
             click.echo(f"  - {problem.line()}")
         click.echo(f"  QC report: {settings.reports_dir / (result.submission_id + '.html')}")
+    genotyped = genotype_centres(settings, outcomes, seed=seed, say=say)
     card = settings.home / "qc-scorecard.html"
     card.write_text(scorecard_html(scorecard(settings)), encoding="utf-8")
     click.echo(f"QC scorecard: {card}")
@@ -91,6 +93,8 @@ def demo(settings_of, participants: int, seed: int, serve: bool, port: int) -> N
     for username, roles, centres, what in accounts:
         scope = f" at {', '.join(centres)}" if centres else ""
         click.echo(f"  {username:<12} {', '.join(roles)}{scope}: {what}")
+    if genotyped:
+        _genomics_links(port)
     if serve:
         from precimed.cli.serve import start
 
@@ -120,6 +124,57 @@ def _accounts(settings: Settings) -> tuple:
     finally:
         ops.dispose()
     return DEMO_ACCOUNTS
+
+
+# The far north and the far south: the simulated north-south cline shows between them.
+GENOTYPED_CENTRES = ("HL01", "GD01")
+
+
+def genotype_centres(settings: Settings, outcomes: list, *, seed: int, say) -> bool:
+    """Simulated genotypes (not real frequencies) for every participant of the genotyped
+    centres, through the genotype QC gate; then the reference database built from them.
+    True if any dataset was published."""
+    from precimed.cli.genomics import summarise_reference
+    from precimed.genomics.submit import submit_genotypes
+    from precimed.synth import genotypes
+
+    panel = genotypes.simulate_panel(seed=seed)
+    click.echo("genotypes (simulated: positions in real genes, frequencies not real):")
+    published = False
+    for centre, package, result in outcomes:
+        if centre not in GENOTYPED_CENTRES or package.parent.name != "clean" \
+                or not result.accepted:
+            continue
+        say(f"{centre}: simulating genotypes for its participants")
+        files = genotypes.synthesise_genotypes(
+            settings.cache_dir / "demo-genotypes", genotypes.participants_of(package),
+            panel=panel, centre=centre, seed=seed)
+        submitted = submit_genotypes(settings, files.vcf, files.sheet, centre=centre,
+                                     build=genotypes.BUILD, dataset=f"{centre.lower()}-array",
+                                     platform="simulated array", progress=say)
+        published |= submitted.published
+        click.echo(f"  {centre:<8} {submitted.samples:,} samples x {submitted.variants:,} "
+                   f"variants, genotype QC {submitted.verdict}"
+                   + ("" if submitted.published else ", NOT published"))
+    if published:
+        say("building the reference database (frequencies by region, province and sex)")
+        out, store = summarise_reference(settings, release="demo-1")
+        click.echo(f"reference database: {out} ({len(store.variants()):,} variants, "
+                   f"datasets {', '.join(store.datasets)})")
+    return published
+
+
+def _genomics_links(port: int) -> None:
+    from precimed.synth.genotypes import KNOWN_VARIANTS
+
+    rs671 = next(v for v in KNOWN_VARIANTS if v.rsid == "rs671")
+    base = f"http://127.0.0.1:{port}"
+    click.echo(f"\ngenomics to try ({rs671.rsid} in {rs671.gene}; genotypes simulated):")
+    click.echo(f"  Beacon:    {base}/api/beacon/v2/g_variants?referenceName={rs671.chrom}"
+               f"&start={rs671.pos - 1}&referenceBases={rs671.ref}"
+               f"&alternateBases={rs671.alt}")
+    click.echo(f"  reference: {base}/reference?q={rs671.gene}")
+    click.echo(f"  API:       {base}/api/v1/reference/search?q={rs671.gene} (signed in)")
 
 
 def _survival(settings: Settings, say) -> None:

@@ -126,7 +126,7 @@ def protect_counts(counts: pd.DataFrame, *, by: list[str], count: str = "count",
     keys, values = _read_table(counts, by, count, total_label)
     levels = [list(pd.unique(keys[:, i])) for i in range(len(by))]
     if margins:
-        cube, relations = _with_margins(keys, values, levels)
+        cube, relations = table_with_margins(keys, values, levels)
         labels = [[*lv, total_label] for lv in levels]
         coords = np.array(list(np.ndindex(cube.shape)))
         rows = [_input_positions(keys, levels, cube.shape)]
@@ -141,7 +141,7 @@ def protect_counts(counts: pd.DataFrame, *, by: list[str], count: str = "count",
         flat = values
         coords = np.array([[lv.index(k) for lv, k in zip(levels, row, strict=True)]
                            for row in keys], dtype=int).reshape(len(values), len(by))
-    hidden = _suppress(flat, relations, policy)
+    hidden = suppress_cells(flat, relations, policy)
     if margins:
         coords = coords[order]
         flat, hidden = flat[order], hidden[order]
@@ -192,9 +192,11 @@ def _input_positions(keys: np.ndarray, levels: list[list[object]],
     return np.ravel_multi_index(np.array(coords, dtype=int).T, shape)
 
 
-def _with_margins(keys: np.ndarray, values: np.ndarray, levels: list[list[object]]
+def table_with_margins(keys: np.ndarray, values: np.ndarray, levels: list[list[object]]
                   ) -> tuple[np.ndarray, list[tuple[int, np.ndarray]]]:
-    """The full table with a total at the last index of every axis, and its sums.
+    """The full table with a total at the last index of every axis, and its sums (the
+    layout :func:`protect_counts` protects; public for callers that protect many tables
+    of one layout with :func:`suppress_cells`, e.g. precimed.reference).
 
     Each relation is (total, cells): the flat index of a margin cell and of the cells
     along one axis that add up to it.
@@ -219,9 +221,10 @@ def _with_margins(keys: np.ndarray, values: np.ndarray, levels: list[list[object
     return cube, relations
 
 
-def _suppress(values: np.ndarray, relations: list[tuple[int, np.ndarray]],
-              policy: Policy) -> np.ndarray:
-    """Which cells to hide: primary, then heuristic, then verified by rank."""
+def suppress_cells(values: np.ndarray, relations: list[tuple[int, np.ndarray]],
+                   policy: Policy) -> np.ndarray:
+    """Which cells of a flat table with margins (:func:`table_with_margins`) to hide:
+    primary, then heuristic, then verified by rank. The engine of :func:`protect_counts`."""
     hidden = (values > 0) & (values < policy.threshold)
     while True:
         _heuristic(values, relations, hidden, policy)

@@ -145,6 +145,52 @@ def count_packed_numpy(rows: np.ndarray, n_samples: int, *, mask: np.ndarray | N
                           else n_selected)
 
 
+def count_cells(packed: np.ndarray, rows: np.ndarray, cell_of: np.ndarray, n_cells: int
+                ) -> np.ndarray:
+    """Per variant and sample cell: het, hom-ALT and missing calls, ``(variants, n_cells,
+    3)`` int64 (hom-REF is the cell's size minus the rest).
+
+    ``packed`` is a dataset's packed rows (memory-mapped is fine: only the rows named are
+    read); ``rows`` the packed row of each variant, -1 where the dataset did not type it
+    (every call missing); ``cell_of`` the cell (0 .. n_cells - 1) of each sample. The
+    compiled kernel reads each named row once, skips all-hom-REF words and visits only
+    the non-zero codes of the others (trailing-zero count), so its cost follows the
+    number of non-REF calls, not of samples.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    cell_of = np.ascontiguousarray(cell_of, dtype=np.int64)
+    if numba is None:
+        return count_cells_numpy(packed, rows, cell_of, n_cells)
+    words = _as_words(packed)
+    out = np.zeros((len(rows), n_cells, 3), dtype=np.int64)
+
+    def part(a: int, b: int) -> None:
+        _count_cells_rows(words, rows[a:b], cell_of, out[a:b])
+
+    _in_parallel(part, len(rows), min_chunk=64)
+    out[rows < 0, :, 2] = np.bincount(cell_of, minlength=n_cells)
+    return out
+
+
+def count_cells_numpy(packed: np.ndarray, rows: np.ndarray, cell_of: np.ndarray,
+                      n_cells: int) -> np.ndarray:
+    """:func:`count_cells` in numpy alone: unpack, then count codes per cell."""
+    rows = np.asarray(rows, dtype=np.int64)
+    cell_of = np.asarray(cell_of, dtype=np.int64)
+    out = np.zeros((len(rows), n_cells, 3), dtype=np.int64)
+    typed = np.flatnonzero(rows >= 0)
+    for start in range(0, len(typed), BLOCK):
+        chosen = typed[start:start + BLOCK]
+        codes = unpack(np.asarray(packed)[rows[chosen]], len(cell_of)).astype(np.int64)
+        for code in (HET, HOM_ALT, MISSING):
+            # count of ``code`` per (variant, cell): one bincount over variant * cells + cell
+            hits = np.nonzero(codes == code)
+            flat = np.arange(len(chosen))[hits[0]] * n_cells + cell_of[hits[1]]
+            out[chosen, :, code - 1] = np.bincount(
+                flat, minlength=len(chosen) * n_cells).reshape(len(chosen), n_cells)
+    out[rows < 0, :, 2] = np.bincount(cell_of, minlength=n_cells)
+    return out
+
 def _finish_counts(het, hom_alt, missing, n) -> dict[str, np.ndarray]:
     called = n - missing
     return {"allele_count": het + 2 * hom_alt, "allele_number": 2 * called,
@@ -349,6 +395,33 @@ if numba is not None:
             het[v] = np.int64(n_lo) - np.int64(n_both)
             hom_alt[v] = np.int64(n_hi) - np.int64(n_both)
             missing[v] = np.int64(n_both)
+
+    @_intrinsic
+    def _trailing_zeros(typingctx, word):
+        """LLVM's cttz on a non-zero 64-bit word (one tzcnt/bsf instruction)."""
+        if not isinstance(word, _nb_types.Integer):
+            return None
+
+        def codegen(context, builder, signature, args):
+            return builder.cttz(args[0], context.get_constant(_nb_types.boolean, True))
+
+        return _nb_types.uint64(_nb_types.uint64), codegen
+
+    @numba.njit(cache=True, nogil=True)
+    def _count_cells_rows(words, rows, cell_of, out):
+        three = np.uint64(3)
+        for v in range(rows.shape[0]):
+            r = rows[v]
+            if r < 0:
+                continue
+            for w in range(words.shape[1]):
+                x = words[r, w]
+                while x != 0:  # one step per non-zero code (padding is code 0)
+                    shift = _trailing_zeros(x) & np.uint64(62)
+                    code = np.int64((x >> shift) & three)
+                    x &= ~(three << shift)
+                    sample = w * 32 + np.int64(shift >> np.uint64(1))
+                    out[v, cell_of[sample], code - 1] += 1
 
     _RESCALE = 1e200
     _LOG_RESCALE = 200 * math.log(10.0)

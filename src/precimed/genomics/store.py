@@ -293,6 +293,15 @@ class GenotypeStore:
             total["missing"][~typed] += len(chosen)
         return total
 
+    def packed_rows(self, dataset: str) -> tuple[np.ndarray, np.ndarray]:
+        """One dataset's packed rows (memory-mapped; column order = ``samples(dataset)``)
+        and, per store variant, its row there (-1 where the dataset did not type it)."""
+        if dataset not in self.datasets:
+            raise NotFound(f"No dataset {dataset!r} in the genotype store", where=str(self.path),
+                           hint="Datasets: " + ", ".join(self.datasets))
+        part = self.datasets.index(dataset)
+        return self._packed[part], self._rows[part]
+
     # -- helpers -------------------------------------------------------------------
     def _variant_selection(self, variant_indices) -> np.ndarray:
         if variant_indices is None:

@@ -8,7 +8,8 @@ tables all call into this module, so the rules live in one place:
 * secondary suppression: a reader knows that totals are sums of their cells, so a hidden
   cell must not be recoverable from the published ones. The fast heuristic hides the
   smallest helper cell; a linear-algebra check then proves that no hidden cell, and no
-  hidden part of a published total, can be worked out exactly.
+  hidden part of a published total, can be worked out exactly. Helpers the table is
+  safe without are then given back, largest first, each release checked the same way.
 * rounding, for tiers that need it, comes last and only touches published values, so
   it can never bring a suppressed cell back.
 
@@ -225,12 +226,13 @@ def suppress_cells(values: np.ndarray, relations: list[tuple[int, np.ndarray]],
                    policy: Policy) -> np.ndarray:
     """Which cells of a flat table with margins (:func:`table_with_margins`) to hide:
     primary, then heuristic, then verified by rank. The engine of :func:`protect_counts`."""
-    hidden = (values > 0) & (values < policy.threshold)
+    primary = (values > 0) & (values < policy.threshold)
+    hidden = primary.copy()
     while True:
         _heuristic(values, relations, hidden, policy)
         support = _first_disclosure(values, relations, hidden, policy)
         if support is None:
-            return hidden
+            return _release_unneeded(values, relations, hidden, primary, policy)
         bad = set(support.tolist())
         near = {c for total, cells in relations
                 if total in bad or bad.intersection(cells.tolist())
@@ -241,6 +243,34 @@ def suppress_cells(values: np.ndarray, relations: list[tuple[int, np.ndarray]],
         if pick is None:
             raise RuntimeError("disclosure check failed with every non-zero cell hidden")
         hidden[pick] = True
+
+
+def _release_unneeded(values: np.ndarray, relations: list[tuple[int, np.ndarray]],
+                      hidden: np.ndarray, primary: np.ndarray, policy: Policy) -> np.ndarray:
+    """Publish again the helper cells the table stays safe without, largest first.
+
+    The heuristic picks helpers relation by relation, so the order it meets them in can
+    make it hide more than needed (a small province protected first through the grand
+    total of the provinces, then again inside its own region). A helper is given back
+    with the helpers that giving it back makes derivable (a cell and a margin equal to
+    it go together); the release stands only if the rank check then finds no cell from
+    primary suppression and no small sum derivable, so the result is as safe as before.
+    """
+    for cell in sorted(np.flatnonzero(hidden & ~primary).tolist(),
+                       key=lambda c: (-values[c], c)):
+        if not hidden[cell]:
+            continue
+        trial = hidden.copy()
+        trial[cell] = False
+        while True:
+            support = _first_disclosure(values, relations, trial, policy)
+            if support is None:
+                hidden[:] = trial
+                break
+            if len(support) != 1 or primary[support[0]]:
+                break  # a small cell or a small sum would show: keep the helper hidden
+            trial[support[0]] = False  # derivable anyway: publishing it tells nothing more
+    return hidden
 
 
 def _heuristic(values: np.ndarray, relations: list[tuple[int, np.ndarray]],

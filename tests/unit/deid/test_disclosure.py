@@ -336,3 +336,18 @@ def test_the_rank_check_catches_what_the_heuristic_misses():
     values = [1 if (r, c) in ones else 50 for r in range(4) for c in range(4)]
     result = check_table(table((4, 4), values), Policy(threshold=2), enumerate_=False)
     assert result["suppressed"].sum() > len(ones)
+
+
+def test_a_small_province_is_protected_inside_its_region_only():
+    """Regions and their provinces (a nested table, laid out as a cross with structural
+    zeros): the heuristic alone also hid two provinces of another region, because it met
+    the provinces' grand total before the small province's own region; helpers the table
+    is safe without are given back, so only the region's smallest other province goes."""
+    provinces = {"east": ["31", "32", "33", "37"], "south": ["44", "45", "46"],
+                 "northeast": ["21"], "northwest": ["61"]}
+    rows = [(r, p, 6 if p == "46" else 227) for r, ps in provinces.items() for p in ps]
+    frame = pd.DataFrame(rows, columns=["region", "province", "count"])
+    result = check_table(frame, Policy(), enumerate_=False)
+    hidden = result[result["suppressed"]]
+    assert sorted(set(hidden["province"])) == ["44", "46"]
+    assert set(hidden["region"]) <= {"south", TOTAL}

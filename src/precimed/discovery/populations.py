@@ -34,30 +34,11 @@ from precimed.reference import ReferenceDatabase
 from precimed.reference.frequencies import TOTAL, UNKNOWN
 from precimed.reference.genes import RegionTerm
 from precimed.standard import PROVINCES, REGIONS
+from precimed.standard.populations import POPULATIONS_1KG, SUPER_POPULATIONS_1KG
 
 KEY = ["chrom", "pos", "ref", "alt", "build"]
 _WHOLE_CHROMOSOME = (0, (1 << 32) - 1)
 
-# 1000 Genomes Project phase 3 population codes (International Genome Sample Resource,
-# https://www.internationalgenome.org/category/population/).
-SUPER_POPULATIONS = {"AFR": "African", "AMR": "Admixed American", "EAS": "East Asian",
-                     "EUR": "European", "SAS": "South Asian"}
-POPULATIONS = {
-    "CHB": "Han Chinese in Beijing, China", "JPT": "Japanese in Tokyo, Japan",
-    "CHS": "Southern Han Chinese", "CDX": "Chinese Dai in Xishuangbanna, China",
-    "KHV": "Kinh in Ho Chi Minh City, Vietnam",
-    "CEU": "Utah residents with Northern and Western European ancestry",
-    "TSI": "Toscani in Italia", "FIN": "Finnish in Finland",
-    "GBR": "British in England and Scotland", "IBS": "Iberian populations in Spain",
-    "YRI": "Yoruba in Ibadan, Nigeria", "LWK": "Luhya in Webuye, Kenya",
-    "GWD": "Gambian in Western Division, The Gambia", "MSL": "Mende in Sierra Leone",
-    "ESN": "Esan in Nigeria", "ASW": "African ancestry in Southwest US",
-    "ACB": "African Caribbean in Barbados", "MXL": "Mexican ancestry in Los Angeles, US",
-    "PUR": "Puerto Rican in Puerto Rico", "CLM": "Colombian in Medellin, Colombia",
-    "PEL": "Peruvian in Lima, Peru", "GIH": "Gujarati Indians in Houston, US",
-    "PJL": "Punjabi in Lahore, Pakistan", "BEB": "Bengali in Bangladesh",
-    "STU": "Sri Lankan Tamil in the UK", "ITU": "Indian Telugu in the UK",
-}
 SEXES = {"1": "Male", "2": "Female"}
 _UNKNOWN_NAMES = {"sex": "Sex not recorded", "province": "Native province not recorded",
                   "region": "No programme region", "population": "Population not recorded",
@@ -76,8 +57,9 @@ def population_name(stratum: str, group: str) -> str:
         return f"{REGIONS[group].en} ({REGIONS[group].zh})"
     if stratum == "province" and group in PROVINCES:
         return f"{PROVINCES[group].en} ({PROVINCES[group].zh})"
-    names = {"super_population": SUPER_POPULATIONS, "population": POPULATIONS}.get(stratum, {})
-    return f"{names[group]} ({group})" if group in names else group
+    names = {"super_population": SUPER_POPULATIONS_1KG,
+             "population": POPULATIONS_1KG}.get(stratum, {})
+    return f"{names[group][1]} ({group})" if group in names else group
 
 
 class PopulationFrequencies:

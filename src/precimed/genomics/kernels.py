@@ -78,6 +78,15 @@ def unpack(rows: np.ndarray, n_samples: int) -> np.ndarray:
     return codes.reshape(rows.shape[0], -1)[:, :n_samples]
 
 
+def unpack_samples(packed: np.ndarray, variants: np.ndarray, samples: np.ndarray
+                   ) -> np.ndarray:
+    """Codes of a few samples (variants x samples) read from their bytes alone, without
+    decoding whole rows: one person's calls over a whole store cost a byte per variant."""
+    samples = np.asarray(samples, dtype=np.int64)
+    chosen = packed[np.ix_(np.asarray(variants, dtype=np.int64), samples >> 2)]
+    return (chosen >> ((samples & 3) * 2).astype(np.uint8)) & 3
+
+
 def sample_mask(selected: np.ndarray, n_samples: int) -> np.ndarray:
     """A packed mask row with 0b11 for each selected sample (a boolean or index array)."""
     chosen = np.zeros(n_samples, dtype=bool)

@@ -253,8 +253,11 @@ class GenotypeStore:
             block = np.full((len(variants), len(chosen)), -1, dtype=np.int8)
             typed = rows >= 0
             if typed.any() and len(chosen):
-                codes = kernels.unpack(self._packed[part][rows[typed]],
-                                       self._sizes[part])[:, chosen]
+                if len(chosen) * 8 < self._sizes[part]:  # a few samples: read their bytes
+                    codes = kernels.unpack_samples(self._packed[part], rows[typed], chosen)
+                else:
+                    codes = kernels.unpack(self._packed[part][rows[typed]],
+                                           self._sizes[part])[:, chosen]
                 block[typed] = np.where(codes == kernels.MISSING, -1, codes).astype(np.int8)
             out.append(block)
         matrix = np.concatenate(out, axis=1).T

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy.special import gammaln
 
+from precimed.genomics import kernels
 from precimed.genomics.kernels import count_packed, hwe_exact, pack, sample_mask, unpack
 
 
@@ -175,3 +176,13 @@ def test_kernels_called_from_several_threads_at_once():
         for het, p in callers.map(job, range(8)):
             np.testing.assert_array_equal(het, want[0])
             np.testing.assert_array_equal(p, want[1])
+
+
+def test_a_few_samples_are_read_from_their_bytes_alone():
+    rng = np.random.default_rng(11)
+    codes = rng.integers(0, 4, size=(120, 1003)).astype(np.uint8)
+    packed = kernels.pack(codes)
+    variants = np.array([5, 0, 119, 17, 17])
+    for samples in ([0], [1, 2, 3, 4, 5], [1002, 7, 7, 500], list(range(1003))):
+        got = kernels.unpack_samples(packed, variants, np.array(samples))
+        assert (got == codes[np.ix_(variants, samples)]).all()

@@ -63,6 +63,8 @@ def demo(settings_of, participants: int, seed: int, serve: bool, port: int) -> N
         result = submit(package, settings, progress=say)
         outcomes.append((centre, package, result))
         say(f"{centre}: {result.status}")
+    # genotypes before the release, so that it holds their assay rows and variant summary
+    genotyped = genotype_centres(settings, outcomes, seed=seed, say=say)
     Lake(settings.lake_dir).create_release("demo-1", description="demo release")
     click.echo("")
     print_summary(Lake(settings.lake_dir), "demo-1")
@@ -79,7 +81,6 @@ def demo(settings_of, participants: int, seed: int, serve: bool, port: int) -> N
         for problem in report.problems[:6]:
             click.echo(f"  - {problem.line()}")
         click.echo(f"  QC report: {settings.reports_dir / (result.submission_id + '.html')}")
-    genotyped = genotype_centres(settings, outcomes, seed=seed, say=say)
     card = settings.home / "qc-scorecard.html"
     card.write_text(scorecard_html(scorecard(settings)), encoding="utf-8")
     click.echo(f"QC scorecard: {card}")
@@ -158,7 +159,8 @@ def genotype_centres(settings: Settings, outcomes: list, *, seed: int, say) -> b
                    + ("" if submitted.published else ", NOT published"))
     if published:
         say("building the reference database (frequencies by region, province and sex)")
-        out, store = summarise_reference(settings, release="demo-1")
+        # labels (sex, native province) as copied from the lake at ingest
+        out, store = summarise_reference(settings)
         click.echo(f"reference database: {out} ({len(store.variants()):,} variants, "
                    f"datasets {', '.join(store.datasets)})")
     return published

@@ -203,6 +203,37 @@ def main() -> None:
     print(json.dumps(result, indent=1))
 
 
+def race(store_path: Path, pfile: list[str], work: Path):
+    """Allele frequencies and HWE, precimed (warm and in a fresh process) against plink2
+    --freq and --hardy, alternated three times; returns every time, the fastest of each,
+    and (our AF, plink2's AF, our HWE p, plink2's p) for the agreement check."""
+
+    def ours_freq():
+        c = GenotypeStore.open(store_path).counts(None)
+        return c["allele_count"] / c["allele_number"]
+
+    def ours_hwe():
+        c = GenotypeStore.open(store_path).counts(None)
+        return hwe_exact(c["het"], c["hom_ref"], c["hom_alt"])
+
+    python = [sys.executable, "-c", COLD, str(store_path)]
+    times = {"ours_freq": [], "plink_freq": [], "ours_hwe": [], "plink_hwe": [],
+             "ours_freq_cold": [], "ours_hwe_cold": []}
+    for _ in range(3):  # alternate, keep the fastest of each
+        times["ours_freq"].append(timed(ours_freq))
+        times["ours_freq_cold"].append(timed(lambda: run([*python, "freq"])))
+        times["plink_freq"].append(timed(lambda: run([*pfile, "--freq", "--out",
+                                                      str(work / "f")])))
+        times["ours_hwe"].append(timed(ours_hwe))
+        times["ours_hwe_cold"].append(timed(lambda: run([*python, "hwe"])))
+        times["plink_hwe"].append(timed(lambda: run([*pfile, "--hardy", "--out",
+                                                     str(work / "h")])))
+    best = {k: min(v) for k, v in times.items()}
+    agreement = (ours_freq(), np.loadtxt(work / "f.afreq", usecols=4, skiprows=1),
+                 ours_hwe(), np.loadtxt(work / "h.hardy", usecols=9, skiprows=1))
+    return times, best, agreement
+
+
 def bench(n_samples: int, n_variants: int, work: Path) -> dict:
     codes = simulate(n_samples, n_variants)
     vcf = work / "sim.vcf.gz"
@@ -217,37 +248,11 @@ def bench(n_samples: int, n_variants: int, work: Path) -> dict:
     run([*plink, "--vcf", str(vcf), "--make-pgen", "--out", str(work / "p")])
     pfile = [*plink, "--pfile", str(work / "p")]
 
-    def ours_freq():
-        store = GenotypeStore.open(work / "store")
-        c = store.counts(None)
-        return c["allele_count"] / c["allele_number"]
-
-    def ours_hwe():
-        store = GenotypeStore.open(work / "store")
-        c = store.counts(None)
-        return hwe_exact(c["het"], c["hom_ref"], c["hom_alt"])
-
-    python = [sys.executable, "-c", COLD, str(work / "store")]
-    times = {"ours_freq": [], "plink_freq": [], "ours_hwe": [], "plink_hwe": [],
-             "ours_freq_cold": [], "ours_hwe_cold": []}
-    for _ in range(3):  # alternate, keep the fastest of each
-        times["ours_freq"].append(timed(ours_freq))
-        times["ours_freq_cold"].append(timed(lambda: run([*python, "freq"])))
-        times["plink_freq"].append(timed(lambda: run([*pfile, "--freq", "--out",
-                                                      str(work / "f")])))
-        times["ours_hwe"].append(timed(ours_hwe))
-        times["ours_hwe_cold"].append(timed(lambda: run([*python, "hwe"])))
-        times["plink_hwe"].append(timed(lambda: run([*pfile, "--hardy", "--out",
-                                                     str(work / "h")])))
-    best = {k: min(v) for k, v in times.items()}
+    times, best, (ours_af, plink_af, ours_p, plink_p) = race(work / "store", pfile, work)
     # the once-per-install compile: a fresh process with an empty numba cache
     empty = {**os.environ, "NUMBA_CACHE_DIR": str(work / "numba-cache")}
+    python = [sys.executable, "-c", COLD, str(work / "store")]
     compile_s = timed(lambda: run([*python, "hwe"], env=empty)) if numba else None
-    # agreement with plink2 on this data
-    ours_af = ours_freq()
-    plink_af = np.loadtxt(work / "f.afreq", usecols=4, skiprows=1)
-    ours_p = ours_hwe()
-    plink_p = np.loadtxt(work / "h.hardy", usecols=9, skiprows=1)
     store = GenotypeStore.open(work / "store")
     return {
         "samples": n_samples, "variants": n_variants, "seed": SEED,
@@ -419,30 +424,7 @@ def bench_scale(n_samples: int, n_variants: int, work: Path) -> dict:
     pfile = [*plink, "--pfile", str(work / "p")]
     store_path = work / "store"
 
-    def ours_freq():
-        c = GenotypeStore.open(store_path).counts(None)
-        return c["allele_count"] / c["allele_number"]
-
-    def ours_hwe():
-        c = GenotypeStore.open(store_path).counts(None)
-        return hwe_exact(c["het"], c["hom_ref"], c["hom_alt"])
-
-    python = [sys.executable, "-c", COLD, str(store_path)]
-    times = {"ours_freq": [], "plink_freq": [], "ours_hwe": [], "plink_hwe": [],
-             "ours_freq_cold": [], "ours_hwe_cold": []}
-    for _ in range(3):  # alternate, keep the fastest of each
-        times["ours_freq"].append(timed(ours_freq))
-        times["ours_freq_cold"].append(timed(lambda: run([*python, "freq"])))
-        times["plink_freq"].append(timed(lambda: run([*pfile, "--freq", "--out",
-                                                      str(work / "f")])))
-        times["ours_hwe"].append(timed(ours_hwe))
-        times["ours_hwe_cold"].append(timed(lambda: run([*python, "hwe"])))
-        times["plink_hwe"].append(timed(lambda: run([*pfile, "--hardy", "--out",
-                                                     str(work / "h")])))
-    best = {k: min(v) for k, v in times.items()}
-    ours_af, ours_p = ours_freq(), ours_hwe()
-    plink_af = np.loadtxt(work / "f.afreq", usecols=4, skiprows=1)
-    plink_p = np.loadtxt(work / "h.hardy", usecols=9, skiprows=1)
+    times, best, (ours_af, plink_af, ours_p, plink_p) = race(store_path, pfile, work)
     store_bytes = sum(p.stat().st_size for p in store_path.rglob("*") if p.is_file())
     genotypes_bin = (store_path / "datasets" / "cohort" / "genotypes.bin").stat().st_size
     after = summary_stage(store_path, "after", n_build=n_variants, n_publish=n_variants)

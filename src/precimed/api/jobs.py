@@ -1,9 +1,17 @@
 """Long jobs started from the web, run in a background thread of the server process.
 
 A job's status and progress lines live in the ops database, so any worker can answer
-"how far is it". Submissions are the one kind today: the uploaded zip is unpacked into
-the home's ``incoming`` folder (names checked against path traversal, sizes bounded)
-and submitted by the same pipeline as ``precimed submit``.
+"how far is it". Two kinds:
+
+- ``submission``: the uploaded zip is unpacked into the home's ``incoming`` folder (names
+  checked against path traversal, sizes bounded) and submitted by the same pipeline as
+  ``precimed submit``; the job points at its submission.
+- ``genotypes``: an uploaded VCF and sample sheet are submitted by the same gate as
+  ``precimed genomics submit``; the job keeps the verdict, counts, scoring id and whether
+  the dataset was published as its ``result``.
+
+A user error ends a job as failed with the error's what, where and hint; anything else
+ends it with only a reference, the traceback going to the server's log.
 """
 
 from __future__ import annotations
@@ -14,7 +22,10 @@ import secrets
 import shutil
 import threading
 import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from sqlalchemy import update
 
@@ -24,9 +35,15 @@ from precimed.ops import OpsDatabase
 from precimed.ops.db import Job
 from precimed.settings import Settings
 
+if TYPE_CHECKING:
+    from precimed.genomics.submit import GenotypeSubmission
+
 log = logging.getLogger("precimed.jobs")
 MAX_UNPACKED = 8 * 1024**3
 MAX_MEMBERS = 10_000
+# one genotype submission at a time per process: each rewrites the served store's
+# variant union and store.json, which has no writer lock of its own
+_GENOTYPE_WRITER = threading.Lock()
 
 
 def _now() -> dt.datetime:
@@ -94,24 +111,23 @@ def _say(ops: OpsDatabase, job_id: str):
     return say
 
 
-def run_submission(settings: Settings, ops: OpsDatabase, job_id: str, package: Path,
-                   workdir: Path, *, on_done=None) -> threading.Thread:
-    """Submit ``package`` in a thread; ``workdir`` (the unpacked upload) is removed after."""
-    from precimed.ingest.pipeline import submit
+def _start(ops: OpsDatabase, job_id: str, work: Callable[[Callable], dict],
+           workdir: Path, *, on_done=None) -> threading.Thread:
+    """Run ``work(say)`` in a thread; the dict it returns is stored on the finished job.
+    ``workdir`` (the upload) is removed after, whatever happened."""
 
-    def work() -> None:
+    def run() -> None:
         _update(ops, job_id, status="running")
         try:
-            result = submit(package, settings, progress=_say(ops, job_id))
-            _update(ops, job_id, status="done", submission_id=result.submission_id,
-                    finished_at=_now())
+            outcome = work(_say(ops, job_id))
+            _update(ops, job_id, status="done", finished_at=_now(), **outcome)
         except UserError as exc:
             _update(ops, job_id, status="failed", error=exc.to_dict(), finished_at=_now())
         except Exception:
             from precimed.errors import internal_reference
 
             ref = internal_reference()
-            log.exception("submission job %s failed, ref %s", job_id, ref)
+            log.exception("job %s failed, ref %s", job_id, ref)
             _update(ops, job_id, status="failed", finished_at=_now(),
                     error={"kind": "internal", "what": "Internal error", "where": "",
                            "hint": f"Quote reference {ref} to your administrator."})
@@ -120,9 +136,83 @@ def run_submission(settings: Settings, ops: OpsDatabase, job_id: str, package: P
             if on_done is not None:
                 on_done()
 
-    thread = threading.Thread(target=work, name=f"job-{job_id}", daemon=True)
+    thread = threading.Thread(target=run, name=f"job-{job_id}", daemon=True)
     thread.start()
     return thread
+
+
+def run_submission(settings: Settings, ops: OpsDatabase, job_id: str, package: Path,
+                   workdir: Path, *, on_done=None) -> threading.Thread:
+    """Submit ``package`` in a thread; ``workdir`` (the unpacked upload) is removed after."""
+    from precimed.ingest.pipeline import submit
+
+    def work(say) -> dict:
+        return {"submission_id": submit(package, settings, progress=say).submission_id}
+
+    return _start(ops, job_id, work, workdir, on_done=on_done)
+
+
+@dataclass(frozen=True)
+class GenotypeUpload:
+    """An uploaded VCF and its sample sheet, kept in ``workdir``, and what to submit them as."""
+
+    workdir: Path
+    vcf: Path
+    sheet: Path
+    centre: str
+    build: str
+    dataset: str
+    assay_type: str
+    replace: bool
+
+    def shown(self, error: UserError) -> UserError:
+        """The error with the server's paths of the files replaced by their names: users
+        see the files they uploaded, not where the server keeps them."""
+        def cut(text: str) -> str:
+            for path in (self.vcf, self.sheet):
+                text = text.replace(str(path), path.name)
+            return text
+
+        return type(error)(cut(error.what), where=cut(error.where), hint=cut(error.hint))
+
+
+def run_genotypes(settings: Settings, ops: OpsDatabase, job_id: str,
+                  upload: GenotypeUpload, *, on_done=None) -> threading.Thread:
+    """Submit uploaded genotypes in a thread (:func:`precimed.genomics.submit.submit_genotypes`);
+    the upload's folder is removed after."""
+    from precimed.genomics.submit import submit_genotypes
+
+    def work(say) -> dict:
+        if not _GENOTYPE_WRITER.acquire(blocking=False):
+            say("waiting for another genotype submission to finish")
+            _GENOTYPE_WRITER.acquire()
+        try:
+            result = submit_genotypes(
+                settings, upload.vcf, upload.sheet, centre=upload.centre, build=upload.build,
+                dataset=upload.dataset, assay_type=upload.assay_type, replace=upload.replace,
+                progress=say)
+        except UserError as exc:
+            raise upload.shown(exc) from None
+        finally:
+            _GENOTYPE_WRITER.release()
+        say(f"QC verdict {result.verdict}: "
+            + ("published" if result.published else "NOT published"))
+        return {"result": genotype_result(result, dataset=upload.dataset)}
+
+    return _start(ops, job_id, work, upload.workdir, on_done=on_done)
+
+
+def genotype_result(result: GenotypeSubmission, *, dataset: str) -> dict:
+    """What a genotype job reports: the verdict, counts, the scoring and the checks that
+    did not pass (names only: no sample or participant is named)."""
+    by_status: dict[str, list[str]] = {"fail": [], "warn": []}
+    for check in result.outcome.results:
+        if check.status in by_status and check.check not in by_status[check.status]:
+            by_status[check.status].append(check.check)
+    return {"kind": "genotypes", "dataset": dataset, "verdict": result.verdict,
+            "samples": result.samples, "variants": result.variants,
+            "scoring_id": result.scoring_id, "published": result.published,
+            "failed_checks": by_status["fail"], "warned_checks": by_status["warn"]}
 
 
 def interrupted(ops: OpsDatabase) -> int:
@@ -132,5 +222,5 @@ def interrupted(ops: OpsDatabase) -> int:
             update(Job).where(Job.status.in_(("queued", "running")))
             .values(status="failed", finished_at=_now(),
                     error={"kind": "interrupted", "what": "The server stopped during the job",
-                           "where": "", "hint": "Upload the package again."}))
+                           "where": "", "hint": "Upload the files again."}))
         return result.rowcount

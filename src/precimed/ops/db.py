@@ -198,6 +198,8 @@ class Job(Base):
     error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # what a finished job made that is not a submission: a genotype job's verdict and counts
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 @event.listens_for(AuditEvent, "before_update")

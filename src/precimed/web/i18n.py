@@ -40,6 +40,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "upload_help": ("将数据包文件夹（manifest.json、mapping.json 与数据文件）压缩为 .zip 后上传。",
                     "Zip the package folder (manifest.json, mapping.json and the data files) "
                     "and upload the .zip."),
+    "upload_genotypes": ("提交基因型数据", "Submit genotypes"),
+    "upload_genotypes_help": (
+        "上传 VCF（.vcf.gz、.vcf 或 .bcf）及样本对照表（CSV，列 sample_id,resident_id）。"
+        "身份证号仅用于生成假名，不会保存；通过基因型质控后才会发布。",
+        "Upload the VCF (.vcf.gz, .vcf or .bcf) and its sample sheet (CSV with columns "
+        "sample_id,resident_id). Resident IDs are only turned into pseudonyms, never kept; "
+        "the data are published only if they pass genotype QC."),
+    "vcf_file": ("VCF 文件", "VCF file"),
+    "sample_sheet": ("样本对照表（CSV）", "Sample sheet (CSV)"),
+    "assay_type": ("检测类型", "Assay type"),
+    "dataset_default": ("留空则为 {name}", "empty: {name}"),
+    "replace_dataset": ("替换同名数据集", "Replace the dataset of this name"),
+    "published": ("已发布", "Published"),
+    "not_published": ("未发布", "Not published"),
+    "genotype_counts": ("{samples} 个样本，{variants} 个变异",
+                        "{samples} samples, {variants} variants"),
     "choose_file": ("选择文件", "Choose file"),
     "submit": ("提交", "Submit"),
     "progress": ("进度", "Progress"),

@@ -139,11 +139,16 @@ def dashboard(request: Request, principal: Principal = Depends(require("dashboar
 @router.get("/submissions")
 def submissions(request: Request,
                 principal: Principal = Depends(require("submissions.read"))):
+    from precimed.api.routes.genotypes import VCF_ASSAY_TYPES
     from precimed.api.routes.submissions import summary, visible_submissions
+    from precimed.standard import CENTRES, vocabulary
 
     rows = [summary(r) for r in reversed(visible_submissions(request, principal, None))]
+    assays = vocabulary("assay_type").codes
     return render(request, "submissions.html", rows=rows[:200],
-                  can_upload=principal.can("submissions.create"))
+                  can_upload=principal.can("submissions.create"),
+                  upload_centres=list(principal.centres) or list(CENTRES),
+                  assay_types={code: assays[code] for code in VCF_ASSAY_TYPES})
 
 
 @router.get("/cohorts")

@@ -14,10 +14,11 @@ def mount(app: FastAPI) -> None:
         dictionary,
         endpoints,
         followup,
+        genotypes,
         reference,
         submissions,
     )
 
-    for module in (auth, dashboard, submissions, cohorts, followup, endpoints, dictionary,
-                   reference, admin):
+    for module in (auth, dashboard, submissions, genotypes, cohorts, followup, endpoints,
+                   dictionary, reference, admin):
         app.include_router(module.router, prefix="/api/v1")

@@ -107,7 +107,8 @@ def upload(request: Request, file: UploadFile = File(...),
 def job_dict(job: Job) -> dict:
     return {"id": job.id, "kind": job.kind, "centre": job.centre, "status": job.status,
             "progress": job.progress, "submission_id": job.submission_id,
-            "error": job.error, "created_at": job.created_at.isoformat(),
+            "result": job.result, "error": job.error,
+            "created_at": job.created_at.isoformat(),
             "finished_at": job.finished_at.isoformat() if job.finished_at else None}
 
 

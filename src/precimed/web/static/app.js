@@ -82,25 +82,76 @@ const precimed = (() => {
         const job = await api("POST", "/api/v1/submissions", body, true);
         const word = (w) => words[w] || w;
         status.textContent = word(job.status);
-        for (;;) {
-          await new Promise(r => setTimeout(r, 700));
-          const now = await api("GET", "/api/v1/jobs/" + job.job);
-          status.textContent = word(now.status);
-          progress.textContent = now.progress.join("\n");
-          if (now.status === "done") {
-            const sub = await api("GET", "/api/v1/submissions/" + now.submission_id);
-            result.innerHTML = "";
-            const verdict = document.createElement("b");
-            verdict.id = "job-verdict"; verdict.textContent = word(sub.status) + " · QC " + sub.verdict;
-            const link = document.createElement("a");
-            link.href = "/api/v1/submissions/" + now.submission_id + "/report"; link.id = "job-report";
-            link.target = "_blank"; link.textContent = " " + words.report;
-            result.append(verdict, link);
-            break;
-          }
-          if (now.status === "failed") { result.textContent = now.error.what + ". " + now.error.hint; break; }
-        }
+        const now = await followJob(job.job, status, progress, word);
+        if (now.status === "done") {
+          const sub = await api("GET", "/api/v1/submissions/" + now.submission_id);
+          result.innerHTML = "";
+          const verdict = document.createElement("b");
+          verdict.id = "job-verdict"; verdict.textContent = word(sub.status) + " · QC " + sub.verdict;
+          const link = document.createElement("a");
+          link.href = "/api/v1/submissions/" + now.submission_id + "/report"; link.id = "job-report";
+          link.target = "_blank"; link.textContent = " " + words.report;
+          result.append(verdict, link);
+        } else { result.textContent = now.error.what + ". " + now.error.hint; }
       } catch (e) { result.textContent = e.message; result.className = "error"; }
+    });
+  }
+
+  // Poll a job until it is done or failed, showing its status and progress lines.
+  async function followJob(id, status, progress, word) {
+    for (;;) {
+      await new Promise(r => setTimeout(r, 700));
+      const now = await api("GET", "/api/v1/jobs/" + id);
+      status.textContent = word(now.status);
+      progress.textContent = now.progress.join("\n");
+      if (now.status === "done" || now.status === "failed") return now;
+    }
+  }
+
+  function genotypeUploader(words) {
+    const form = document.getElementById("genotype-form");
+    if (!form) return;
+    const centre = document.getElementById("genotype-centre");
+    const dataset = document.getElementById("genotype-dataset");
+    const defaultName = () => { dataset.placeholder = words.dataset_default.replace("{name}", centre.value.toLowerCase() + "-genotypes"); };
+    centre.addEventListener("change", defaultName);
+    defaultName();
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const word = (w) => words[w] || w;
+      const button = document.getElementById("genotype-button");
+      const status = document.getElementById("genotype-job-status");
+      const progress = document.getElementById("genotype-job-progress");
+      const result = document.getElementById("genotype-job-result");
+      document.getElementById("genotype-job").hidden = false;
+      progress.textContent = ""; result.textContent = ""; result.className = "";
+      const body = new FormData(form);
+      if (!body.get("dataset")) body.delete("dataset");  // the server names it for the centre
+      button.disabled = true;
+      try {
+        const job = await api("POST", "/api/v1/genotypes", body, true);
+        status.textContent = word(job.status);
+        const now = await followJob(job.job, status, progress, word);
+        if (now.status === "failed") {
+          const e = now.error;
+          result.textContent = e.what + (e.where ? " (" + e.where + ")" : "") + ". " + e.hint;
+          result.className = "error";
+          return;
+        }
+        const r = now.result;
+        const verdict = document.createElement("b");
+        verdict.id = "genotype-verdict"; verdict.className = "verdict-" + r.verdict;
+        verdict.dataset.verdict = r.verdict; verdict.dataset.published = r.published;
+        verdict.textContent = "QC " + r.verdict + " · " + word(r.published ? "published" : "not_published");
+        const counts = document.createElement("span");
+        counts.textContent = " · " + r.dataset + ": " + words.counts.replace("{samples}", r.samples.toLocaleString()).replace("{variants}", r.variants.toLocaleString()) + " ";
+        const link = document.createElement("a");
+        link.id = "genotype-scorecard"; link.target = "_blank"; link.textContent = words.scorecard;
+        link.href = "/api/v1/qc/scorecard.html?centre=" + encodeURIComponent(now.centre);
+        result.innerHTML = "";
+        result.append(verdict, counts, link);
+      } catch (e) { result.textContent = e.message; result.className = "error"; }
+      finally { button.disabled = false; }
     });
   }
 
@@ -286,5 +337,5 @@ const precimed = (() => {
     }));
   }
 
-  return {api, retentionChart, wavesChart, incidenceChart, uploader, cohortBuilder, adjudication, admin};
+  return {api, retentionChart, wavesChart, incidenceChart, uploader, genotypeUploader, cohortBuilder, adjudication, admin};
 })();

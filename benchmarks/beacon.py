@@ -190,7 +190,7 @@ def in_process(home: Path, queries: list[dict[str, str]]) -> dict:
     started = time.perf_counter()
     app = create_app(settings)
     startup = time.perf_counter() - started
-    src = app.state.beacon
+    src = app.state.beacon.get()  # the LiveSource's current source
     urls = [P + "?" + urlencode(q) for q in queries]
 
     async def run(app) -> tuple[list[float], list[int], int]:

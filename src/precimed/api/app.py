@@ -105,17 +105,30 @@ def create_app(settings: Settings) -> FastAPI:
 
 
 def _beacon_source(platform: Platform):
-    """The genotype store with its samples labelled from the newest release; None (the
-    Beacon's data routes then answer 503) until a store exists."""
+    """The Beacon's source, kept current (:class:`precimed.discovery.source.LiveSource`):
+    the genotype store with its samples labelled from the newest release, rebuilt when a
+    dataset is published or a release made; None (the Beacon's data routes then answer
+    503) until a store exists."""
     from precimed.discovery.beacon import BeaconSource
+    from precimed.discovery.source import LiveSource
 
     store = platform.settings.genotypes_dir
-    if not (store / "store.json").exists():
-        return None
-    participants = None
-    releases = platform.releases()
-    if releases:
-        table = platform.lake.snapshot(releases[0]["name"]).to_arrow(
-            "participant", columns=["pseudonym", "sex", "native_province", "cohort"])
-        participants = table.to_pandas()
-    return BeaconSource.open(store, policy=platform.policy, participants=participants)
+
+    def stamp() -> tuple:
+        meta = store / "store.json"
+        releases = platform.releases()
+        return (meta.stat().st_mtime_ns if meta.exists() else None,
+                releases[0]["name"] if releases else None)
+
+    def build() -> BeaconSource | None:
+        if not (store / "store.json").exists():
+            return None
+        participants = None
+        releases = platform.releases()
+        if releases:
+            table = platform.lake.snapshot(releases[0]["name"]).to_arrow(
+                "participant", columns=["pseudonym", "sex", "native_province", "cohort"])
+            participants = table.to_pandas()
+        return BeaconSource.open(store, policy=platform.policy, participants=participants)
+
+    return LiveSource(build, stamp)

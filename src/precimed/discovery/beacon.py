@@ -81,7 +81,7 @@ from precimed.discovery.granularity import (
     tier_of,
 )
 from precimed.discovery.models import BeaconQuery, BeaconRequestBody, VariantQuery
-from precimed.discovery.source import BeaconSource, DatasetInfo
+from precimed.discovery.source import BeaconSource, DatasetInfo, LiveSource
 from precimed.errors import NotFound, NotInitialised, UserError
 from precimed.ops.accounts import Principal
 from precimed.reference.genes import VariantTerm, parse_search
@@ -133,6 +133,8 @@ async def source(request: Request) -> BeaconSource:
 
 def _source(request: Request) -> BeaconSource:
     found = getattr(request.app.state, "beacon", None)
+    if isinstance(found, LiveSource):
+        found = found.get()
     if found is None:
         raise NotInitialised("No genotype data is served yet", where="beacon",
                              hint="An administrator ingests a callset into the genotype "

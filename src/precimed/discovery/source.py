@@ -3,14 +3,19 @@
 population, each dataset's carrier count per variant (:class:`BeaconSource`), and the
 description and access level of each dataset (:class:`DatasetInfo`).
 
-Built once per server process (``precimed.api.app`` attaches it as ``app.state.beacon``);
-read-only afterwards, except for the joined population frequencies, which follow the
-reference summary on disk (:meth:`BeaconSource.frequencies`).
+A :class:`BeaconSource` is built once and read-only afterwards, except for the joined
+population frequencies, which follow the reference summary on disk
+(:meth:`BeaconSource.frequencies`). The server holds it in a :class:`LiveSource`
+(``app.state.beacon``), which builds a new one in the background when a dataset is
+published or a release is made, and answers from the old one until the new is ready.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -290,3 +295,48 @@ def _type_matches(kind: str, ref: str, alt: str, wanted: str) -> bool:
     if wanted == "INS":
         return len(alt) > len(ref)
     return kind == wanted
+
+
+log = logging.getLogger("precimed.beacon")
+
+
+class LiveSource:
+    """The Beacon's source as the genotype store and the releases change under a running
+    server (a dataset published from the web, a new release).
+
+    ``stamp()`` names the state the source was built from (e.g. the store's ``store.json``
+    modification time and the newest release); it is looked at no more than once every
+    ``every`` seconds, so the hot path pays one clock read. When it changes, ``build()``
+    runs in a background thread and replaces :attr:`current` when done; requests in the
+    meantime are answered from the previous source. A failed build is logged and
+    retried at the next change.
+    """
+
+    def __init__(self, build: Callable[[], BeaconSource | None],
+                 stamp: Callable[[], Hashable], *, every: float = 2.0) -> None:
+        self._build, self._stamp, self._every = build, stamp, every
+        self._key = stamp()
+        self.current: BeaconSource | None = build()
+        self._checked = time.monotonic()
+        self._building = threading.Lock()
+
+    def get(self) -> BeaconSource | None:
+        now = time.monotonic()
+        if now - self._checked >= self._every:
+            self._checked = now
+            key = self._stamp()
+            if key != self._key and self._building.acquire(blocking=False):
+                threading.Thread(target=self._rebuild, args=(key,), name="beacon-rebuild",
+                                 daemon=True).start()
+        return self.current
+
+    def _rebuild(self, key: Hashable) -> None:
+        try:
+            self.current = self._build()
+            self._key = key
+        except Exception:  # the previous source keeps answering
+            log.exception("rebuilding the beacon's source failed; still serving the "
+                          "previous one")
+            self._key = key
+        finally:
+            self._building.release()

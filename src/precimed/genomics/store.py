@@ -37,6 +37,7 @@ rows counted in place, without a key lookup.
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
 from dataclasses import dataclass
@@ -184,8 +185,20 @@ class GenotypeStore:
 
         Packed rows are written to a temporary file and renamed into place, then
         ``store.json`` is replaced last, so a crash leaves the previous store readable.
+        Writers take the store's lock file in turn (two uploads in two server workers
+        would otherwise each rebuild the variant union from a stale list of datasets).
         """
         path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        with open(path / ".writer.lock", "w") as lock:  # one writer at a time, any process
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                GenotypeStore._write_dataset(path, dataset, replace=replace)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    @staticmethod
+    def _write_dataset(path: Path, dataset: DatasetFiles, *, replace: bool) -> None:
         meta_file = path / "store.json"
         meta = (json.loads(meta_file.read_text(encoding="utf-8")) if meta_file.exists()
                 else {"format": STORE_FORMAT, "build": dataset.build, "datasets": []})

@@ -11,12 +11,14 @@ import ibis
 import numpy as np
 import pyarrow as pa
 
+from precimed.deid import Policy
 from precimed.deid.pseudonym import Pseudonymiser, load_key
 from precimed.genomics import GenotypeStore
 from precimed.genomics.submit import submit_genotypes
 from precimed.lake import Lake
 from precimed.lake.rows import with_row_keys
 from precimed.qc.scorecard import scorecard
+from precimed.reference import ReferenceDatabase
 from precimed.standard.identity import check_character
 
 N, M = 60, 400
@@ -82,6 +84,12 @@ def test_good_genotypes_are_published_and_scored(home, tmp_path):
     card = [r for r in scorecard(home, centre="SH01") if r["kind"] == "genotype"]
     assert card and card[-1]["verdict"] == result.verdict
     assert not list((home.cache_dir / "genotype-staging").iterdir())
+    # the served reference database was rebuilt with the new dataset, swapped in whole
+    served = ReferenceDatabase.open(home.home / "reference")
+    assert served.datasets == ["precimed"]
+    found, published = served.search("1:1000-1100", policy=Policy.from_settings(home))
+    assert len(found) == 11 and set(published["dataset"]) == {"precimed"}
+    assert [p.name for p in home.home.iterdir() if p.name.startswith(".reference")] == []
 
 
 def test_uncalled_genotypes_fail_the_gate_and_publish_nothing(home, tmp_path):
@@ -96,6 +104,7 @@ def test_uncalled_genotypes_fail_the_gate_and_publish_nothing(home, tmp_path):
     failing = {r.check for r in result.outcome.results if r.status == "fail"}
     assert "sample_call_rate" in failing
     assert not (home.genotypes_dir / "store.json").exists()
+    assert not (home.home / "reference").exists()
     assert Lake(home.lake_dir).snapshot().count("assay") == 0
     card = [r for r in scorecard(home, centre="SH01") if r["kind"] == "genotype"]
     assert card[-1]["verdict"] == "fail"

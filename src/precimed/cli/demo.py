@@ -135,8 +135,8 @@ def genotype_centres(settings: Settings, outcomes: list, *, seed: int, say) -> b
     """Simulated genotypes (not real frequencies) for every participant of the genotyped
     centres, through the genotype QC gate; then the reference database built from them.
     True if any dataset was published."""
-    from precimed.cli.genomics import summarise_reference
     from precimed.genomics.submit import submit_genotypes
+    from precimed.reference.served import rebuild
     from precimed.synth import genotypes
 
     panel = genotypes.simulate_panel(seed=seed)
@@ -152,7 +152,8 @@ def genotype_centres(settings: Settings, outcomes: list, *, seed: int, say) -> b
             panel=panel, centre=centre, seed=seed)
         submitted = submit_genotypes(settings, files.vcf, files.sheet, centre=centre,
                                      build=genotypes.BUILD, dataset=f"{centre.lower()}-array",
-                                     platform="simulated array", progress=say)
+                                     platform="simulated array", rebuild_reference=False,
+                                     progress=say)
         published |= submitted.published
         click.echo(f"  {centre:<8} {submitted.samples:,} samples x {submitted.variants:,} "
                    f"variants, genotype QC {submitted.verdict}"
@@ -160,7 +161,7 @@ def genotype_centres(settings: Settings, outcomes: list, *, seed: int, say) -> b
     if published:
         say("building the reference database (frequencies by region, province and sex)")
         # labels (sex, native province) as copied from the lake at ingest
-        out, store = summarise_reference(settings)
+        out, store = rebuild(settings)
         click.echo(f"reference database: {out} ({len(store.variants()):,} variants, "
                    f"datasets {', '.join(store.datasets)})")
     return published

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from precimed.cli.progress import Progress
 from precimed.settings import Settings
-
-if TYPE_CHECKING:
-    from precimed.genomics import GenotypeStore
 
 
 @click.group("genomics")
@@ -67,6 +63,7 @@ def reference(settings_of, vcf: Path, dataset: str, build: str, panel: Path | No
     from precimed.genomics.summary import publish_variant_summary
     from precimed.genomics.vcf import ingest_reference
     from precimed.lake import Lake
+    from precimed.reference.served import rebuild
 
     settings: Settings = settings_of()
     lake = Lake(settings.lake_dir)
@@ -74,10 +71,11 @@ def reference(settings_of, vcf: Path, dataset: str, build: str, panel: Path | No
     store = ingest_reference(vcf, settings.genotypes_dir, dataset=dataset, build=build,
                              panel=panel)
     committed, _ = publish_variant_summary(lake, store, dataset)
+    rebuild(settings)
     click.echo(f"{dataset}: {len(store.samples(dataset)):,} samples; the store holds "
                f"{len(store.variants()):,} variants ({settings.genotypes_dir}); "
                f"{committed.rows_added['variant_summary']:,} rows in the lake's "
-               "variant_summary")
+               "variant_summary; the reference database rebuilt")
 
 
 @genomics_group.command("summarise")
@@ -88,28 +86,8 @@ def summarise(settings_of, release: str | None) -> None:
     """Build the reference database (HOME/reference) from the genotype store: counts by
     region, province and sex, published values precomputed under the disclosure policy."""
     settings: Settings = settings_of()
-    out, store = summarise_reference(settings, release=release)
+    from precimed.reference.served import rebuild
+
+    out, store = rebuild(settings, release=release)
     click.echo(f"reference database written to {out} ({len(store.variants()):,} variants, "
                f"datasets {', '.join(store.datasets)})")
-
-
-def summarise_reference(settings: Settings, *, release: str | None = None,
-                        ) -> tuple[Path, GenotypeStore]:
-    """Write HOME/reference from the genotype store, samples labelled by ``release``'s
-    participants (default: the newest release); returns the folder and the store.
-    Shared by ``precimed genomics summarise`` and ``precimed demo``."""
-    from precimed.deid import Policy
-    from precimed.genomics import GenotypeStore
-    from precimed.lake import Lake
-    from precimed.reference import write_summary
-
-    store = GenotypeStore.open(settings.genotypes_dir)
-    lake = Lake(settings.lake_dir)
-    names = sorted(lake.catalog().releases, key=lambda n: lake.catalog().releases[n].created_at)
-    chosen = release or (names[-1] if names else None)
-    participants = (lake.snapshot(chosen).to_arrow(
-        "participant", columns=["pseudonym", "sex", "native_province", "cohort"]).to_pandas()
-        if chosen else None)
-    out = write_summary(store, settings.home / "reference", participants=participants,
-                        policy=Policy.from_settings(settings))
-    return out, store

@@ -10,8 +10,9 @@ scorecard as clinical packages (``precimed.qc``).
    centre's scorecard beside its clinical submissions, whatever the verdict.
 4. On pass the staged dataset is copied into the served store (``HOME/genotypes``), one
    ``assay`` row per sample is committed to the lake, and the dataset's rows of the lake's
-   ``variant_summary`` are replaced (:mod:`precimed.genomics.summary`); on fail nothing is
-   published.
+   ``variant_summary`` are replaced (:mod:`precimed.genomics.summary`), and the served
+   population reference database is rebuilt (:mod:`precimed.reference.served`); on fail
+   nothing is published.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from precimed.lake import Lake
 from precimed.ops import OpsDatabase
 from precimed.ops.db import QcScoring
 from precimed.qc.runner import QcOutcome
+from precimed.reference.served import rebuild
 from precimed.settings import Settings
 
 
@@ -53,7 +55,7 @@ def submit_genotypes(settings: Settings, vcf: Path, sample_sheet: Path, *, centr
                      build: str, dataset: str = "precimed", assay_type: str = "genotype_array",
                      performed_on: dt.date | None = None, platform: str | None = None,
                      rules: str = "1.0", replace: bool = False,
-                     progress=None) -> GenotypeSubmission:
+                     rebuild_reference: bool = True, progress=None) -> GenotypeSubmission:
     say = progress or (lambda _: None)
     lake = Lake(settings.lake_dir)
     ruleset = load_genotype_rules(rules)
@@ -89,6 +91,9 @@ def submit_genotypes(settings: Settings, vcf: Path, sample_sheet: Path, *, centr
         say("summarising variants into the lake")
         publish_variant_summary(lake, GenotypeStore.open(settings.genotypes_dir), dataset,
                                 centre=centre, submission_id=scoring_id)
+        if rebuild_reference:
+            say("rebuilding the population reference database")
+            rebuild(settings)
         return GenotypeSubmission(scoring_id, outcome.verdict, outcome, samples, variants,
                                   True)
     finally:

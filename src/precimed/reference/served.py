@@ -1,0 +1,56 @@
+"""The reference database a platform home serves (``HOME/reference``): rebuilt from the
+home's genotype store, swapped into place whole.
+
+:func:`rebuild` labels the samples with the participants of a release (default: the
+newest; without one, the sex and native province the store copied from the lake at
+ingest), writes the summary and its published values under the home's disclosure policy
+into a fresh folder, then renames it over the served one, so a server reading the
+database sees the old or the new summary, never half of each. Called by ``precimed
+genomics summarise``, after every published genotype submission, and by the demo.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from precimed.deid import Policy
+from precimed.reference.frequencies import write_summary
+
+if TYPE_CHECKING:
+    from precimed.genomics import GenotypeStore
+    from precimed.settings import Settings
+
+
+def served_path(settings: Settings) -> Path:
+    return settings.home / "reference"
+
+
+def rebuild(settings: Settings, *, release: str | None = None
+            ) -> tuple[Path, GenotypeStore]:
+    """Rebuild ``HOME/reference``; returns its path and the store it was built from."""
+    from precimed.genomics import GenotypeStore
+    from precimed.lake import Lake
+
+    store = GenotypeStore.open(settings.genotypes_dir)
+    lake = Lake(settings.lake_dir)
+    releases = lake.catalog().releases
+    chosen = release or max(releases, key=lambda n: releases[n].created_at, default=None)
+    participants = (lake.snapshot(chosen).to_arrow(
+        "participant", columns=["pseudonym", "sex", "native_province", "cohort"]).to_pandas()
+        if chosen else None)
+    target = served_path(settings)
+    building = target.with_name(f".reference-{secrets.token_hex(4)}")
+    try:
+        write_summary(store, building, participants=participants,
+                      policy=Policy.from_settings(settings))
+        retired = target.with_name(f".reference-old-{secrets.token_hex(4)}")
+        if target.exists():
+            target.rename(retired)
+        building.rename(target)
+        shutil.rmtree(retired, ignore_errors=True)
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+    return target, store

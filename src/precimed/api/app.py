@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from precimed import __version__
@@ -36,6 +37,26 @@ _STATUS_KIND = {400: "invalid_input", 401: "unauthenticated", 403: "forbidden",
 
 def error_body(kind: str, what: str, where: str = "", hint: str = "") -> dict:
     return {"error": {"kind": kind, "what": what, "where": where, "hint": hint}}
+
+
+class RefuseNul:
+    """Refuse a request whose path or query string holds a NUL character (0x00): no
+    parameter of precimed needs one, and PostgreSQL text cannot store it. Plain ASGI, so
+    the check costs two byte searches on the Beacon's hot path."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and (b"%00" in scope.get("query_string", b"")
+                                        or "\x00" in scope.get("path", "")):
+            where = "query string" if b"%00" in scope.get("query_string", b"") else "path"
+            response = JSONResponse(error_body(
+                "invalid_input", "The request holds a NUL character (0x00)", where,
+                "Remove the character (%00) from the URL."), status_code=400)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -59,6 +80,7 @@ def create_app(settings: Settings) -> FastAPI:
                   description="The precimed platform API. Aggregates pass through "
                               "disclosure control; every request is authorised and audited.")
     app.state.platform = platform
+    app.add_middleware(RefuseNul)
 
     @app.exception_handler(UserError)
     async def user_error(request: Request, exc: UserError):
@@ -84,6 +106,17 @@ def create_app(settings: Settings) -> FastAPI:
         return JSONResponse(error_body("invalid_input", first.get("msg", "Invalid request"),
                                        where, "See the API documentation at /api/docs."),
                             status_code=422)
+
+    @app.exception_handler(DataError)
+    async def unstorable(request: Request, exc: DataError):
+        # a value the database cannot hold (PostgreSQL text with a NUL byte, a number
+        # out of its column's range) is the request's fault, not the server's
+        log.info("refused a value the database cannot store on %s %s: %s", request.method,
+                 request.url.path, type(exc.orig).__name__)
+        return JSONResponse(error_body("invalid_input", "A value in the request cannot be "
+                                       "stored", request.url.path,
+                                       "Remove control characters such as NUL (0x00) and "
+                                       "keep numbers in range."), status_code=400)
 
     @app.exception_handler(Exception)
     async def internal(request: Request, exc: Exception):

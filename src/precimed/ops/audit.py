@@ -43,10 +43,23 @@ def chain_hash(prev_hash: str, payload: bytes) -> str:
     return hashlib.sha256(prev_hash.encode("ascii") + payload).hexdigest()
 
 
+def _storable(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    return value
+
+
 def record(ops: OpsDatabase, *, actor: str, action: str, outcome: str, resource: str = "",
            client: str = "", detail: dict[str, Any] | None = None) -> int:
-    """Append one event; returns its sequence number."""
-    detail = json.loads(json.dumps(detail or {}, default=str))  # what the JSON column keeps
+    """Append one event; returns its sequence number. A NUL character (which PostgreSQL
+    text cannot hold) is kept as U+FFFD, so no value a caller typed can stop the log."""
+    actor, action, outcome, resource, client = (
+        _storable(v) for v in (actor, action, outcome, resource, client))
+    detail = _storable(json.loads(json.dumps(detail or {}, default=str)))
     with ops.session() as session, session.begin():
         bumped = session.execute(update(AuditHead).where(AuditHead.id == 1)
                                  .values(seq=AuditHead.seq + 1))

@@ -24,7 +24,7 @@ MAX_PER_CLIENT = 20
 
 
 class Login(BaseModel):
-    username: str = Field(min_length=1, max_length=64)
+    username: str = Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")
     password: str = Field(min_length=1, max_length=256)
 
 

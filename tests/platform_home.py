@@ -27,6 +27,16 @@ USERS = {
 }
 
 
+def signed_in(app, username: str, password: str = PASSWORD):
+    """A TestClient of ``app`` signed in as ``username`` (its session cookie kept)."""
+    from fastapi.testclient import TestClient
+
+    client = TestClient(app, raise_server_exceptions=False)
+    r = client.post("/api/v1/auth/login", json={"username": username, "password": password})
+    assert r.status_code == 200, r.text
+    return client
+
+
 def settings_for(home: Path, url: str = ""):
     return load_settings({"home": home, "ops_database_url": url or None}, environ={})
 

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 
-from platform_home import PASSWORD, settings_for
+from platform_home import settings_for, signed_in
 from precimed.api.app import create_app
 from precimed.ops import OpsDatabase
 from precimed.ops.db import Base
@@ -62,10 +62,7 @@ def as_user(app):
 
     def client(name: str) -> TestClient:
         if name not in clients:
-            c = TestClient(app, raise_server_exceptions=False)
-            r = c.post("/api/v1/auth/login", json={"username": name, "password": PASSWORD})
-            assert r.status_code == 200, r.text
-            clients[name] = c
+            clients[name] = signed_in(app, name)
         return clients[name]
 
     return client

@@ -7,70 +7,21 @@ server answers as before. Participants and genotypes are simulated (HWE-consiste
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from pathlib import Path
 
-import ibis
-import numpy as np
-import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
 
-from platform_home import PASSWORD, settings_for
+from genotyped import enrol, resident_ids, sheet_text, vcf_text
+from platform_home import PASSWORD, settings_for, signed_in
 from precimed.api.app import create_app
-from precimed.deid.pseudonym import Pseudonymiser, load_key
 from precimed.genomics import GenotypeStore
 from precimed.home import initialise
 from precimed.lake import Lake
-from precimed.lake.rows import with_row_keys
 from precimed.ops import accounts, audit
-from precimed.standard.identity import check_character
 
 N, M = 40, 150  # samples, variants
-
-
-def resident_ids(n: int) -> list[str]:
-    out = []
-    for i in range(n):
-        first17 = f"320102{1950 + i % 40}0{1 + i % 9}1{i % 10}{200 + i:03d}"
-        out.append(first17 + check_character(first17))
-    return out
-
-
-def enrol(settings, ids: list[str], *, centre: str) -> None:
-    """Participants of ``centre`` committed to the lake, as a package submission would."""
-    pseudonymise = Pseudonymiser(load_key(settings.pseudonym_key_file))
-    n = len(ids)
-    rows = pa.table({
-        "pseudonym": [pseudonymise(i) for i in ids], "cohort": ["NP-EAST"] * n,
-        "sex": ["1" if int(i[16]) % 2 else "2" for i in ids],
-        "birth_year_month": ["1970-01"] * n, "native_province": ["31"] * n,
-        "region": ["east"] * n, "ethnicity": ["01"] * n,
-        "enrolment_date": [dt.date(2020, 1, 1)] * n, "consent_date": [dt.date(2020, 1, 1)] * n,
-        "consent_scope": ["broad"] * n, "centre": [centre] * n, "submission_id": ["t"] * n,
-        "standard_version": ["1.0.0"] * n})
-    con = ibis.duckdb.connect()
-    Lake(settings.lake_dir).commit({"participant": with_row_keys("participant", rows, con)},
-                                   submission_id="t", centre=centre, digest="enrol")
-    con.disconnect()
-
-
-def vcf_text(samples: list[str], *, seed: int) -> str:
-    rng = np.random.default_rng(seed)
-    lines = ["##fileformat=VCFv4.2", "##contig=<ID=1>",
-             '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
-             "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t" + "\t".join(samples)]
-    for j in range(M):
-        calls = np.array(["0/0", "0/1", "1/1"])[rng.binomial(2, rng.uniform(0.05, 0.5),
-                                                             len(samples))]
-        lines.append(f"1\t{1000 + 10 * j}\trs{j}\tA\tG\t.\tPASS\t.\tGT\t" + "\t".join(calls))
-    return "\n".join(lines) + "\n"
-
-
-def sheet_text(samples: list[str], ids: list[str]) -> str:
-    return "sample_id,resident_id\n" + "".join(
-        f"{s},{r}\n" for s, r in zip(samples, ids, strict=True))
 
 
 SAMPLES = [f"LAB{i:04d}" for i in range(N)]
@@ -92,13 +43,6 @@ def served(request, tmp_path):
     accounts.create_user(ops, "researcher", PASSWORD, roles=["researcher"], centres=[])
     yield app
     app.state.platform.close()
-
-
-def signed_in(app, username: str) -> TestClient:
-    client = TestClient(app, raise_server_exceptions=False)
-    r = client.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
-    assert r.status_code == 200, r.text
-    return client
 
 
 def upload(client: TestClient, vcf: str | bytes, sheet: str, *, name: str = "sh01.vcf",
@@ -142,7 +86,7 @@ def uploads_removed(app) -> None:
 
 def test_a_good_vcf_is_published_to_the_store_and_the_lake_and_scored(served):
     client = signed_in(served, "dm_sh01")
-    r = upload(client, vcf_text(SAMPLES, seed=1), sheet_text(SAMPLES, IDS))
+    r = upload(client, vcf_text(SAMPLES, variants=M, seed=1), sheet_text(SAMPLES, IDS))
     assert r.status_code == 202, r.text
     assert r.json()["dataset"] == "sh01-genotypes"
     state = wait(client, r.json()["job"])
@@ -171,9 +115,9 @@ def test_a_good_vcf_is_published_to_the_store_and_the_lake_and_scored(served):
     assert uploaded[0].detail["samples"] == N and uploaded[0].detail["centre"] == "SH01"
 
     # the same dataset again is refused at once unless replace is asked for
-    again = upload(client, vcf_text(SAMPLES, seed=1), sheet_text(SAMPLES, IDS))
+    again = upload(client, vcf_text(SAMPLES, variants=M, seed=1), sheet_text(SAMPLES, IDS))
     assert again.status_code == 409 and "replace" in again.json()["error"]["hint"].lower()
-    swapped = upload(client, vcf_text(SAMPLES, seed=2), sheet_text(SAMPLES, IDS),
+    swapped = upload(client, vcf_text(SAMPLES, variants=M, seed=2), sheet_text(SAMPLES, IDS),
                      replace="true")
     assert swapped.status_code == 202, swapped.text
     assert wait(client, swapped.json()["job"])["result"]["published"]
@@ -182,19 +126,19 @@ def test_a_good_vcf_is_published_to_the_store_and_the_lake_and_scored(served):
 
 def test_other_centres_and_roles_are_refused(served):
     before = published_state(served)
-    other = upload(signed_in(served, "dm_js01"), vcf_text(SAMPLES, seed=1),
+    other = upload(signed_in(served, "dm_js01"), vcf_text(SAMPLES, variants=M, seed=1),
                    sheet_text(SAMPLES, IDS))
     assert other.status_code == 404, other.text  # as for a centre that does not exist
-    missing = upload(signed_in(served, "dm_sh01"), vcf_text(SAMPLES, seed=1),
+    missing = upload(signed_in(served, "dm_sh01"), vcf_text(SAMPLES, variants=M, seed=1),
                      sheet_text(SAMPLES, IDS), centre="XX99")
     assert missing.status_code == 404 and missing.json() == {
         "error": {**other.json()["error"]}}
-    researcher = upload(signed_in(served, "researcher"), vcf_text(SAMPLES, seed=1),
+    researcher = upload(signed_in(served, "researcher"), vcf_text(SAMPLES, variants=M, seed=1),
                         sheet_text(SAMPLES, IDS))
     assert researcher.status_code == 403
     assert researcher.json()["error"]["kind"] == "forbidden"
     # a dataset named for another centre cannot be written (nor replaced) by this one
-    named = upload(signed_in(served, "dm_sh01"), vcf_text(SAMPLES, seed=1),
+    named = upload(signed_in(served, "dm_sh01"), vcf_text(SAMPLES, variants=M, seed=1),
                    sheet_text(SAMPLES, IDS), dataset="js01-genotypes", replace="true")
     assert named.status_code == 400 and named.json()["error"]["where"] == "dataset"
     assert published_state(served) == before
@@ -204,7 +148,8 @@ def test_other_centres_and_roles_are_refused(served):
 def test_a_sample_missing_from_the_sheet_fails_the_job_and_publishes_nothing(served):
     client = signed_in(served, "dm_sh01")
     before = published_state(served)
-    r = upload(client, vcf_text([*SAMPLES, "LAB9999"], seed=3), sheet_text(SAMPLES, IDS))
+    r = upload(client, vcf_text([*SAMPLES, "LAB9999"], variants=M, seed=3),
+               sheet_text(SAMPLES, IDS))
     assert r.status_code == 202, r.text
     state = wait(client, r.json()["job"])
     assert state["status"] == "failed" and state["result"] is None, state
@@ -246,7 +191,7 @@ def test_a_file_that_is_not_a_vcf_is_refused_clearly(served, vcf, name, where, m
 ])
 def test_bad_form_fields_are_refused_before_anything_is_kept(served, form, where):
     client = signed_in(served, "dm_sh01")
-    r = upload(client, vcf_text(SAMPLES, seed=1), sheet_text(SAMPLES, IDS), **form)
+    r = upload(client, vcf_text(SAMPLES, variants=M, seed=1), sheet_text(SAMPLES, IDS), **form)
     assert r.status_code == 400 and r.json()["error"]["where"] == where, r.text
     uploads_removed(served)
     still_serving(client)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from platform_home import PASSWORD, settings_for
+from platform_home import PASSWORD, settings_for, signed_in
 from precimed.api.app import create_app
 from precimed.home import initialise
 from precimed.ops import accounts
@@ -30,13 +30,6 @@ def fresh(request, tmp_path):
     accounts.create_user(ops, "dm_js01", PASSWORD, roles=["data_manager"], centres=["JS01"])
     yield app
     app.state.platform.close()
-
-
-def signed_in(app, username: str) -> TestClient:
-    client = TestClient(app, raise_server_exceptions=False)
-    r = client.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
-    assert r.status_code == 200, r.text
-    return client
 
 
 def test_the_session_cookie_is_httponly_and_samesite(fresh):

@@ -5,67 +5,23 @@ scoring is kept. Participants and genotypes are simulated here (HWE-consistent).
 
 from __future__ import annotations
 
-import datetime as dt
-
-import ibis
-import numpy as np
-import pyarrow as pa
-
+from genotyped import enrol, resident_ids, sheet_text, vcf_text
 from precimed.deid import Policy
-from precimed.deid.pseudonym import Pseudonymiser, load_key
 from precimed.genomics import GenotypeStore
 from precimed.genomics.submit import submit_genotypes
 from precimed.lake import Lake
-from precimed.lake.rows import with_row_keys
 from precimed.qc.scorecard import scorecard
 from precimed.reference import ReferenceDatabase
-from precimed.standard.identity import check_character
 
 N, M = 60, 400
 
 
-def resident_ids(n: int) -> list[str]:
-    out = []
-    for i in range(n):
-        first17 = f"310101{1950 + i % 40}0{1 + i % 9}1{i % 10}{100 + i:03d}"
-        out.append(first17 + check_character(first17))
-    return out
-
-
-def enrol(settings, ids: list[str]) -> None:
-    pseudonymise = Pseudonymiser(load_key(settings.pseudonym_key_file))
-    n = len(ids)
-    sexes = ["1" if int(i[16]) % 2 else "2" for i in ids]
-    rows = pa.table({
-        "pseudonym": [pseudonymise(i) for i in ids], "cohort": ["NP-EAST"] * n,
-        "sex": sexes, "birth_year_month": ["1970-01"] * n, "native_province": ["31"] * n,
-        "region": ["east"] * n, "ethnicity": ["01"] * n,
-        "enrolment_date": [dt.date(2020, 1, 1)] * n, "consent_date": [dt.date(2020, 1, 1)] * n,
-        "consent_scope": ["broad"] * n, "centre": ["SH01"] * n, "submission_id": ["t"] * n,
-        "standard_version": ["1.0.0"] * n})
-    con = ibis.duckdb.connect()
-    Lake(settings.lake_dir).commit({"participant": with_row_keys("participant", rows, con)},
-                                   submission_id="t", centre="SH01", digest="enrol")
-    con.disconnect()
-
-
 def write_vcf(path, samples: list[str], missing: float, seed: int) -> None:
-    rng = np.random.default_rng(seed)
-    lines = ["##fileformat=VCFv4.2", "##contig=<ID=1>",
-             '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
-             "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t" + "\t".join(samples)]
-    for j in range(M):
-        p = rng.uniform(0.05, 0.5)
-        g = rng.binomial(2, p, len(samples))
-        calls = np.array(["0/0", "0/1", "1/1"])[g]
-        calls[rng.random(len(samples)) < missing] = "./."
-        lines.append(f"1\t{1000 + 10 * j}\trs{j}\tA\tG\t.\tPASS\t.\tGT\t" + "\t".join(calls))
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text(vcf_text(samples, variants=M, seed=seed, missing=missing))
 
 
 def sheet(path, samples, ids):
-    path.write_text("sample_id,resident_id\n"
-                    + "".join(f"{s},{r}\n" for s, r in zip(samples, ids, strict=True)))
+    path.write_text(sheet_text(samples, ids))
     return path
 
 

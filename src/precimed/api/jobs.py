@@ -50,6 +50,29 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def save_upload(upload, target: Path, *, field: str, name: str, limit: int, hint: str
+                ) -> int:
+    """Copy an uploaded file (a FastAPI ``UploadFile``, form field ``field``, called
+    ``name`` in messages) to ``target`` in 1 MiB chunks, refusing it past ``limit`` bytes
+    or when empty; returns its size."""
+    size = 0
+    with target.open("wb") as out:
+        while chunk := upload.file.read(1 << 20):
+            size += len(chunk)
+            if size > limit:
+                raise UserError(f"The {name} is larger than {_size(limit)}",
+                                where=field, hint=hint)
+            out.write(chunk)
+    if size == 0:
+        raise UserError(f"The {name} is empty", where=field,
+                        hint="Choose the file again; it may not have been read.")
+    return size
+
+
+def _size(n: int) -> str:
+    return f"{n // 1024**3:,} GiB" if n % 1024**3 == 0 else f"{n // 1024**2:,} MiB"
+
+
 def unpack(archive: Path, into: Path) -> Path:
     """Unpack a package zip safely; return the folder holding manifest.json."""
     try:

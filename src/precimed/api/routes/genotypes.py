@@ -94,18 +94,8 @@ def _file_name(upload: UploadFile, default: str) -> str:
 def _save(upload: UploadFile, folder: Path, *, field: str, default: str, limit: int) -> Path:
     folder.mkdir(mode=0o700)
     target = folder / _file_name(upload, default)
-    size = 0
-    with target.open("wb") as out:
-        while chunk := upload.file.read(1 << 20):
-            size += len(chunk)
-            if size > limit:
-                raise UserError(f"The {field} file is larger than {limit // 1024**2:,} MiB",
-                                where=field,
-                                hint="Submit large files with 'precimed genomics submit'.")
-            out.write(chunk)
-    if size == 0:
-        raise UserError(f"The {field} file is empty", where=field,
-                        hint="Choose the file again; it may not have been read.")
+    jobs.save_upload(upload, target, field=field, name=f"{field} file", limit=limit,
+                     hint="Submit large files with 'precimed genomics submit'.")
     return target
 
 

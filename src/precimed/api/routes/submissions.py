@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from precimed.api import jobs
 from precimed.api.deps import check_centre, client_of, platform, require
-from precimed.errors import NotFound, UserError
+from precimed.errors import NotFound
 from precimed.ops import audit
 from precimed.ops.accounts import Principal
 from precimed.ops.db import Job
@@ -81,14 +81,8 @@ def upload(request: Request, file: UploadFile = File(...),
     job_dir.mkdir(parents=True)
     try:
         archive = job_dir / "upload.zip"
-        size = 0
-        with archive.open("wb") as out:
-            while chunk := file.file.read(1 << 20):
-                size += len(chunk)
-                if size > MAX_UPLOAD:
-                    raise UserError("The upload is larger than 2 GiB", where="file",
-                                    hint="Submit large packages with 'precimed submit'.")
-                out.write(chunk)
+        size = jobs.save_upload(file, archive, field="file", name="upload", limit=MAX_UPLOAD,
+                                hint="Submit large packages with 'precimed submit'.")
         package = jobs.unpack(archive, job_dir / "package")
         archive.unlink()
         centre = jobs.manifest_centre(package)

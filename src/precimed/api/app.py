@@ -59,6 +59,13 @@ class RefuseNul:
         await self.app(scope, receive, send)
 
 
+def _route_of(request: Request) -> str:
+    """The matched route's template for the server log (``/api/beacon/v2/individuals/
+    {entry_id}``), never the path itself, which can hold a pseudonym."""
+    route = request.scope.get("route")
+    return getattr(route, "path", None) or "(no route matched)"
+
+
 def create_app(settings: Settings) -> FastAPI:
     from precimed.api import routes
     from precimed.web import pages
@@ -112,7 +119,7 @@ def create_app(settings: Settings) -> FastAPI:
         # a value the database cannot hold (PostgreSQL text with a NUL byte, a number
         # out of its column's range) is the request's fault, not the server's
         log.info("refused a value the database cannot store on %s %s: %s", request.method,
-                 request.url.path, type(exc.orig).__name__)
+                 _route_of(request), type(exc.orig).__name__)
         return JSONResponse(error_body("invalid_input", "A value in the request cannot be "
                                        "stored", request.url.path,
                                        "Remove control characters such as NUL (0x00) and "
@@ -121,7 +128,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.exception_handler(Exception)
     async def internal(request: Request, exc: Exception):
         ref = internal_reference()
-        log.error("internal error ref %s on %s %s", ref, request.method, request.url.path,
+        log.error("internal error ref %s on %s %s", ref, request.method, _route_of(request),
                   exc_info=exc)
         return JSONResponse(error_body("internal", "Internal error", "",
                                        f"Quote reference {ref} to your administrator."),

@@ -50,9 +50,10 @@ import pyarrow.parquet as pq
 
 from precimed.errors import NotFound, UserError
 from precimed.genomics import kernels
+from precimed.standard.vocabularies import GENOME_BUILD
 
 STORE_FORMAT = 1
-BUILDS = ("GRCh38", "GRCh37")
+BUILDS = tuple(GENOME_BUILD.codes)  # the standard's genome builds
 _CHROM_ORDER = {str(i): i for i in range(1, 23)} | {"X": 23, "Y": 24, "XY": 25, "MT": 26}
 _KEY = ("chrom", "pos", "ref", "alt")
 SAMPLE_COLUMNS = ("sample_id", "population", "super_population", "sex", "native_province",

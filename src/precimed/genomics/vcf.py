@@ -61,7 +61,7 @@ def trim_alleles(pos: int, ref: str, alt: str) -> tuple[int, str, str]:
     return pos, ref, alt
 
 
-def _check_build(build: str) -> None:
+def check_build(build: str) -> None:
     if build not in BUILDS:
         raise UserError(f"Genome build {build!r} is not supported", where="build",
                         hint="Declare GRCh38 or GRCh37 (hg19 and b37 are GRCh37).")
@@ -173,7 +173,7 @@ def read_panel(path) -> pd.DataFrame:
 def ingest_reference(vcf, store_path, *, dataset: str, build: str, panel=None,
                      replace: bool = False) -> GenotypeStore:
     """Load a public callset with no participants as a reference dataset."""
-    _check_build(build)
+    check_build(build)
     parsed = read_vcf(vcf)
     samples = pd.DataFrame({"sample_id": parsed.samples})
     if panel is not None:
@@ -229,7 +229,7 @@ def ingest_participants(vcf, store_path, *, sample_sheet, build: str, lake, pseu
     ``pseudonymise`` is a :class:`precimed.deid.pseudonym.Pseudonymiser` under the
     platform key; ``lake`` a :class:`precimed.lake.Lake` that holds the participants.
     """
-    _check_build(build)
+    check_build(build)
     if assay_type not in vocabulary("assay_type").codes:
         raise UserError(f"Assay type {assay_type!r} is not in the standard", where="assay_type",
                         hint="Use " + " or ".join(vocabulary("assay_type").codes) + ".")

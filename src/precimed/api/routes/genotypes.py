@@ -19,7 +19,8 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from precimed.api import jobs
 from precimed.api.deps import check_centre, client_of, platform, require
 from precimed.errors import Conflict, NotFound, UserError
-from precimed.genomics.store import BUILDS, GenotypeStore
+from precimed.genomics.store import GenotypeStore
+from precimed.genomics.vcf import check_build
 from precimed.ops import audit
 from precimed.ops.accounts import Principal
 from precimed.settings import Settings
@@ -49,9 +50,7 @@ def _checked_centre(principal: Principal, centre: str) -> str:
 def _checked_options(centre: str, *, build: str, dataset: str | None,
                      assay_type: str) -> str:
     """The dataset's name (the centre's default if none); the other options checked."""
-    if build not in BUILDS:
-        raise UserError(f"Genome build {build!r} is not supported", where="build",
-                        hint="Declare GRCh38 or GRCh37 (hg19 and b37 are GRCh37).")
+    check_build(build)
     codes = vocabulary("assay_type").codes
     if assay_type not in codes:
         raise UserError(f"Assay type {assay_type!r} is not in the standard", where="assay_type",

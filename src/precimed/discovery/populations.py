@@ -33,13 +33,12 @@ from precimed.deid import Policy
 from precimed.reference import ReferenceDatabase
 from precimed.reference.frequencies import TOTAL, UNKNOWN
 from precimed.reference.genes import RegionTerm
-from precimed.standard import PROVINCES, REGIONS
+from precimed.standard import PROVINCES, REGIONS, SEX
 from precimed.standard.populations import POPULATIONS_1KG, SUPER_POPULATIONS_1KG
 
 KEY = ["chrom", "pos", "ref", "alt", "build"]
 _WHOLE_CHROMOSOME = (0, (1 << 32) - 1)
 
-SEXES = {"1": "Male", "2": "Female"}
 _UNKNOWN_NAMES = {"sex": "Sex not recorded", "province": "Native province not recorded",
                   "region": "No programme region", "population": "Population not recorded",
                   "super_population": "Super-population not recorded"}
@@ -52,7 +51,7 @@ def population_name(stratum: str, group: str) -> str:
     if group == UNKNOWN:
         return _UNKNOWN_NAMES.get(stratum, f"{stratum} not recorded")
     if stratum == "sex":
-        return SEXES.get(group, f"Sex {group}")
+        return SEX.codes[group][1].capitalize() if group in SEX.codes else f"Sex {group}"
     if stratum == "region" and group in REGIONS:
         return f"{REGIONS[group].en} ({REGIONS[group].zh})"
     if stratum == "province" and group in PROVINCES:

@@ -43,6 +43,10 @@ SETTINGS: tuple[Setting, ...] = (
             "QC rule set the acceptance gate scores with: built in, or HOME/qc/rulesets/*.toml."),
     Setting("as_of", str, "",
             "Date follow-up and retention are assessed at (YYYY-MM-DD); empty means today."),
+    Setting("dac_votes", int, 2,
+            "Committee members' votes an access request needs before the chair may decide."),
+    Setting("dac_chair", str, "",
+            "Username of the committee chair who decides access requests; empty: any member."),
     Setting("demo", bool, False,
             "Demo mode: allows embedded defaults that are refused in production."),
 )
@@ -55,6 +59,8 @@ class Settings:
     disclosure_threshold: int
     qc_rules: str
     as_of: str
+    dac_votes: int
+    dac_chair: str
     demo: bool
 
     @property
@@ -83,6 +89,11 @@ class Settings:
     def genotypes_dir(self) -> Path:
         """The genotype store (precimed.genomics) that the Beacon and reference serve."""
         return self.home / "genotypes"
+
+    @property
+    def sharing_dir(self) -> Path:
+        """Access requests' documents (ethics approvals): in the home, never the lake."""
+        return self.home / "sharing"
 
     @property
     def qc_rules_dir(self) -> Path:
@@ -161,6 +172,9 @@ def load_settings(
             where="setting disclosure_threshold",
             hint="Use the programme's default of 10 unless your committee decided otherwise.",
         )
+    if settings.dac_votes < 1:
+        raise UserError("The committee needs at least one vote", where="setting dac_votes",
+                        hint="Set dac_votes to the number of members who must vote.")
     return settings
 
 

@@ -202,6 +202,198 @@ class Job(Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
+# -- governed sharing (precimed.sharing) -------------------------------------------------
+class CatalogueEntry(Base):
+    """A dataset a researcher can ask for: a release's clinical tables of one cohort, or a
+    genotype dataset. ``participants`` and ``counts`` are exact and stay inside: what is
+    shown passes through ``precimed.deid.disclosure``. Its data-use conditions are the
+    newest :class:`CatalogueConditions` version."""
+
+    __tablename__ = "catalogue_entry"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # standard.sharing.DATASET_KIND
+    release: Mapped[str | None] = mapped_column(String(64))
+    cohort: Mapped[str | None] = mapped_column(String(32))
+    genotype_dataset: Mapped[str | None] = mapped_column(String(64))
+    title_zh: Mapped[str] = mapped_column(String(300))
+    title_en: Mapped[str] = mapped_column(String(300))
+    description_zh: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    centres: Mapped[list[Any]] = mapped_column(JSON, default=list)  # owning centres
+    access_tier: Mapped[str] = mapped_column(String(16))  # standard.sharing.ACCESS_TIER
+    embargo_until: Mapped[dt.date | None] = mapped_column(Date)
+    variables: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    participants: Mapped[int] = mapped_column(Integer, default=0)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # by centre, exact
+    conditions_version: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CatalogueConditions(Base):
+    """One version of an entry's DUO conditions (``["HMB", "NCU", "TS:2028-12-31"]``):
+    append-only, so every version stays readable and a request cites the one it matched."""
+
+    __tablename__ = "catalogue_conditions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entry_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("catalogue_entry.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    conditions: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    set_by: Mapped[str] = mapped_column(String(64))
+    set_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class AccessRequest(Base):
+    """A researcher's application for data, from draft to active and its end.
+
+    ``status`` follows ``standard.sharing.REQUEST_TRANSITIONS``; every change is an
+    :class:`AccessEvent`. ``intended_use`` is the DUO-coded research purpose
+    (``precimed.sharing.matching.IntendedUse.to_dict``). The ``hgr_*`` and
+    ``security_review_*`` fields are the human-genetic-resource records the hard rules
+    check (``precimed.sharing.rules``). An approval fixes ``date_handling``,
+    ``coarsen_allowed``, ``approved_conditions``, ``decided_on`` and ``expires_on``."""
+
+    __tablename__ = "access_request"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    applicant_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("user_account.id"), index=True)
+    applicant: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    title_zh: Mapped[str] = mapped_column(String(300), default="")
+    title_en: Mapped[str] = mapped_column(String(300), default="")
+    summary_zh: Mapped[str] = mapped_column(Text, default="")
+    summary_en: Mapped[str] = mapped_column(Text, default="")
+    institution: Mapped[str] = mapped_column(String(200), default="")
+    intended_use: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    cohort_id: Mapped[str | None] = mapped_column(String(32))  # a SavedCohort
+    cohort_definition: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # as submitted
+    variables: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    ethics_number: Mapped[str] = mapped_column(String(64), default="")
+    ethics_document: Mapped[str | None] = mapped_column(String(256))  # under the home
+    ethics_sha256: Mapped[str | None] = mapped_column(String(64))
+    foreign_party: Mapped[bool] = mapped_column(Boolean, default=False)
+    foreign_sponsor: Mapped[bool] = mapped_column(Boolean, default=False)
+    foreign_detail: Mapped[str] = mapped_column(Text, default="")
+    duration_months: Mapped[int] = mapped_column(Integer, default=12)
+    hgr_filing_number: Mapped[str | None] = mapped_column(String(64))
+    hgr_filing_date: Mapped[dt.date | None] = mapped_column(Date)
+    hgr_backup_receipt: Mapped[str | None] = mapped_column(String(128))
+    security_review_ref: Mapped[str | None] = mapped_column(String(128))
+    security_review_date: Mapped[dt.date | None] = mapped_column(Date)
+    match: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    review_round: Mapped[int] = mapped_column(Integer, default=0)
+    approved_conditions: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    date_handling: Mapped[str | None] = mapped_column(String(16))
+    coarsen_allowed: Mapped[bool] = mapped_column(Boolean, default=False)
+    decided_on: Mapped[dt.date | None] = mapped_column(Date)
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+    active_from: Mapped[dt.date | None] = mapped_column(Date)
+    expires_on: Mapped[dt.date | None] = mapped_column(Date)
+    ended_on: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AccessRequestDataset(Base):
+    """A catalogue entry a request asks for, and the conditions version it was matched on."""
+
+    __tablename__ = "access_request_dataset"
+
+    request_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("access_request.id"), primary_key=True)
+    entry_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("catalogue_entry.id"), primary_key=True, index=True)
+    conditions_version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AccessRequestMember(Base):
+    """A team member of a request. ``user_id`` links a platform account (who may then use
+    the project); members without an account are named for the record only."""
+
+    __tablename__ = "access_request_member"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("access_request.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("user_account.id"),
+                                                index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    institution: Mapped[str] = mapped_column(String(200), default="")
+    foreign: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AccessEvent(Base):
+    """One change of a request's status, with who, when and why: append-only."""
+
+    __tablename__ = "access_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("access_request.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    from_status: Mapped[str] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DacVote(Base):
+    """A committee member's vote in one review round of a request: append-only; a member
+    who votes again in the same round is counted by the newest vote."""
+
+    __tablename__ = "dac_vote"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("access_request.id"), index=True)
+    review_round: Mapped[int] = mapped_column(Integer)
+    voter: Mapped[str] = mapped_column(String(64))
+    vote: Mapped[str] = mapped_column(String(16))  # standard.sharing.VOTE
+    reason: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Provision(Base):
+    """One provision of data under an approval (who, what, how many people, when): the
+    record a data centre keeps and lists every year (``precimed sharing provisions``)."""
+
+    __tablename__ = "provision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("access_request.id"), index=True)
+    entry_id: Mapped[str] = mapped_column(String(64))
+    recipient: Mapped[str] = mapped_column(String(64))
+    what: Mapped[str] = mapped_column(String(200))  # e.g. "extract: parquet"
+    people: Mapped[int] = mapped_column(Integer)
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    provided_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    genetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    foreign: Mapped[bool] = mapped_column(Boolean, default=False)
+    filing_number: Mapped[str | None] = mapped_column(String(64))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+@event.listens_for(CatalogueConditions, "before_update")
+@event.listens_for(CatalogueConditions, "before_delete")
+@event.listens_for(AccessEvent, "before_update")
+@event.listens_for(AccessEvent, "before_delete")
+@event.listens_for(DacVote, "before_update")
+@event.listens_for(DacVote, "before_delete")
+@event.listens_for(Provision, "before_update")
+@event.listens_for(Provision, "before_delete")
+def _sharing_records_are_append_only(mapper: Any, connection: Any, target: Any) -> None:
+    raise RuntimeError(f"{type(target).__tablename__} records are append-only")
+
+
 @event.listens_for(AuditEvent, "before_update")
 @event.listens_for(AuditEvent, "before_delete")
 def _audit_is_append_only(mapper: Any, connection: Any, target: Any) -> None:

@@ -32,22 +32,32 @@ PERMISSIONS = MappingProxyType({
     "endpoints.review": "Adjudicate candidate endpoints",
     "users.manage": "Create users and change their roles",
     "audit.read": "Read and verify the audit log",
+    "catalogue.read": "Browse the data catalogue (entries, conditions, protected counts)",
+    "catalogue.manage": "Create catalogue entries and set their data-use conditions "
+                        "(admins; data managers for their own centres' entries)",
+    "sharing.apply": "Apply for access to data and follow one's own requests and projects",
+    "sharing.review": "Review access requests: see the match, vote, decide (committee)",
+    "sharing.hgr": "Record human-genetic-resource filings and security reviews",
+    "sharing.provisions": "Read the record of data provisions (the annual list)",
     "beacon.controlled": "Receive record-level Beacon answers (pseudonymous individuals, "
                          "case-level genotypes)",
 })
 
 _ALL = frozenset(PERMISSIONS)
-_EVERYONE = frozenset({"dashboard.read", "dictionary.read"})
+_EVERYONE = frozenset({"dashboard.read", "dictionary.read", "catalogue.read"})
 
 ROLE_PERMISSIONS = MappingProxyType({
     "admin": _ALL,
     "data_manager": _EVERYONE | {"submissions.create", "submissions.read", "followup.read",
-                                 "cohorts.count", "cohorts.save"},
+                                 "cohorts.count", "cohorts.save", "catalogue.manage",
+                                 "sharing.provisions"},
     "reviewer": _EVERYONE | {"endpoints.read", "endpoints.review"},
-    "researcher": _EVERYONE | {"cohorts.count", "cohorts.save", "endpoints.read"},
+    "researcher": _EVERYONE | {"cohorts.count", "cohorts.save", "endpoints.read",
+                               "sharing.apply"},
     "clinician": _EVERYONE | {"followup.read", "cohorts.count", "cohorts.save",
                               "endpoints.read"},
-    "dac": _EVERYONE | {"audit.read", "cohorts.count", "endpoints.read"},
+    "dac": _EVERYONE | {"audit.read", "cohorts.count", "endpoints.read", "sharing.review",
+                        "sharing.hgr", "sharing.provisions"},
 })
 
 assert set(ROLE_PERMISSIONS) == set(ROLES)

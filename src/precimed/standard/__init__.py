@@ -10,10 +10,20 @@ from __future__ import annotations
 from functools import cache
 
 from precimed.standard.cohorts import CENTRES, COHORTS
+from precimed.standard.duo import DUO_TERMS
 from precimed.standard.ethnicity import ETHNICITIES
 from precimed.standard.exposures import EXPOSURES
 from precimed.standard.measurements import MEASUREMENTS
 from precimed.standard.regions import PROVINCES, REGIONS
+from precimed.standard.sharing import (
+    ACCESS_TIER,
+    DATASET_KIND,
+    DATE_HANDLING,
+    HGR_STATE,
+    MATCH_RESULT,
+    REQUEST_STATUS,
+    VOTE,
+)
 from precimed.standard.tables import (
     DERIVED_TABLES,
     IDENTIFYING_FIELDS,
@@ -52,7 +62,8 @@ RULE_VOCABULARIES = {"icd10": "WHO ICD-10 (2019), Chinese clinical-edition suffi
 def vocabularies() -> dict[str, Vocabulary]:
     listed = (SEX, CONSENT_SCOPE, CONTACT_METHOD, CONTACT_OUTCOME, EVENT_SOURCE,
               QUALITATIVE_RESULT, SPECIMEN_TYPE, ASSAY_TYPE, VALUE_QUALIFIER, VISIT_TYPE,
-              GENOME_BUILD, GENOTYPE_DATASET_KIND)
+              GENOME_BUILD, GENOTYPE_DATASET_KIND, ACCESS_TIER, DATASET_KIND,
+              REQUEST_STATUS, VOTE, DATE_HANDLING, MATCH_RESULT, HGR_STATE)
     derived = (
         Vocabulary("province", "省级行政区", "Province",
                    {p.code: (p.zh, p.en) for p in PROVINCES.values()}, source="GB/T 2260",
@@ -69,6 +80,9 @@ def vocabularies() -> dict[str, Vocabulary]:
                    {m.code: (m.zh, m.en) for m in MEASUREMENTS}),
         Vocabulary("exposure", "暴露项目", "Exposure item",
                    {e.code: (e.zh, e.en) for e in EXPOSURES}),
+        Vocabulary("duo", "数据使用条件（GA4GH DUO）", "Data use conditions (GA4GH DUO)",
+                   {t.code: (f"{t.zh}（{t.id}）", f"{t.en} ({t.id})")
+                    for t in DUO_TERMS.values()}, source="GA4GH Data Use Ontology"),
     )
     return {v.name: v for v in (*listed, *derived)}
 

@@ -28,7 +28,9 @@ def copy_ops(source_url: str, target_url: str) -> None:
                 dst.execute(table.delete())
             if rows:
                 dst.execute(table.insert(), rows)
-        for name in ("user_account", "api_token", "adjudication_decision"):
+        for name in ("user_account", "api_token", "adjudication_decision",
+                     "catalogue_conditions", "access_request_member", "access_event",
+                     "dac_vote", "provision"):
             # rows came with their ids: move each sequence past them
             dst.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
                                 f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {name}), false)")

@@ -121,10 +121,14 @@ def parse_condition(text: str, *, where: str = "conditions") -> Condition:
 
 
 def disease_code(value: str, *, where: str) -> str:
-    """A disease as DS takes it: an ICD-10 code (canonical dotted form) or a MONDO ID."""
+    """A disease as DS takes it: an ICD-10 code (canonical dotted form), a range of
+    categories (``I20-I25``) or a MONDO ID."""
     text = value.strip().upper()
     if _MONDO.match(text):
         return text
+    low, dash, high = text.partition("-")
+    if dash and parse_icd10(low) and parse_icd10(high):
+        return f"{parse_icd10(low).value}-{parse_icd10(high).value}"
     parsed = parse_icd10(text)
     if parsed is None:
         raise UserError(f"Not an ICD-10 code or MONDO ID: {value[:20]!r}", where=where,

@@ -95,3 +95,6 @@ HGR_STATE = Vocabulary(
      "security_review_missing": ("待安全审查", "security review not recorded"),
      "complete": ("已满足", "complete")},
 )
+
+# The variables a genotype dataset's catalogue entry offers (a request names them).
+GENOTYPE_VARIABLES = ("genotype",)

@@ -1,0 +1,70 @@
+"""The record of every provision of data, and the annual list a data centre keeps.
+
+Each provision says who received what, from which dataset, how many people, on which
+date, under which approval, whether it was genetic resource information and whether a
+foreign party took part (with the filing number). ``precimed sharing provisions --year``
+prints the list of a calendar year.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+
+from precimed.errors import Conflict, UserError
+from precimed.ops import audit
+from precimed.ops.db import AccessRequest, OpsDatabase, Provision
+from precimed.sharing import requests
+from precimed.standard.sharing import GENETIC_INFORMATION_KINDS
+
+
+def record(ops: OpsDatabase, project: AccessRequest, *, entry_id: str, recipient: str,
+           what: str, people: int, rows: int = 0, on: dt.date, sha256: str | None = None,
+           detail: dict[str, Any] | None = None, client: str = "") -> Provision:
+    """Record one provision under an active request (``requests.active_request``)."""
+    if project.status != "active":
+        raise Conflict("Data is provided only under an active request", where="provision",
+                       hint="The request must be approved and active.")
+    entries = {e.id: e for e in requests.datasets_of(ops, project.id)}
+    if entry_id not in entries:
+        raise UserError("The dataset is not one the request was approved for",
+                        where="entry_id", hint="Provide only the approved datasets.")
+    if people < 0 or rows < 0:
+        raise UserError("People and rows are counts", where="people",
+                        hint="Give non-negative numbers.")
+    foreign = requests.hgr_state(ops, project).foreign
+    provision = Provision(
+        request_id=project.id, entry_id=entry_id, recipient=recipient, what=what[:200],
+        people=people, rows=rows, provided_on=on, at=dt.datetime.now(dt.UTC),
+        genetic=entries[entry_id].kind in GENETIC_INFORMATION_KINDS, foreign=foreign,
+        filing_number=project.hgr_filing_number, sha256=sha256, detail=detail or {})
+    with ops.session() as session, session.begin():
+        session.add(provision)
+    audit.record(ops, actor=recipient, action="sharing.provision", outcome="ok",
+                 resource=f"access request {project.id}", client=client,
+                 detail={"entry": entry_id, "people": people, "rows": rows, "what": what})
+    return provision
+
+
+def annual(ops: OpsDatabase, year: int) -> list[dict[str, Any]]:
+    """Every provision of a calendar year, in date order, with its approval."""
+    first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    with ops.session() as session:
+        rows = session.execute(
+            select(Provision, AccessRequest)
+            .join(AccessRequest, AccessRequest.id == Provision.request_id)
+            .where(Provision.provided_on >= first, Provision.provided_on <= last)
+            .order_by(Provision.provided_on, Provision.id)).all()
+    return [{"date": p.provided_on.isoformat(), "request": p.request_id,
+             "project": r.title_zh or r.title_en, "institution": r.institution,
+             "recipient": p.recipient, "dataset": p.entry_id, "what": p.what,
+             "people": p.people, "rows": p.rows, "approved_on": _iso(r.decided_on),
+             "ethics_number": r.ethics_number, "genetic": p.genetic, "foreign": p.foreign,
+             "filing_number": p.filing_number or "", "sha256": p.sha256 or ""}
+            for p, r in rows]
+
+
+def _iso(day: dt.date | None) -> str:
+    return day.isoformat() if day else ""

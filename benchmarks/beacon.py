@@ -22,7 +22,7 @@ Measured:
 - ``in_process``: the whole ASGI app (``create_app`` on the home, the real router and
   dependencies) called through ``httpx.ASGITransport`` one request at a time, latency per
   request around the call (p50/p99 over ``--queries``); and the query function alone
-  (``beacon._variants`` on a parsed query, no HTTP), to separate the lookup from the
+  (``precimed.discovery.beacon.variants`` on a parsed query, no HTTP), to separate the lookup from the
   framework.
 - ``http``: ``precimed --home HOME serve --workers 2`` as a subprocess, driven by ``wrk``
   (Debian package) with a Lua script cycling through the query URLs, for each of
@@ -185,6 +185,7 @@ def in_process(home: Path, queries: list[dict[str, str]]) -> dict:
 
     from precimed.api.app import create_app
     from precimed.discovery import beacon, models
+    from precimed.discovery.granularity import Tier
 
     settings = load_settings({"home": home}, environ={})
     started = time.perf_counter()
@@ -211,7 +212,7 @@ def in_process(home: Path, queries: list[dict[str, str]]) -> dict:
     first_times, first_statuses, _ = asyncio.run(run(beacon_router_first(create_app(settings))))
 
     class Anonymous:  # what the router's Asker needs of a public caller
-        tier = beacon.Tier.PUBLIC
+        tier = Tier.PUBLIC
 
         @staticmethod
         def audited(body):
@@ -219,11 +220,11 @@ def in_process(home: Path, queries: list[dict[str, str]]) -> dict:
 
     parsed = [models.query_from_params(q) for q in queries]
     for q in parsed[:200]:
-        beacon._variants(src, q, Anonymous())
+        beacon.variants(src, q, Anonymous())
     direct = []
     for q in parsed:
         t = time.perf_counter()
-        beacon._variants(src, q, Anonymous())
+        beacon.variants(src, q, Anonymous())
         direct.append(time.perf_counter() - t)
     return {"asgi_httpx_asgitransport": {**percentiles(times),
                                          "non_200": sum(s != 200 for s in statuses),
@@ -241,7 +242,7 @@ def beacon_router_first(app):
     """The app with the Beacon router moved before the others. This was the experiment
     that sized the change; create_app now includes the Beacon router first, so the
     reorder is a no-op kept as a control."""
-    from precimed.discovery import beacon
+    from precimed.api.routes import beacon
 
     routes = app.router.routes
     first = [r for r in routes

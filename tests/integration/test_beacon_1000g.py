@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 
 from platform_home import settings_for
 from precimed.api.app import create_app
+from precimed.api.routes import beacon
 from precimed.deid import Policy
-from precimed.discovery import beacon
 from precimed.genomics import GenotypeStore
 from precimed.genomics.vcf import ingest_reference
 from precimed.home import initialise

@@ -19,7 +19,7 @@ import pytest
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from precimed.discovery import beacon as beacon_module
+from precimed.api.routes import beacon as beacon_module
 from unit.discovery.beacon_app import build_beacon_app
 from unit.reference.small_store import pseudonym
 

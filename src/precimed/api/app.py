@@ -134,7 +134,7 @@ def create_app(settings: Settings) -> FastAPI:
                                        f"Quote reference {ref} to your administrator."),
                             status_code=500)
 
-    from precimed.discovery import beacon
+    from precimed.api.routes import beacon
 
     # /api/beacon/v2 first: discovery traffic is the heaviest, and routes match in order
     app.include_router(beacon.router)
@@ -149,8 +149,7 @@ def _beacon_source(platform: Platform):
     the genotype store with its samples labelled from the newest release, rebuilt when a
     dataset is published or a release made; None (the Beacon's data routes then answer
     503) until a store exists."""
-    from precimed.discovery.beacon import BeaconSource
-    from precimed.discovery.source import LiveSource
+    from precimed.discovery.source import BeaconSource, LiveSource
 
     store = platform.settings.genotypes_dir
 

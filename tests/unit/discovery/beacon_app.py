@@ -19,9 +19,10 @@ import pandas as pd
 from fastapi.testclient import TestClient
 
 from precimed.api.app import create_app
+from precimed.api.routes import beacon
 from precimed.deid import Policy
-from precimed.discovery import beacon
 from precimed.discovery.granularity import CONTROLLED_PERMISSION
+from precimed.discovery.source import BeaconSource
 from precimed.genomics import GenotypeStore
 from precimed.home import initialise
 from precimed.ops import OpsDatabase, accounts
@@ -63,7 +64,7 @@ def build_beacon_app(root: Path, *, with_summary: bool = True) -> BeaconApp:
                             "sex": small.participants["sex"],
                             "native_province": small.participants["native_province"]})
     app = create_app(settings)  # mounts the beacon router
-    app.state.beacon = beacon.BeaconSource.open(root / "store", policy=Policy(THRESHOLD),
+    app.state.beacon = BeaconSource.open(root / "store", policy=Policy(THRESHOLD),
                                                 participants=cohorts)
     if with_summary:  # record-level g_variants then carry frequencyInPopulations
         write_summary(GenotypeStore.open(root / "store"), settings.home / "reference",

@@ -22,8 +22,8 @@ Measured:
 - ``in_process``: the whole ASGI app (``create_app`` on the home, the real router and
   dependencies) called through ``httpx.ASGITransport`` one request at a time, latency per
   request around the call (p50/p99 over ``--queries``); and the query function alone
-  (``precimed.discovery.beacon.variants`` on a parsed query, no HTTP), to separate the lookup from the
-  framework.
+  (``precimed.discovery.beacon.variants`` on a parsed query, no HTTP), to separate the
+  lookup from the framework.
 - ``http``: ``precimed --home HOME serve --workers 2`` as a subprocess, driven by ``wrk``
   (Debian package) with a Lua script cycling through the query URLs, for each of
   ``--loads`` (keep-alive connections x wrk threads), ``--seconds`` seconds each after one

@@ -165,8 +165,8 @@ def test_no_identifier_reaches_the_lake_reports_or_output(home, clean_packages, 
 def _identifiers(package: Path) -> set[str]:
     """Resident IDs, names and phone numbers as the package holds them."""
     from precimed.ingest.package import read_manifest
-    from precimed.ingest.problems import Report
     from precimed.ingest.readers import read_file
+    from precimed.reports.problems import Report
 
     manifest = read_manifest(package)
     mapping = {}

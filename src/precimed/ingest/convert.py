@@ -24,8 +24,8 @@ from precimed.ingest.parse import (
     parse_integers,
     parse_numbers,
 )
-from precimed.ingest.problems import Problem, Report
 from precimed.ingest.readers import RawFile
+from precimed.reports.problems import Problem, Report
 from precimed.standard import (
     CENTRES,
     COHORTS,

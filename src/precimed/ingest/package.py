@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from precimed.errors import SubmissionRejected
-from precimed.ingest.problems import Problem, Report
+from precimed.reports.problems import Problem, Report
 from precimed.standard import (
     CENTRES,
     DERIVED_TABLES,

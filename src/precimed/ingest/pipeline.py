@@ -24,7 +24,6 @@ from precimed.errors import SubmissionRejected
 from precimed.ingest.convert import Converted, FileConverter, valid_resident_id
 from precimed.ingest.package import read_manifest, read_mapping, verify_files
 from precimed.ingest.parse import map_codes
-from precimed.ingest.problems import Problem, Report
 from precimed.ingest.readers import read_file
 from precimed.lake import Lake
 from precimed.lake.catalog import CommittedSubmission
@@ -34,6 +33,7 @@ from precimed.qc import QcOutcome, evaluate, load_ruleset
 from precimed.qc.report import write_html_report
 from precimed.qc.runner import check_for_kind
 from precimed.qc.stage import staged_data
+from precimed.reports.problems import Problem, Report
 from precimed.settings import Settings
 from precimed.standard import STANDARD_VERSION, TABLES
 

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from precimed.ingest.problems import Problem, Report
+from precimed.reports.problems import Problem, Report
 
 ENCODINGS = ("utf-8", "gb18030")  # GB18030 decodes GBK and GB2312 too
 # What hospital and survey exports write in an empty cell.

@@ -16,8 +16,8 @@ import matplotlib.pyplot as plt
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from precimed.ingest.problems import Report
 from precimed.qc.runner import QcOutcome
+from precimed.reports.problems import Report
 
 # Rows of failing examples shown per check on the page; the JSON report has them all.
 EXAMPLES_SHOWN = 50

@@ -15,9 +15,9 @@ from dataclasses import asdict, dataclass, field
 import ibis
 import pandas as pd
 
-from precimed.ingest.problems import MAX_EXAMPLES_PER_KIND, Problem, Report
 from precimed.qc.checks import CHECK_TYPES, HINTS, QcData
 from precimed.qc.rules import CATEGORIES, CheckSpec, RuleSet
+from precimed.reports.problems import MAX_EXAMPLES_PER_KIND, Problem, Report
 from precimed.standard import MEASUREMENT_ITEMS
 
 VERDICTS = ("pass", "pass_with_warnings", "fail")

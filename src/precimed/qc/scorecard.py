@@ -21,7 +21,6 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from precimed.ingest.problems import Report
 from precimed.lake import Lake
 from precimed.ops import OpsDatabase, QcScoring
 from precimed.qc.rules import CATEGORIES, load_ruleset
@@ -35,6 +34,7 @@ from precimed.qc.runner import (
     status_of,
 )
 from precimed.qc.stage import lake_data
+from precimed.reports.problems import Report
 from precimed.settings import Settings
 
 

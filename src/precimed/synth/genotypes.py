@@ -198,8 +198,8 @@ def participants_of(package: Path) -> pd.DataFrame:
     sex (GB/T 2261.1 code), native_province, region (None outside the five regions)."""
     from precimed.ingest.convert import FileConverter
     from precimed.ingest.package import read_manifest, read_mapping
-    from precimed.ingest.problems import Report
     from precimed.ingest.readers import read_file
+    from precimed.reports.problems import Report
 
     package = Path(package)
     manifest = read_manifest(package)

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from precimed.ingest.problems import Report
 from precimed.ingest.readers import read_csv, read_file
+from precimed.reports.problems import Report
 
 
 def report() -> Report:

@@ -8,13 +8,13 @@ import ibis
 import pyarrow as pa
 import pytest
 
-from precimed.ingest.problems import Report
 from precimed.lake import Lake
 from precimed.lake.rows import with_row_keys
 from precimed.qc import evaluate, load_ruleset
 from precimed.qc.rules import CheckSpec
 from precimed.qc.runner import rescore_results, status_of
 from precimed.qc.stage import staged_data
+from precimed.reports.problems import Report
 from precimed.standard import TABLES
 
 D = dt.date

@@ -1,4 +1,5 @@
-"""Problems found in a submission, and the report that lists every one of them."""
+"""Problems found in a submission (by ingest or by QC), and the report that lists every one
+of them."""
 
 from __future__ import annotations
 

@@ -11,10 +11,10 @@ import pandas as pd
 
 from platform_home import settings_for
 from precimed.analysis import CoxPH, KaplanMeier
-from precimed.analysis.cohort import YEAR, cohort_survival, survival_data
 from precimed.cli.main import main
 from precimed.lake import Lake
 from precimed.query import AgeAtEnrolment, ParticipantIs, cohort
+from precimed.workflows.survival import YEAR, cohort_survival, survival_data
 
 OLDER = cohort("aged 50 and over", AgeAtEnrolment(50, None))
 

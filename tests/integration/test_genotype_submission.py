@@ -8,10 +8,10 @@ from __future__ import annotations
 from genotyped import enrol, resident_ids, sheet_text, vcf_text
 from precimed.deid import Policy
 from precimed.genomics import GenotypeStore
-from precimed.genomics.submit import submit_genotypes
 from precimed.lake import Lake
 from precimed.qc.scorecard import scorecard
 from precimed.reference import ReferenceDatabase
+from precimed.workflows.genotypes import submit_genotypes
 
 N, M = 60, 400
 

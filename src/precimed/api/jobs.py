@@ -36,7 +36,7 @@ from precimed.ops.db import Job
 from precimed.settings import Settings
 
 if TYPE_CHECKING:
-    from precimed.genomics.submit import GenotypeSubmission
+    from precimed.workflows.genotypes import GenotypeSubmission
 
 log = logging.getLogger("precimed.jobs")
 MAX_UNPACKED = 8 * 1024**3
@@ -201,9 +201,10 @@ class GenotypeUpload:
 
 def run_genotypes(settings: Settings, ops: OpsDatabase, job_id: str,
                   upload: GenotypeUpload, *, on_done=None) -> threading.Thread:
-    """Submit uploaded genotypes in a thread (:func:`precimed.genomics.submit.submit_genotypes`);
+    """Submit uploaded genotypes in a thread
+    (:func:`precimed.workflows.genotypes.submit_genotypes`);
     the upload's folder is removed after."""
-    from precimed.genomics.submit import submit_genotypes
+    from precimed.workflows.genotypes import submit_genotypes
 
     def work(say) -> dict:
         if not _GENOTYPE_WRITER.acquire(blocking=False):

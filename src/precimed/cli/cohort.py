@@ -175,7 +175,7 @@ def survival(settings_of, definition: Path, release: str, endpoint: str, by: str
     records the release and the definition, and its counts pass disclosure control."""
     import json
 
-    from precimed.analysis.cohort import cohort_survival
+    from precimed.workflows.survival import cohort_survival
 
     settings: Settings = settings_of()
     names = tuple(c.strip() for c in covariates.split(",") if c.strip())

@@ -135,9 +135,9 @@ def genotype_centres(settings: Settings, outcomes: list, *, seed: int, say) -> b
     """Simulated genotypes (not real frequencies) for every participant of the genotyped
     centres, through the genotype QC gate; then the reference database built from them.
     True if any dataset was published."""
-    from precimed.genomics.submit import submit_genotypes
     from precimed.reference.served import rebuild
     from precimed.synth import genotypes
+    from precimed.workflows.genotypes import submit_genotypes
 
     panel = genotypes.simulate_panel(seed=seed)
     click.echo("genotypes (simulated: positions in real genes, frequencies not real):")
@@ -182,10 +182,10 @@ def _genomics_links(port: int) -> None:
 
 def _survival(settings: Settings, say) -> None:
     """One analysis as the platform runs it: stroke by sex in people aged 40-69."""
-    from precimed.analysis.cohort import cohort_survival
     from precimed.cli.cohort import print_survival
     from precimed.deid import Policy
     from precimed.query import AgeAtEnrolment, cohort
+    from precimed.workflows.survival import cohort_survival
 
     say("survival analysis: confirmed stroke by sex, ages 40-69")
     definition = cohort("aged 40-69", AgeAtEnrolment(40, 70))

@@ -33,7 +33,7 @@ def register(cli: click.Group) -> None:
 def submit(settings_of, vcf: Path, sheet: Path, centre: str, build: str, assay_type: str,
            dataset: str, replace: bool) -> None:
     """Pseudonymise, score and (if it passes) publish a centre's VCF. Exits 5 on fail."""
-    from precimed.genomics.submit import submit_genotypes
+    from precimed.workflows.genotypes import submit_genotypes
 
     settings: Settings = settings_of()
     result = submit_genotypes(settings, vcf, sheet, centre=centre, build=build,

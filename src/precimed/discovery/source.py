@@ -29,7 +29,7 @@ from precimed.discovery.granularity import Access
 from precimed.discovery.models import BeaconQuery, VariantQuery
 from precimed.discovery.populations import PopulationFrequencies
 from precimed.errors import NotFound, UserError
-from precimed.reference.frequencies import UNKNOWN, label_samples
+from precimed.genomics.alleles import UNKNOWN, label_samples
 from precimed.reference.genes import gene_loci
 
 

@@ -5,7 +5,7 @@ published, and replaced whole when the dataset is.
 Counts come from the packed store's counting kernel (:meth:`GenotypeStore.counts`), so a
 summary costs one pass over the packed rows. Calls of males on X and Y outside the
 pseudo-autosomal regions are hemizygous: those few variants are recounted from decoded
-genotypes by :func:`precimed.reference.frequencies.count_alleles`, the rule the
+genotypes by :func:`precimed.genomics.alleles.count_alleles`, the rule the
 population reference database applies, so the lake's totals equal the database's
 ``all`` group. Hardy-Weinberg p-values use the exact test of
 :func:`precimed.genomics.kernels.hwe_exact` on autosomes.
@@ -25,10 +25,10 @@ import pandas as pd
 import pyarrow as pa
 
 from precimed.genomics import kernels
+from precimed.genomics.alleles import count_alleles, haploid_mask, label_samples
 from precimed.genomics.store import GenotypeStore
 from precimed.lake import Lake
 from precimed.lake.catalog import CommittedSubmission
-from precimed.reference.frequencies import count_alleles, haploid_mask, label_samples
 from precimed.standard import STANDARD_VERSION
 
 TABLE = "variant_summary"
@@ -41,7 +41,7 @@ def variant_summary(store: GenotypeStore, dataset: str, *,
     """The standard's ``variant_summary`` fields for one dataset of the store.
 
     ``participants`` (pseudonym, sex, ...) overrides the sex the store copied at ingest,
-    as in :func:`precimed.reference.frequencies.label_samples`. Variants the dataset has
+    as in :func:`precimed.genomics.alleles.label_samples`. Variants the dataset has
     no call for (typed by another dataset only, or never called) get no row.
     """
     labelled = label_samples(store.samples(dataset), participants)

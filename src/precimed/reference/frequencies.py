@@ -15,10 +15,10 @@ and missing calls per variant × cell straight from the packed rows
 (:func:`precimed.genomics.kernels.count_cells`: one pass, work proportional to the
 non-REF calls), then sums cells into the published groups, so every margin is the exact
 sum of its parts; it returns a long table (one row per variant × dataset × group) of raw
-counts. :func:`count_alleles` (dense genotypes times a membership matrix) is the
-reference it is tested against. :func:`write_summary` stores the table as Parquet with a
-stamped format version and :class:`ReferenceDatabase` answers lookups from it with
-DuckDB (through Ibis), never touching genotypes.
+counts. :func:`precimed.genomics.alleles.count_alleles` (dense genotypes times a
+membership matrix) is the reference it is tested against. :func:`write_summary` stores
+the table as Parquet with a stamped format version and :class:`ReferenceDatabase`
+answers lookups from it with DuckDB (through Ibis), never touching genotypes.
 
 **Disclosure rule** (:func:`publish`). Counts of people are the unit: for each variant
 and dataset, each one-way table (sex) and each nested table (region within which
@@ -71,6 +71,11 @@ from precimed.deid import Policy
 from precimed.deid.disclosure import suppress_cells, table_with_margins
 from precimed.errors import NotFound, UserError
 from precimed.genomics import kernels
+from precimed.genomics.alleles import (
+    UNKNOWN,
+    hemizygous_variants,
+    label_samples,
+)
 from precimed.reference.genes import (
     GENE_TABLE_BUILD,
     GeneTerm,
@@ -81,11 +86,9 @@ from precimed.reference.genes import (
     gene_loci,
     parse_search,
 )
-from precimed.standard import SEX, STANDARD_VERSION
-from precimed.standard.regions import region_of
+from precimed.standard import STANDARD_VERSION
 
 SUMMARY_FORMAT = "precimed.reference.summary/1"
-UNKNOWN = "unknown"
 TOTAL = "all"
 CHUNK_VARIANTS = 2_000
 COUNT_COLUMNS = ("allele_count", "allele_number", "hom_alt", "carriers", "called")
@@ -94,15 +97,6 @@ COUNT_COLUMNS = ("allele_count", "allele_number", "hom_alt", "carriers", "called
 PARTICIPANT_TABLES: tuple[tuple[str, ...], ...] = (("region", "province"), ("sex",))
 REFERENCE_TABLES: tuple[tuple[str, ...], ...] = (("super_population", "population"),
                                                  ("sex",))
-
-# Pseudo-autosomal regions (1-based, inclusive), where males are diploid on X and Y.
-_PAR = {
-    "GRCh37": {"X": ((60_001, 2_699_520), (154_931_044, 155_260_560)),
-               "Y": ((10_001, 2_649_520), (59_034_050, 59_363_566))},
-    "GRCh38": {"X": ((10_001, 2_781_479), (155_701_383, 156_030_895)),
-               "Y": ((10_001, 2_781_479), (56_887_903, 57_217_415))},
-}
-
 
 class GenotypeSource(Protocol):
     """The part of :class:`precimed.genomics.store.GenotypeStore` read here."""
@@ -115,41 +109,6 @@ class GenotypeSource(Protocol):
 
 
 # -- labels ------------------------------------------------------------------------------
-def sex_code(raw: object) -> str:
-    """GB/T 2261.1 code from a code, 男/女, M/F or male/female; else ``unknown``."""
-    if raw is None or (isinstance(raw, float) and np.isnan(raw)):
-        return UNKNOWN
-    return SEX.code_for(str(raw)) or UNKNOWN
-
-
-def label_samples(samples: pd.DataFrame, participants: pd.DataFrame | None = None
-                  ) -> pd.DataFrame:
-    """The store's samples with every grouping column filled (``unknown`` if absent).
-
-    Participant samples carry sex and native province from the lake (copied at ingest);
-    ``participants`` (pseudonym, sex, native_province), e.g. a release's participant
-    table, overrides them for the samples whose ``sample_id`` it lists. The region is
-    always derived from the province, as the standard derives it, so region totals are
-    sums of their provinces.
-    """
-    out = samples[["sample_index", "dataset", "sample_id"]].copy()
-    for column in ("sex", "native_province", "population", "super_population"):
-        values = (samples[column] if column in samples
-                  else pd.Series(None, index=out.index, dtype=object))
-        out[column] = values.where(values.notna() & (values != ""), UNKNOWN).astype(str)
-    out["sex"] = out["sex"].map(sex_code)
-    if participants is not None and len(participants):
-        people = participants.drop_duplicates("pseudonym").set_index("pseudonym")
-        known = out["sample_id"].isin(people.index)
-        rows = people.loc[out.loc[known, "sample_id"]]
-        out.loc[known, "sex"] = rows["sex"].map(sex_code).to_numpy()
-        out.loc[known, "native_province"] = (rows["native_province"].fillna(UNKNOWN)
-                                             .astype(str).to_numpy())
-    out = out.rename(columns={"native_province": "province"})
-    out["region"] = [region_of(p) or UNKNOWN for p in out["province"]]
-    return out
-
-
 @dataclass(frozen=True)
 class Layout:
     """A dataset's published tables and, for nested ones, fine group → coarse group."""
@@ -213,51 +172,6 @@ class Groups:
                 labels.append(label)
                 columns.append((labelled[stratum] == label).to_numpy())
         return cls(tuple(strata), tuple(labels), np.column_stack(columns))
-
-
-def hemizygous_variants(variants: pd.DataFrame) -> np.ndarray:
-    """Per variant: True on X or Y outside the pseudo-autosomal regions (of its build;
-    GRCh38's when the build is unknown)."""
-    chrom = variants["chrom"].to_numpy().astype(str)
-    pos = variants["pos"].to_numpy().astype(np.int64)
-    build = (variants["build"].to_numpy().astype(str) if "build" in variants
-             else np.full(len(variants), "GRCh38"))
-    outside = np.isin(chrom, ["X", "Y"])
-    for name in np.unique(build[outside]):
-        pars = _PAR.get(name, _PAR["GRCh38"])
-        for sex_chrom, regions in pars.items():
-            on = outside & (build == name) & (chrom == sex_chrom)
-            for a, b in regions:
-                outside[on & (pos >= a) & (pos <= b)] = False
-    return outside
-
-
-def haploid_mask(variants: pd.DataFrame, male: np.ndarray) -> np.ndarray:
-    """variants × samples: True where a call is hemizygous (male, X/Y outside PARs)."""
-    return hemizygous_variants(variants)[:, None] & male[None, :]
-
-
-def count_alleles(genotypes: np.ndarray, haploid: np.ndarray, membership: np.ndarray
-                  ) -> dict[str, np.ndarray]:
-    """Per variant × group: AC, AN, hom-alt, carriers and people called.
-
-    ``genotypes`` holds ALT counts (-1 missing), variants × samples; ``haploid`` marks
-    hemizygous calls, whose ALT (coded 1 or 2) counts once. The dense reference that
-    :func:`build_summary`'s packed counting is tested against.
-    """
-    called = genotypes >= 0
-    alt = np.where(called, genotypes, 0).astype(np.int64)
-    has_alt = alt > 0
-    per_sample = {
-        "allele_count": np.where(haploid, has_alt, alt),
-        "allele_number": np.where(called, np.where(haploid, 1, 2), 0),
-        "hom_alt": np.where(haploid, has_alt, alt == 2),
-        "carriers": has_alt,
-        "called": called,
-    }
-    weights = membership.astype(np.float64)
-    return {name: np.rint(values.astype(np.float64) @ weights).astype(np.int64)
-            for name, values in per_sample.items()}
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import pytest
 from precimed.deid import Policy
 from precimed.errors import NotFound, UserError
 from precimed.genomics import GenotypeStore
+from precimed.genomics.alleles import count_alleles, haploid_mask
 from precimed.reference import (
     ReferenceDatabase,
     build_summary,
@@ -16,7 +17,7 @@ from precimed.reference import (
     publish,
     write_summary,
 )
-from precimed.reference.frequencies import SUMMARY_FORMAT, count_alleles, haploid_mask
+from precimed.reference.frequencies import SUMMARY_FORMAT
 from precimed.standard.regions import region_of
 from unit.reference.small_store import VARIANTS, build_small_store
 

@@ -16,6 +16,7 @@ import pytest
 
 from precimed.deid import Policy, protect_counts
 from precimed.genomics import GenotypeStore
+from precimed.genomics.alleles import _PAR, count_alleles
 from precimed.genomics.kernels import (
     MISSING,
     count_cells,
@@ -25,14 +26,12 @@ from precimed.genomics.kernels import (
 from precimed.genomics.store import DatasetFiles
 from precimed.reference import Layout, build_summary, label_samples, publish
 from precimed.reference.frequencies import (
-    _PAR,
     COUNT_COLUMNS,
     PARTICIPANT_TABLES,
     REFERENCE_TABLES,
     TOTAL,
     UNKNOWN,
     Groups,
-    count_alleles,
     dataset_kind,
     layout_of,
 )

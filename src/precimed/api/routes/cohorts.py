@@ -161,7 +161,7 @@ class SurvivalRequest(BaseModel):
 @router.post("/survival", summary="Kaplan–Meier, log-rank and Cox of a cohort, with provenance")
 def survival(body: SurvivalRequest, request: Request,
              _: Principal = Depends(require("cohorts.count"))) -> dict:
-    from precimed.analysis.cohort import cohort_survival
+    from precimed.workflows.survival import cohort_survival
 
     p = platform(request)
     release = p.release(body.release)

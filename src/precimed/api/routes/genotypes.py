@@ -1,5 +1,5 @@
 """Genotypes: a centre's VCF and sample sheet uploaded from the web and submitted in a job
-by the same gate as ``precimed genomics submit`` (:mod:`precimed.genomics.submit`).
+by the same gate as ``precimed genomics submit`` (:mod:`precimed.workflows.genotypes`).
 
 What the form says is checked before any job starts (the centre is the user's, the build
 and assay type are known, the dataset is the centre's and may be written, the VCF is a

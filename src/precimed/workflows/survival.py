@@ -1,6 +1,8 @@
-"""Survival analysis of a cohort on a release, as the platform runs it: the result records
-the release, the cohort definition and the versions that produced it, and every count in
-it passes through disclosure control before it leaves.
+"""Survival analysis of a cohort on a release, as the platform runs it (a use case: the
+cohort from the query engine, follow-up and endpoints from the cohort modules, the
+estimators from the analysis package): the result records the release, the cohort
+definition and the versions that produced it, and every count in it passes through
+disclosure control before it leaves.
 
 The analysis data come from the cohort modules: members from the cohort definition
 (``precimed.query``), follow-up from ``precimed.cohorts.follow_up.observation``, events

@@ -58,6 +58,48 @@ def test_the_same_package_twice_changes_nothing(home, clean_packages):
     assert lake_rows(home) == rows
 
 
+def _corrected(package: Path, out: Path) -> tuple[Path, str]:
+    """A copy of a UTF-8 CSV package with the first measurement value changed, and the
+    manifest's size and checksum of that file updated (a centre's corrected package)."""
+    import hashlib
+
+    copy = Path(shutil.copytree(package, out))
+    path = copy / "measurement.csv"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    cells = lines[1].split(",")
+    cells[2] = f"{float(cells[2]) + 1:.1f}"
+    lines[1] = ",".join(cells)
+    path.write_text("\n".join(lines), encoding="utf-8")
+    manifest = json.loads((copy / "manifest.json").read_text(encoding="utf-8"))
+    for entry in manifest["files"]:
+        if entry["path"] == path.name:
+            data = path.read_bytes()
+            entry["size"], entry["sha256"] = len(data), hashlib.sha256(data).hexdigest()
+    (copy / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return copy, cells[2]
+
+
+def test_an_earlier_package_after_a_corrected_one_restores_its_values(home, clean_packages):
+    package = clean_packages.packages["SH01"]
+    first = submit(package, home)
+    before = _measurements(home)
+    corrected, value = _corrected(package, home.home / "SH01-corrected")
+    assert submit(corrected, home).status == "committed"
+    changed = _measurements(home)
+    assert sum(changed[k] != before[k] for k in before) == 1 and float(value) in changed.values()
+    again = submit(package, home)  # the earlier package, sent again
+    assert again.status == "committed" and again.report.rows_updated["measurement"] == 1
+    assert again.submission_id != first.submission_id
+    assert _measurements(home) == before
+    assert submit(package, home).status == "unchanged"  # twice in a row: a no-op
+
+
+def _measurements(settings) -> dict[str, float]:
+    rows = Lake(settings.lake_dir).snapshot().to_arrow("measurement", ["row_key", "value"])
+    return dict(zip(rows.column("row_key").to_pylist(), rows.column("value").to_pylist(),
+                    strict=True))
+
+
 def test_gbk_package_with_chinese_headers_is_read(home, clean_packages):
     package = clean_packages.packages["SD01"]
     data_file = next(p for p in package.iterdir() if p.suffix == ".csv")

@@ -3,8 +3,10 @@
 A package is accepted whole or rejected whole. Quality control scores the staged rows
 under the platform's rule set; a ``fail`` verdict rejects the package, which leaves the
 lake as it was and gets a report listing every problem (file, row, column, value, what to
-do). The report is kept either way. A package already committed is recognised by its
-content digest and changes nothing.
+do). The report is kept either way. Idempotency is judged against the lake as it is:
+the package that made the current state (recognised by its content digest) changes
+nothing; any other package, even one committed before, is compared row by row, so an
+earlier package resubmitted after a corrected one restores its values.
 """
 
 from __future__ import annotations
@@ -107,8 +109,8 @@ def _submit(package, settings, lake, ops, pseudonymise, say, after_table, today)
         report.qc = evaluate(ruleset, manifest.centre, report, files=files, rows={},
                              data=None).to_dict()
         return _finish(report, "rejected", settings, ops, received, manifest.digest)
-    committed = lake.catalog().submissions.get(manifest.digest)
-    if committed is not None:
+    committed = lake.catalog().current(manifest.digest)
+    if committed is not None:  # the lake is exactly as this package left it
         report.rows_added = {t: 0 for t in committed.rows_added}
         return _finish(report, "unchanged", settings, ops, received, manifest.digest,
                        committed=committed)

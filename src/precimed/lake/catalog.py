@@ -64,6 +64,18 @@ class Catalog:
         data["releases"] = {k: Release(**v) for k, v in data.get("releases", {}).items()}
         return cls(**data)
 
+    def current(self, digest: str) -> CommittedSubmission | None:
+        """The submission of this package digest if the lake is still as it left it.
+
+        A package is a no-op only against the state it produced: once anything else has
+        been committed (a corrected package, another centre), the same package may change
+        rows again (A, then B, then A restores A's values), so it must be diffed anew.
+        """
+        committed = self.submissions.get(digest)
+        if committed is None or committed.catalog_version != self.version:
+            return None
+        return committed
+
     def evolve(self, **changes: object) -> Catalog:
         values = {**self.__dict__, **changes, "version": self.version + 1, "updated_at": now()}
         return Catalog(**values)

@@ -188,11 +188,12 @@ class Lake:
 
         Rows whose natural key is new are appended; rows whose key exists with other
         content are updated; identical rows are skipped. Returns the committed submission
-        and whether this call changed anything (False for a package already committed).
+        and whether this call changed anything: False when every row is already in the lake
+        as given (the same package twice in a row), whatever digests were seen before.
         """
         with self.writer() as catalog:
-            if digest in catalog.submissions:
-                return catalog.submissions[digest], False
+            if (current := catalog.current(digest)) is not None:
+                return current, False
             snapshot = Snapshot(self, dict(catalog.tables), catalog.version)
             versions, added, updated = dict(catalog.tables), {}, {}
             con = ibis.duckdb.connect()
@@ -249,7 +250,8 @@ class Lake:
         merge of :meth:`commit` never does; so the matching rows are deleted and the new
         ones appended, two Delta versions that the catalog names at once (a crash between
         them is rolled back by the next writer). Only tables the platform derives
-        (``DERIVED_TABLES``) can be replaced. Idempotent by ``digest``.
+        (``DERIVED_TABLES``) can be replaced. A no-op when the lake is still as the same
+        ``digest`` left it (:meth:`Catalog.current`).
         """
         if name not in DERIVED_TABLES:
             raise UserError(f"Table {name!r} is not computed by the platform",
@@ -265,8 +267,8 @@ class Lake:
         predicate = " AND ".join(f"{column} = '{str(value).replace(chr(39), chr(39) * 2)}'"
                                  for column, value in where.items())
         with self.writer() as catalog:
-            if digest in catalog.submissions:
-                return catalog.submissions[digest], False
+            if (current := catalog.current(digest)) is not None:
+                return current, False
             path = self.table_path(name)
             properties = _properties(operation="derive", submission=submission_id)
             removed = DeltaTable(path).delete(predicate, commit_properties=properties)

@@ -59,6 +59,19 @@ def test_commit_appends_new_keys_updates_changed_rows_and_skips_identical(lake):
     assert [(r["pseudonym"], r["sex"]) for r in rows] == [("a", "1"), ("b", "2"), ("c", "1")]
 
 
+def test_an_earlier_package_resubmitted_after_a_correction_restores_its_values(lake):
+    """Idempotency compares with the lake as it is, not with every digest ever seen."""
+    commit(lake, participants(["a", "b"]), "A")
+    commit(lake, participants(["a", "b"], sex="2"), "B")
+    committed, changed = commit(lake, participants(["a", "b"]), "A")
+    assert changed and committed.rows_updated == {"participant": 2}
+    rows = lake.snapshot().to_arrow("participant").to_pylist()
+    assert {r["sex"] for r in rows} == {"1"}
+    assert lake.catalog().submissions["A"].catalog_version == lake.catalog().version
+    _, changed = commit(lake, participants(["a", "b"]), "A")  # twice in a row: a no-op
+    assert not changed and lake.catalog().version == 3
+
+
 def test_release_is_frozen_while_the_lake_moves_on(lake):
     commit(lake, participants(["a"]), "d1")
     lake.create_release("r1")

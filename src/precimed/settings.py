@@ -47,6 +47,12 @@ SETTINGS: tuple[Setting, ...] = (
             "Committee members' votes an access request needs before the chair may decide."),
     Setting("dac_chair", str, "",
             "Username of the committee chair who decides access requests; empty: any member."),
+    Setting("extract_k_anonymity", int, 5,
+            "k of k-anonymity a project extract must reach on its quasi-identifiers (age, "
+            "sex, province, region, ethnicity, unshifted dates)."),
+    Setting("output_dominance_percent", float, 50.0,
+            "Output checking: a published sum is refused when its largest contributor is "
+            "more than this percent of it (the (1, k) dominance rule)."),
     Setting("demo", bool, False,
             "Demo mode: allows embedded defaults that are refused in production."),
 )
@@ -61,6 +67,8 @@ class Settings:
     as_of: str
     dac_votes: int
     dac_chair: str
+    extract_k_anonymity: int
+    output_dominance_percent: float
     demo: bool
 
     @property
@@ -99,6 +107,11 @@ class Settings:
     def qc_rules_dir(self) -> Path:
         """The platform's own QC rule sets, beside the built-in ones."""
         return self.home / "qc" / "rulesets"
+
+    @property
+    def projects_dir(self) -> Path:
+        """Project workspaces: extracts cut for a project and the outputs it submits."""
+        return self.home / "projects"
 
     @property
     def as_of_date(self) -> dt.date:
@@ -175,6 +188,13 @@ def load_settings(
     if settings.dac_votes < 1:
         raise UserError("The committee needs at least one vote", where="setting dac_votes",
                         hint="Set dac_votes to the number of members who must vote.")
+    if settings.extract_k_anonymity < 2:
+        raise UserError("k-anonymity of extracts must be at least 2",
+                        where="setting extract_k_anonymity",
+                        hint="k = 1 would let an extract hold a person alone in a class.")
+    if not 0 < settings.output_dominance_percent <= 100:
+        raise UserError("The dominance percent must be above 0 and at most 100",
+                        where="setting output_dominance_percent", hint="The default is 50.")
     return settings
 
 

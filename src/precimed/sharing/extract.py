@@ -48,11 +48,12 @@ from precimed.query import compile as engine
 from precimed.query.model import CohortDefinition
 from precimed.standard import CONSENT_SCOPE, MEASUREMENT_ITEMS, STANDARD_VERSION
 from precimed.standard.extracts import EXTRACT_FIELDS, PROJECT_PARTICIPANT_ID
+from precimed.standard.sharing import DATE_HANDLING as DATE_HANDLING_VOCABULARY
 from precimed.standard.tables import PARTICIPANT
 
 FORMAT = "precimed-extract"
 FORMAT_VERSION = 1
-DATE_HANDLING = ("shifted", "year_month")
+DATE_HANDLING = tuple(DATE_HANDLING_VOCABULARY.codes)
 WITHDRAWN = "withdrawn"
 assert WITHDRAWN in CONSENT_SCOPE.codes
 _PSEUDONYM = PARTICIPANT.field("pseudonym").name

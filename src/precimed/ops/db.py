@@ -382,6 +382,52 @@ class Provision(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class ProjectExtract(Base):
+    """One extract cut for a project (an active access request): where its files are,
+    their SHA-256, what it holds and how it was made (``precimed.sharing.workspace``)."""
+
+    __tablename__ = "project_extract"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    request_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("access_request.id"), index=True)
+    entry_id: Mapped[str] = mapped_column(String(64))
+    release: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[int] = mapped_column(Integer)
+    people: Mapped[int] = mapped_column(Integer)
+    columns: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    files: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # name: sha256
+    date_handling: Mapped[str] = mapped_column(String(16))
+    coarsened: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ProjectOutput(Base):
+    """A result a project submits for release (a table, model coefficients, a figure),
+    the automatic check's result, and the reviewer's decision
+    (``precimed.sharing.outputs``). ``status``: submitted, returned or released."""
+
+    __tablename__ = "project_output"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    request_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("access_request.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    filename: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    check: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    submitted_by: Mapped[str] = mapped_column(String(64))
+    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    reviewed_by: Mapped[str | None] = mapped_column(String(64))
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    review_reason: Mapped[str] = mapped_column(Text, default="")
+    released_sha256: Mapped[str | None] = mapped_column(String(64))
+
+
 @event.listens_for(CatalogueConditions, "before_update")
 @event.listens_for(CatalogueConditions, "before_delete")
 @event.listens_for(AccessEvent, "before_update")

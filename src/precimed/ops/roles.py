@@ -39,6 +39,8 @@ PERMISSIONS = MappingProxyType({
     "sharing.review": "Review access requests: see the match, vote, decide (committee)",
     "sharing.hgr": "Record human-genetic-resource filings and security reviews",
     "sharing.provisions": "Read the record of data provisions (the annual list)",
+    "outputs.review": "Check a project's outputs and release or return them (output "
+                      "checking)",
     "beacon.controlled": "Receive record-level Beacon answers (pseudonymous individuals, "
                          "case-level genotypes)",
 })
@@ -57,7 +59,7 @@ ROLE_PERMISSIONS = MappingProxyType({
     "clinician": _EVERYONE | {"followup.read", "cohorts.count", "cohorts.save",
                               "endpoints.read"},
     "dac": _EVERYONE | {"audit.read", "cohorts.count", "endpoints.read", "sharing.review",
-                        "sharing.hgr", "sharing.provisions"},
+                        "sharing.hgr", "sharing.provisions", "outputs.review"},
 })
 
 assert set(ROLE_PERMISSIONS) == set(ROLES)

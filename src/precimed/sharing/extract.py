@@ -200,8 +200,8 @@ def _dump(path: Path, value: Any) -> None:
 
 
 def write(extract: Extract, folder: Path, *, extract_id: str, actor: str,
-          catalog_version: int | None = None, created_at: dt.datetime | None = None
-          ) -> dict[str, Any]:
+          catalog_version: int | None = None, created_at: dt.datetime | None = None,
+          not_included: list[str] | None = None) -> dict[str, Any]:
     """Write the extract into ``folder`` (created whole or not at all); return the
     manifest. The folder must not exist: an extract is never overwritten."""
     if folder.exists():
@@ -235,6 +235,7 @@ def write(extract: Extract, folder: Path, *, extract_id: str, actor: str,
                     "cohort": terms.definition.name, "definition": terms.definition.to_dict(),
                     "rows": len(extract.frame), "people": extract.people,
                     "columns": list(extract.frame.columns), "files": files,
+                    "not_included": list(not_included or []),
                     "created_at": created_at.isoformat()}
         _dump(staging / "manifest.json", manifest)
         for path in staging.iterdir():

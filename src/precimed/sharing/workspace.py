@@ -1,0 +1,180 @@
+"""Project workspaces: an active access request's extracts, for its members only.
+
+Every entry point takes the project through :func:`project`, which answers 404 to a
+non-member (ids cannot be probed) and 403 with a hint once the project is expired,
+revoked or not yet active, and writes the refusal to the audit log. An extract is cut
+from one approved clinical dataset (a release's cohort in the catalogue) with the
+approved cohort definition and variables (:mod:`precimed.sharing.extract`), kept under
+``HOME/projects/<request>/extracts/<extract>/``, recorded as a provision and audited;
+every download is audited too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from precimed.deid import Policy
+from precimed.deid.project import ProjectKey
+from precimed.errors import NotFound, UserError
+from precimed.ops import audit
+from precimed.ops.accounts import Principal
+from precimed.ops.db import AccessRequest, CatalogueEntry, OpsDatabase, ProjectExtract
+from precimed.query.model import CohortDefinition, ParticipantIs
+from precimed.settings import Settings
+from precimed.sharing import provisions, requests
+from precimed.sharing.extract import DATA_FILES, ExtractTerms, cut, write
+from precimed.standard import MEASUREMENT_ITEMS
+from precimed.standard.extracts import AGE
+from precimed.standard.tables import PARTICIPANT
+
+EXTRACT_FILES = (*DATA_FILES, "dictionary.json", "provenance.json", "manifest.json")
+_COHORT = PARTICIPANT.field("cohort").name
+
+
+def project(ops: OpsDatabase, request_id: str, *, principal: Principal, on: dt.date,
+            client: str = "", action: str = "project.read") -> AccessRequest:
+    """The active project ``request_id`` for one of its members; refusals are audited."""
+    try:
+        return requests.active_request(ops, request_id, principal=principal, on=on)
+    except UserError as refused:
+        audit.record(ops, actor=principal.username, action=action, outcome="deny",
+                     resource=f"project {request_id}", client=client,
+                     detail={"reason": refused.what})
+        raise
+
+
+def clinical_datasets(ops: OpsDatabase, request_id: str) -> list[CatalogueEntry]:
+    """The approved datasets an extract can be cut from: a release's cohort."""
+    return [e for e in requests.datasets_of(ops, request_id)
+            if e.kind == "clinical" and e.release and e.cohort]
+
+
+def extractable(variables: list[str]) -> tuple[list[str], list[str]]:
+    """The approved variables an extract holds today (participant fields, age,
+    measurement codes) and the rest (named in the manifest as not included)."""
+    known = {*PARTICIPANT.field_names, AGE.name, *MEASUREMENT_ITEMS} - {"pseudonym"}
+    return ([v for v in variables if v in known], [v for v in variables if v not in known])
+
+
+def terms_of(request: AccessRequest, entry: CatalogueEntry) -> ExtractTerms:
+    """What the approval lets the project extract from one dataset: the approved cohort
+    definition, narrowed to the dataset's cohort."""
+    if not request.cohort_definition:
+        raise UserError("The approved request has no cohort definition", where="project",
+                        hint="The committee approves a cohort definition with the request.")
+    definition = CohortDefinition.from_dict(request.cohort_definition, where="project")
+    definition = CohortDefinition(
+        name=definition.name, description=definition.description,
+        criteria=(*definition.criteria, ParticipantIs(_COHORT, (entry.cohort,))))
+    variables, _ = extractable(list(request.variables))
+    if not variables:
+        raise UserError("None of the approved variables can be extracted", where="variables",
+                        hint="Participant fields, age and measurement codes can be.")
+    return ExtractTerms(request_id=request.id, release=entry.release, definition=definition,
+                        variables=tuple(variables),
+                        date_handling=request.date_handling or "shifted",
+                        coarsen_allowed=bool(request.coarsen_allowed))
+
+
+def cut_extract(settings: Settings, ops: OpsDatabase, request: AccessRequest, *,
+                principal: Principal, database: Callable[[str], AbstractContextManager],
+                dataset: str | None = None, on: dt.date, client: str = ""
+                ) -> dict[str, Any]:
+    """Cut, write, record and audit one extract of an active project. ``database(release)``
+    opens the release's query database (the server's shared one, or a fresh one)."""
+    entries = clinical_datasets(ops, request.id)
+    chosen = [e for e in entries if dataset in (None, e.id)]
+    if not chosen:
+        raise NotFound("No approved clinical dataset of that name", where="dataset",
+                       hint="Extracts are cut from the request's approved clinical "
+                            "datasets: " + (", ".join(e.id for e in entries) or "none"))
+    entry = chosen[0]
+    terms = terms_of(request, entry)
+    key = ProjectKey.create(settings.keys_dir, request.id)
+    policy = Policy.from_settings(settings)
+    try:
+        with database(entry.release) as con:
+            extract = cut(con, terms, key=key, k=settings.extract_k_anonymity, policy=policy)
+    except UserError as refused:
+        audit.record(ops, actor=principal.username, action="project.extract",
+                     outcome="deny", resource=f"project {request.id}", client=client,
+                     detail={"dataset": entry.id, "reason": refused.what,
+                             "where": refused.where})
+        raise
+    extract_id = secrets.token_hex(8)
+    folder = extract_folder(settings, request.id, extract_id)
+    manifest = write(extract, folder, extract_id=extract_id, actor=principal.username,
+                     catalog_version=_catalog_version(settings, entry.release),
+                     not_included=extractable(list(request.variables))[1])
+    row = ProjectExtract(
+        id=extract_id, request_id=request.id, entry_id=entry.id, release=entry.release,
+        rows=manifest["rows"], people=manifest["people"], columns=manifest["columns"],
+        files=manifest["files"], date_handling=terms.date_handling,
+        coarsened=extract.coarsened, created_by=principal.username,
+        created_at=dt.datetime.fromisoformat(manifest["created_at"]))
+    with ops.session() as session, session.begin():
+        session.add(row)
+    provisions.record(ops, request, entry_id=entry.id, recipient=principal.username,
+                      what=f"extract {extract_id}: parquet, csv", people=extract.people,
+                      rows=len(extract.frame), on=on,
+                      sha256=manifest["files"]["data.parquet"],
+                      detail={"extract": extract_id, "release": entry.release},
+                      client=client)
+    audit.record(ops, actor=principal.username, action="project.extract", outcome="ok",
+                 resource=f"project {request.id}", client=client,
+                 detail={"extract": extract_id, "dataset": entry.id, "rows": extract.people,
+                         "withdrawn_excluded": extract.withdrawn_excluded,
+                         "coarsened": [c["column"] for c in extract.coarsened]})
+    return extract_dict(row)
+
+
+def _catalog_version(settings: Settings, release: str) -> int | None:
+    from precimed.lake import Lake
+
+    found = Lake(settings.lake_dir).catalog().releases.get(release)
+    return found.catalog_version if found else None
+
+
+def extract_folder(settings: Settings, request_id: str, extract_id: str) -> Path:
+    return settings.projects_dir / request_id / "extracts" / extract_id
+
+
+def extract_dict(row: ProjectExtract) -> dict[str, Any]:
+    return {"id": row.id, "request": row.request_id, "dataset": row.entry_id,
+            "release": row.release, "rows": row.rows, "columns": row.columns,
+            "files": row.files, "date_handling": row.date_handling,
+            "coarsened": row.coarsened, "created_by": row.created_by,
+            "created_at": row.created_at.isoformat()}
+
+
+def extracts(ops: OpsDatabase, request_id: str) -> list[ProjectExtract]:
+    with ops.session() as session:
+        return list(session.scalars(select(ProjectExtract)
+                                    .where(ProjectExtract.request_id == request_id)
+                                    .order_by(ProjectExtract.created_at.desc())))
+
+
+def extract_file(settings: Settings, ops: OpsDatabase, request: AccessRequest,
+                 extract_id: str, name: str, *, principal: Principal,
+                 client: str = "") -> Path:
+    """The path of one file of a project's extract, for a member; the read is audited.
+    Another project's extract answers 404, the same as a missing one."""
+    with ops.session() as session:
+        row = session.get(ProjectExtract, extract_id)
+    if row is None or row.request_id != request.id or name not in EXTRACT_FILES:
+        audit.record(ops, actor=principal.username, action="project.download",
+                     outcome="deny", resource=f"project {request.id}", client=client,
+                     detail={"reason": "no such extract file in this project"})
+        raise NotFound("No such extract file in this project", where="extract",
+                       hint="List the project's extracts to find their ids and files.")
+    audit.record(ops, actor=principal.username, action="project.download", outcome="ok",
+                 resource=f"project {request.id}", client=client,
+                 detail={"extract": extract_id, "file": name, "rows": row.rows})
+    return extract_folder(settings, request.id, extract_id) / name

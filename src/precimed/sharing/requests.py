@@ -236,9 +236,9 @@ def update(ops: OpsDatabase, request_id: str, form: RequestForm, *, principal: P
 
 def _own(ops: OpsDatabase, request_id: str, *, principal: Principal) -> AccessRequest:
     found = get(ops, request_id, principal=principal)
-    if found.applicant_id != principal.user_id:
-        raise Forbidden("Only the applicant may do this", where="request",
-                        hint="Ask the applicant.")
+    if found.applicant_id != principal.user_id:  # as for any object not one's own
+        raise NotFound("No such access request of yours", where="request",
+                       hint="Only the applicant changes, submits or withdraws a request.")
     return found
 
 

@@ -206,7 +206,7 @@ def test_withdraw_and_who_sees_a_request(ops, who, tmp_path):
     with pytest.raises(NotFound):
         requests.get(ops, request.id, principal=who("dm_sh01"))
     assert requests.get(ops, request.id, principal=who("dac1")).id == request.id
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound):
         requests.withdraw(ops, request.id, principal=who("res2"), on=ON)
     assert requests.withdraw(ops, request.id, principal=who("res"), on=ON).status == \
         "withdrawn"

@@ -16,9 +16,10 @@ def mount(app: FastAPI) -> None:
         followup,
         genotypes,
         reference,
+        sharing,
         submissions,
     )
 
     for module in (auth, dashboard, submissions, genotypes, cohorts, followup, endpoints,
-                   dictionary, reference, admin):
+                   dictionary, reference, sharing, admin):
         app.include_router(module.router, prefix="/api/v1")

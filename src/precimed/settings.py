@@ -39,6 +39,9 @@ SETTINGS: tuple[Setting, ...] = (
             "SQLAlchemy URL of the operational database; empty means SQLite in the home."),
     Setting("disclosure_threshold", int, 10,
             "Smallest count that may leave the platform; counts 1 to threshold-1 are suppressed."),
+    Setting("disclosure_rounding", int, 5,
+            "Rounding base of published counts in the perturbed tier (every role without "
+            "row-level access), after cell-key noise; 1 means no rounding."),
     Setting("qc_rules", str, "1.0",
             "QC rule set the acceptance gate scores with: built in, or HOME/qc/rulesets/*.toml."),
     Setting("as_of", str, "",
@@ -63,6 +66,7 @@ class Settings:
     home: Path
     ops_database_url: str
     disclosure_threshold: int
+    disclosure_rounding: int
     qc_rules: str
     as_of: str
     dac_votes: int
@@ -195,6 +199,12 @@ def load_settings(
     if not 0 < settings.output_dominance_percent <= 100:
         raise UserError("The dominance percent must be above 0 and at most 100",
                         where="setting output_dominance_percent", hint="The default is 50.")
+    if settings.disclosure_rounding < 1:
+        raise UserError(
+            "The disclosure rounding base must be at least 1",
+            where="setting disclosure_rounding",
+            hint="Use 1 for no rounding, 5 (the default) to round to the nearest 5.",
+        )
     return settings
 
 

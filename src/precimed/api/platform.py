@@ -15,7 +15,7 @@ from typing import Any
 
 import ibis
 
-from precimed.deid import Policy
+from precimed.deid import EXACT, PERTURBED, Policy, cellkey
 from precimed.errors import NotFound
 from precimed.lake import Lake
 from precimed.ops import OpsDatabase
@@ -35,6 +35,19 @@ class Platform:
         self._local = threading.local()
         self._cache: dict[Any, tuple[float, Any]] = {}
         self._attrition: OrderedDict[tuple, list] = OrderedDict()
+        self._record_keys: dict[str, Any] = {}
+        self._secret: bytes | None = None
+
+    def policy_for(self, principal) -> Policy:
+        """The disclosure tier of a signed-in person: exact counts for those who may read
+        participant rows anyway (cohorts.extract), perturbed counts for everyone else."""
+        tier = EXACT if principal.can("cohorts.extract") else PERTURBED
+        return Policy.for_tier(self.settings, tier)
+
+    def secret(self) -> bytes:
+        if self._secret is None:
+            self._secret = cellkey.platform_secret(self.settings)
+        return self._secret
 
     def releases(self) -> list[dict]:
         catalog = self.lake.catalog()
@@ -65,11 +78,24 @@ class Platform:
             base = self._databases[release]
         mine = self._local.__dict__.setdefault("backends", {})
         if release not in mine:  # this thread's cursor on the shared read-only database
-            mine[release] = ibis.duckdb.from_connection(base.con.cursor())
+            cursor = ibis.duckdb.from_connection(base.con.cursor())
+            cellkey.register(cursor, self.record_keys(release, cursor))
+            mine[release] = cursor
         yield mine[release]
 
+    def record_keys(self, release: str, con: ibis.BaseBackend):
+        """The release's record-key table (computed once per process and release)."""
+        with self._lock:
+            table = self._record_keys.get(release)
+        if table is None:
+            table = cellkey.keys_of(con, self.secret())
+            with self._lock:
+                self._record_keys[release] = table
+        return table
+
     def attrition(self, release: str, definition) -> list:
-        """The definition's attrition on a release, memoised (at most 4,096 kept)."""
+        """The definition's attrition on a release with each step's cell key, memoised
+        (at most 4,096 kept)."""
         from precimed.query import compile as engine
 
         key = (release, definition)
@@ -78,7 +104,7 @@ class Platform:
                 self._attrition.move_to_end(key)
                 return self._attrition[key]
         with self.query_database(release) as con:
-            rows = engine.attrition(con, definition)
+            rows = engine.attrition(con, definition, keys=cellkey.RECORD_KEY_TABLE)
         with self._lock:
             self._attrition[key] = rows
             while len(self._attrition) > 4096:

@@ -10,8 +10,20 @@ tables all call into this module, so the rules live in one place:
   smallest helper cell; a linear-algebra check then proves that no hidden cell, and no
   hidden part of a published total, can be worked out exactly. Helpers the table is
   safe without are then given back, largest first, each release checked the same way.
-* rounding, for tiers that need it, comes last and only touches published values, so
-  it can never bring a suppressed cell back.
+* perturbation and rounding, for the tiers that get them (:data:`TIERS`), come last and
+  only touch published values, so they can never bring a suppressed cell back. The noise
+  is the cell-key method of :mod:`precimed.deid.cellkey`: the same people always get the
+  same noise, so a count differenced against another overlapping count is no longer exact.
+
+A hidden cell carries its reason (:class:`Cell`): :data:`SMALL` (it holds 1 to T-1 people)
+or :data:`SECONDARY` (it may hold any number, and is hidden so that a small cell elsewhere
+in the table cannot be worked out). Pages and the API show the two differently.
+
+The one gate is :func:`publish_table`: it takes a whole table, its margins and every sum
+a reader knows holds between its cells (:class:`CountTable`; built by
+:func:`grouped_table`, :func:`sequence_table`, or by hand), and returns one :class:`Cell`
+per cell. :func:`protect_count`, :func:`protect_sequence` and :func:`protect_counts` are
+the same gate for the common shapes.
 
 Only non-zero cells are ever hidden. That is what makes the linear check sufficient: at a
 strictly positive solution every direction the sum relations leave free is also free
@@ -21,14 +33,15 @@ can take other values (for 1-D and 2-D tables other whole-number values, too).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from itertools import pairwise, product
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from precimed.deid.cellkey import combine, noise
 from precimed.errors import UserError
 
 if TYPE_CHECKING:
@@ -36,16 +49,47 @@ if TYPE_CHECKING:
 
 _TOL = 1e-9
 
+SMALL = "small"  # hidden: the cell holds 1 to threshold-1 people
+SECONDARY = "secondary"  # hidden to protect another cell; it may hold any number
+
+EXACT, PERTURBED = "exact", "perturbed"
+TIERS = {
+    EXACT: "primary and secondary suppression, exact counts; for roles that may already "
+           "read participant rows (the cohorts.extract permission)",
+    PERTURBED: "primary and secondary suppression, then cell-key noise of at most ±2 and "
+               "rounding to the setting disclosure_rounding; for every other role",
+}
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One published cell: ``value`` None when hidden, with ``reason`` SMALL or SECONDARY."""
+
+    value: int | None
+    reason: str | None = None
+
+
+def fields_of(cells: Mapping[str, Cell]) -> dict[str, object]:
+    """Cells as JSON fields: each name with its value (null when hidden), and
+    ``suppressed``, the reason of each hidden one (``{"lost": "small"}``)."""
+    out: dict[str, object] = {name: c.value for name, c in cells.items()}
+    out["suppressed"] = {name: c.reason for name, c in cells.items() if c.reason}
+    return out
+
 
 @dataclass(frozen=True)
 class Policy:
     """What may leave the platform: counts below ``threshold`` are hidden.
 
-    ``rounding`` is the base published counts are rounded to (1 means exact counts).
+    ``rounding`` is the base published counts are rounded to (1 means exact counts);
+    ``perturb`` adds the cell-key noise to every published count whose cell key is known.
+    ``tier`` names the row of :data:`TIERS` the policy implements.
     """
 
     threshold: int = 10
     rounding: int = 1
+    perturb: bool = False
+    tier: str = EXACT
 
     def __post_init__(self) -> None:
         if self.threshold < 2:
@@ -58,10 +102,32 @@ class Policy:
 
     @classmethod
     def from_settings(cls, settings: Settings, *, rounding: int = 1) -> Policy:
+        """The exact tier (suppression only) at the platform's threshold."""
         return cls(threshold=settings.disclosure_threshold, rounding=rounding)
+
+    @classmethod
+    def for_tier(cls, settings: Settings, tier: str) -> Policy:
+        """The policy of one of :data:`TIERS` under the platform's settings."""
+        if tier == EXACT:
+            return cls.from_settings(settings)
+        if tier == PERTURBED:
+            return cls(threshold=settings.disclosure_threshold,
+                       rounding=settings.disclosure_rounding, perturb=True, tier=PERTURBED)
+        raise UserError(f"Unknown disclosure tier {tier!r}", where="tier",
+                        hint="Tiers: " + ", ".join(TIERS))
 
     def is_small(self, n: int) -> bool:
         return 0 < n < self.threshold
+
+    def publish(self, n: int, *, key: int | None = None) -> int:
+        """A count that passed suppression, as it is published: noise from its cell key
+        (when the policy perturbs and the key is known), then rounding. A zero stays a
+        zero; a count never comes out below the threshold, where it would read as small."""
+        if n == 0:
+            return 0
+        if self.perturb and key is not None:
+            n = max(n + noise(key), self.threshold)
+        return self.round(n)
 
     def round(self, n: int) -> int:
         """Round half up to the base, but never to a non-zero value below the threshold.
@@ -76,19 +142,76 @@ class Policy:
         return rounded
 
 
-def protect_count(n: int, *, policy: Policy) -> int | None:
-    """A single count, for a page or an API field; ``None`` means "fewer than T"."""
+@dataclass(frozen=True)
+class CountTable:
+    """A table as a reader sees it: cells, and the sums the reader knows hold.
+
+    ``values`` are the true counts; each relation ``(total, cells)`` says that cell
+    ``total`` is the sum of ``cells`` (flat indices). ``keys`` are the cells' cell keys
+    (:mod:`precimed.deid.cellkey`), or None where unknown. ``latent`` cells are never
+    published but a reader can work them out (the people an attrition step drops, the
+    deaths of a wave: due minus reached minus lost); they must not be derivable when small.
+    """
+
+    values: np.ndarray
+    relations: list[tuple[int, np.ndarray]] = field(default_factory=list)
+    keys: np.ndarray | None = None
+    latent: np.ndarray | None = None
+
+
+def publish_table(table: CountTable, *, policy: Policy) -> list[Cell]:
+    """THE gate: one :class:`Cell` per cell of ``table``, safe to publish together.
+
+    Small cells are hidden (SMALL), then helpers until no hidden cell and no small sum of
+    hidden cells can be worked out from the relations (SECONDARY); the published cells
+    then get the policy's noise and rounding. Latent cells come back as ``Cell(None)``.
+    """
+    values = np.asarray(table.values, dtype=np.int64)
+    for i, n in enumerate(values.tolist()):
+        _check_count(n, f"cell {i}")
+    latent = (np.zeros(len(values), dtype=bool) if table.latent is None
+              else np.asarray(table.latent, dtype=bool))
+    hidden = suppress_cells(values, table.relations, policy, latent=latent)
+    small = (values > 0) & (values < policy.threshold)
+    out = []
+    for i, v in enumerate(values.tolist()):
+        if latent[i]:
+            out.append(Cell(None))
+        elif hidden[i]:
+            out.append(Cell(None, SMALL if small[i] else SECONDARY))
+        else:
+            key = None if table.keys is None else table.keys[i]
+            out.append(Cell(policy.publish(v, key=None if key is None else int(key))))
+    return out
+
+
+def publish_count(n: int, *, policy: Policy, key: int | None = None) -> Cell:
+    """A single count that is published on its own (no other cell adds up with it)."""
     _check_count(n, "count")
-    return None if policy.is_small(n) else policy.round(n)
+    if policy.is_small(n):
+        return Cell(None, SMALL)
+    return Cell(policy.publish(int(n), key=key))
 
 
-def protect_sequence(counts: Sequence[int], *, policy: Policy) -> list[int | None]:
+def protect_count(n: int, *, policy: Policy, key: int | None = None) -> int | None:
+    """A single count, for a page or an API field; ``None`` means "fewer than T"."""
+    return publish_count(n, policy=policy, key=key).value
+
+
+def publish_sequence(counts: Sequence[int], *, policy: Policy,
+                     keys: Sequence[int] | None = None) -> list[Cell]:
     """An attrition table: each count is a subset of the one before.
 
     The people dropped between two published counts are a cell the reader can work out,
     so every gap between neighbouring published counts must be 0 or at least T, like the
     counts themselves. Hiding a count only widens the gap around it, so the hidden count
     lies anywhere between its published neighbours.
+
+    Within one table that is enough; across queries it is not, because every step is the
+    final count of a shorter definition that can be counted on its own. What protects a
+    small gap across queries is the perturbed tier's noise: the step and the shorter
+    definition's count are the same people, so they get the same noisy number, and the
+    difference of two noisy numbers is not the gap (``tests/unit/deid/test_differencing``).
     """
     for i, n in enumerate(counts):
         _check_count(n, f"step {i}")
@@ -108,26 +231,42 @@ def protect_sequence(counts: Sequence[int], *, policy: Policy) -> list[int | Non
         a, b = pair
         # Keep the source population and the final cohort when there is a choice.
         hidden[a if b == len(values) - 1 and a != 0 else b] = True
-    return [None if h else policy.round(n) for n, h in zip(values, hidden, strict=True)]
+    out = []
+    for i, (n, h) in enumerate(zip(values, hidden, strict=True)):
+        if h:
+            out.append(Cell(None, SMALL if policy.is_small(n) else SECONDARY))
+        else:
+            out.append(Cell(policy.publish(n, key=None if keys is None else int(keys[i]))))
+    return out
+
+
+def protect_sequence(counts: Sequence[int], *, policy: Policy,
+                     keys: Sequence[int] | None = None) -> list[int | None]:
+    """:func:`publish_sequence` as bare values (None: hidden)."""
+    return [c.value for c in publish_sequence(counts, policy=policy, keys=keys)]
 
 
 def protect_counts(counts: pd.DataFrame, *, by: list[str], count: str = "count",
                    policy: Policy, margins: bool = True,
-                   total_label: str = "Total") -> pd.DataFrame:
+                   total_label: str = "Total", key: str | None = None) -> pd.DataFrame:
     """Grouped counts, with their totals, made safe to publish.
 
     ``counts`` holds one row per group (columns ``by``) and a non-negative integer
     ``count``; a missing combination of groups means zero. With ``margins`` every row,
     column and grand total is added, labelled ``total_label``; pass ``margins=True``
     whenever any total of this table is published anywhere, because the reader then
-    knows it. The result has the ``by`` columns, ``count`` as nullable ``Int64`` with
-    hidden counts as ``<NA>``, and a boolean ``suppressed``: the input rows first, then
-    the margins.
+    knows it. ``key`` names a column of cell keys (margins get their cells' combined
+    key), for the perturbed tier's noise. The result has the ``by`` columns, ``count``
+    as nullable ``Int64`` with hidden counts as ``<NA>``, a boolean ``suppressed`` and
+    ``reason`` (SMALL, SECONDARY or None): the input rows first, then the margins.
     """
     keys, values = _read_table(counts, by, count, total_label)
+    cell_keys = None if key is None else counts[key].to_numpy().astype(np.uint64)
     levels = [list(pd.unique(keys[:, i])) for i in range(len(by))]
     if margins:
         cube, relations = table_with_margins(keys, values, levels)
+        if cell_keys is not None:
+            cell_keys = _margin_keys(keys, cell_keys, levels, cube.shape)
         labels = [[*lv, total_label] for lv in levels]
         coords = np.array(list(np.ndindex(cube.shape)))
         rows = [_input_positions(keys, levels, cube.shape)]
@@ -142,18 +281,32 @@ def protect_counts(counts: pd.DataFrame, *, by: list[str], count: str = "count",
         flat = values
         coords = np.array([[lv.index(k) for lv, k in zip(levels, row, strict=True)]
                            for row in keys], dtype=int).reshape(len(values), len(by))
-    hidden = suppress_cells(flat, relations, policy)
-    if margins:
-        coords = coords[order]
-        flat, hidden = flat[order], hidden[order]
+    cells = publish_table(CountTable(flat, relations, cell_keys), policy=policy)
+    cells = [cells[i] for i in order.tolist()]
+    coords = coords[order]
     out = pd.DataFrame({
         name: pd.Series([labels[i][c] for c in coords[:, i]], dtype=object)
         for i, name in enumerate(by)
     })
-    published = [pd.NA if h else policy.round(int(v)) for v, h in zip(flat, hidden, strict=True)]
-    out[count] = pd.array(published, dtype="Int64")
-    out["suppressed"] = hidden.astype(bool)
+    out[count] = pd.array([pd.NA if c.value is None else c.value for c in cells],
+                          dtype="Int64")
+    out["suppressed"] = np.array([c.reason is not None for c in cells], dtype=bool)
+    out["reason"] = pd.Series([c.reason for c in cells], dtype=object)
     return out
+
+
+def _margin_keys(keys: np.ndarray, cell_keys: np.ndarray, levels: list[list[object]],
+                 shape: tuple[int, ...]) -> np.ndarray:
+    """Cell keys over the table with margins: a margin's key combines its cells'."""
+    inner = np.zeros([len(lv) for lv in levels], dtype=np.uint64)
+    index = [{k: j for j, k in enumerate(lv)} for lv in levels]
+    for row, k in zip(keys, cell_keys, strict=True):
+        inner[tuple(index[i][v] for i, v in enumerate(row))] = k
+    cube = inner
+    for axis in range(cube.ndim):
+        cube = np.concatenate([cube, cube.sum(axis=axis, keepdims=True, dtype=np.uint64)],
+                              axis=axis)
+    return np.array([combine([k]) for k in cube.ravel().tolist()], dtype=np.uint64)
 
 
 def _check_count(n: int, where: str) -> None:
@@ -223,16 +376,20 @@ def table_with_margins(keys: np.ndarray, values: np.ndarray, levels: list[list[o
 
 
 def suppress_cells(values: np.ndarray, relations: list[tuple[int, np.ndarray]],
-                   policy: Policy) -> np.ndarray:
+                   policy: Policy, *, latent: np.ndarray | None = None) -> np.ndarray:
     """Which cells of a flat table with margins (:func:`table_with_margins`) to hide:
-    primary, then heuristic, then verified by rank. The engine of :func:`protect_counts`."""
+    primary, then heuristic, then verified by rank. The engine of :func:`publish_table`.
+
+    ``latent`` cells are never published (they come back hidden); one that is small
+    must not be derivable, one that is not small may be."""
+    latent = np.zeros(len(values), dtype=bool) if latent is None else latent
     primary = (values > 0) & (values < policy.threshold)
-    hidden = primary.copy()
+    hidden = primary | latent
     while True:
-        _heuristic(values, relations, hidden, policy)
-        support = _first_disclosure(values, relations, hidden, policy)
+        _heuristic(values, relations, hidden, policy, latent)
+        support = _first_disclosure(values, relations, hidden, policy, latent)
         if support is None:
-            return _release_unneeded(values, relations, hidden, primary, policy)
+            return _release_unneeded(values, relations, hidden, primary, policy, latent)
         bad = set(support.tolist())
         near = {c for total, cells in relations
                 if total in bad or bad.intersection(cells.tolist())
@@ -246,7 +403,8 @@ def suppress_cells(values: np.ndarray, relations: list[tuple[int, np.ndarray]],
 
 
 def _release_unneeded(values: np.ndarray, relations: list[tuple[int, np.ndarray]],
-                      hidden: np.ndarray, primary: np.ndarray, policy: Policy) -> np.ndarray:
+                      hidden: np.ndarray, primary: np.ndarray, policy: Policy,
+                      latent: np.ndarray) -> np.ndarray:
     """Publish again the helper cells the table stays safe without, largest first.
 
     The heuristic picks helpers relation by relation, so the order it meets them in can
@@ -256,25 +414,25 @@ def _release_unneeded(values: np.ndarray, relations: list[tuple[int, np.ndarray]
     it go together); the release stands only if the rank check then finds no cell from
     primary suppression and no small sum derivable, so the result is as safe as before.
     """
-    for cell in sorted(np.flatnonzero(hidden & ~primary).tolist(),
+    for cell in sorted(np.flatnonzero(hidden & ~primary & ~latent).tolist(),
                        key=lambda c: (-values[c], c)):
         if not hidden[cell]:
             continue
         trial = hidden.copy()
         trial[cell] = False
         while True:
-            support = _first_disclosure(values, relations, trial, policy)
+            support = _first_disclosure(values, relations, trial, policy, latent)
             if support is None:
                 hidden[:] = trial
                 break
-            if len(support) != 1 or primary[support[0]]:
+            if len(support) != 1 or primary[support[0]] or latent[support[0]]:
                 break  # a small cell or a small sum would show: keep the helper hidden
             trial[support[0]] = False  # derivable anyway: publishing it tells nothing more
     return hidden
 
 
 def _heuristic(values: np.ndarray, relations: list[tuple[int, np.ndarray]],
-               hidden: np.ndarray, policy: Policy) -> None:
+               hidden: np.ndarray, policy: Policy, latent: np.ndarray) -> None:
     """Hide helpers until no relation gives away a hidden cell or a small hidden sum.
 
     A relation with one hidden member gives it away; one whose total is published tells
@@ -288,6 +446,10 @@ def _heuristic(values: np.ndarray, relations: list[tuple[int, np.ndarray]],
             if n_hidden == 0:
                 continue
             hidden_sum = int(values[cells][hidden[cells]].sum())
+            alone = np.concatenate([[total], cells])[
+                np.concatenate([[hidden[total]], hidden[cells]])]
+            if n_hidden == 1 and latent[alone[0]] and not policy.is_small(values[alone[0]]):
+                continue  # a large latent cell may be worked out
             if n_hidden == 1 or (not hidden[total] and policy.is_small(hidden_sum)):
                 pick = _smallest(values, hidden, cells.tolist())
                 if pick is None:
@@ -305,7 +467,8 @@ def _smallest(values: np.ndarray, hidden: np.ndarray, cells: Sequence[int] | ran
 
 
 def _first_disclosure(values: np.ndarray, relations: list[tuple[int, np.ndarray]],
-                      hidden: np.ndarray, policy: Policy) -> np.ndarray | None:
+                      hidden: np.ndarray, policy: Policy, latent: np.ndarray
+                      ) -> np.ndarray | None:
     """The hidden cells of the first exact disclosure, or None when the table is safe.
 
     The reader knows ``A x = 0`` (every total minus its cells). Splitting it into hidden
@@ -331,6 +494,8 @@ def _first_disclosure(values: np.ndarray, relations: list[tuple[int, np.ndarray]
     rank = int((sing > _TOL * max(matrix.shape) * sing[0]).sum())
     null = vt[rank:]
     for j, cell in enumerate(suppressed.tolist()):
+        if latent[cell] and not policy.is_small(int(values[cell])):
+            continue  # a large latent cell may be worked out
         if not len(null) or np.abs(null[:, j]).max() < _TOL:
             return np.array([cell])
     for _, cells in relations:

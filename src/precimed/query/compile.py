@@ -31,8 +31,12 @@ from precimed.standard import MEASUREMENT_ITEMS
 
 @dataclass(frozen=True)
 class Attrition:
+    """One step: its label, its true count and, when record keys were given, its cell
+    key (the members' record keys summed modulo 2**32; precimed.deid.cellkey)."""
+
     label: str
     count: int
+    key: int | None = None
 
 
 def age_at_enrolment(p: ibis.Table) -> ibis.Value:
@@ -157,19 +161,31 @@ def cohort_table(con: ibis.BaseBackend, definition: CohortDefinition,
     return members
 
 
-def _sql(con: ibis.BaseBackend, definition: CohortDefinition, upto: int | None) -> str:
+def _sql(con: ibis.BaseBackend, definition: CohortDefinition, upto: int | None,
+         keys: str | None = None) -> str:
     """The count's SQL, compiled by Ibis from the definition and kept: Ibis takes longer
     to build and compile a query than DuckDB takes to answer it. The text comes from our
-    own expression, values as literals; the definition is frozen, so it keys the cache."""
+    own expression, values as literals; the definition is frozen, so it keys the cache.
+
+    With ``keys`` (the name of a registered table of pseudonym and record_key), the
+    query returns the count and the sum of the members' record keys."""
     # keyed by the criteria counted, so steps shared with another definition are reused
-    key = definition.criteria[:upto] if upto is not None else definition.criteria
+    key = (definition.criteria[:upto] if upto is not None else definition.criteria, keys)
     if len(_SQL) > 64:  # one entry per connection; connections come and go
         _SQL.clear()
     cache = _SQL.setdefault(id(con), {})
     if key not in cache:
         if len(cache) > 512:
             cache.clear()
-        cache[key] = str(con.compile(cohort_table(con, definition, upto).count()))
+        cohort = cohort_table(con, definition, upto)
+        if keys is None:
+            expr = cohort.count()
+        else:
+            k = con.table(keys)
+            k = k.select(k_pseudonym=k.pseudonym, k_key=k.record_key.cast("int64"))
+            j = cohort.inner_join(k, cohort.pseudonym == k.k_pseudonym)
+            expr = j.aggregate(n=j.count(), k=j.k_key.sum().fill_null(0))
+        cache[key] = str(con.compile(expr))
     return cache[key]
 
 
@@ -180,14 +196,23 @@ def count(con: ibis.BaseBackend, definition: CohortDefinition) -> int:
     return int(con.raw_sql(_sql(con, definition, None)).fetchone()[0])
 
 
-def attrition(con: ibis.BaseBackend, definition: CohortDefinition) -> list[Attrition]:
+def attrition(con: ibis.BaseBackend, definition: CohortDefinition, *,
+              keys: str | None = None) -> list[Attrition]:
     """Counts after each criterion, starting from all participants (true counts: the
     caller passes them through disclosure control before they leave the platform).
-    Every step's count is one scalar subquery of a single statement: one round trip."""
-    steps = [_sql(con, definition, k) for k in range(len(definition.criteria) + 1)]
-    row = con.raw_sql("SELECT " + ", ".join(f"({sql})" for sql in steps)).fetchone()
+    Every step's count is one subquery of a single statement: one round trip. With
+    ``keys`` (a registered table of pseudonym and record_key) each step also gets its
+    cell key, computed in the same query."""
     labels = ["all participants", *(c.label() for c in definition.criteria)]
-    return [Attrition(label, int(n)) for label, n in zip(labels, row, strict=True)]
+    steps = [_sql(con, definition, k, keys) for k in range(len(definition.criteria) + 1)]
+    if keys is None:
+        row = con.raw_sql("SELECT " + ", ".join(f"({sql})" for sql in steps)).fetchone()
+        return [Attrition(label, int(n)) for label, n in zip(labels, row, strict=True)]
+    union = " UNION ALL ".join(f"SELECT {i} AS step, n, k FROM ({sql})"
+                               for i, sql in enumerate(steps))
+    rows = sorted(con.raw_sql(union).fetchall())
+    return [Attrition(label, int(n), int(k) % 2 ** 32)
+            for label, (_, n, k) in zip(labels, rows, strict=True)]
 
 
 def members(con: ibis.BaseBackend, definition: CohortDefinition) -> list[str]:

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from precimed.api.deps import client_of, platform, read_rows, require
-from precimed.deid import protect_count, protect_sequence
+from precimed.deid import fields_of, protect_count, publish_sequence
 from precimed.errors import NotFound, UserError
 from precimed.ops import audit
 from precimed.ops.accounts import Principal
@@ -47,21 +47,27 @@ def parse(definition: dict[str, Any]) -> CohortDefinition:
     return CohortDefinition.from_dict(definition, where="definition")
 
 
-def counts(request: Request, definition: CohortDefinition, release: str | None) -> dict:
+def counts(request: Request, definition: CohortDefinition, release: str | None,
+           principal: Principal) -> dict:
+    """The attrition as the caller's tier may see it: one sequence through the gate, each
+    step with its cell key; a hidden step says why ({"count": "small"|"secondary"})."""
     p = platform(request)
+    policy = p.policy_for(principal)
     name = p.release(release)
     rows = p.attrition(name, definition)
-    shown = protect_sequence([r.count for r in rows], policy=p.policy)
-    return {"release": name, "name": definition.name, "threshold": p.policy.threshold,
-            "attrition": [{"label": r.label, "count": n} for r, n in zip(rows, shown,
-                                                                          strict=True)],
-            "count": shown[-1]}
+    cells = publish_sequence([r.count for r in rows], policy=policy,
+                             keys=[r.key for r in rows])
+    return {"release": name, "name": definition.name, "threshold": policy.threshold,
+            "tier": policy.tier, "rounding": policy.rounding,
+            "attrition": [{"label": r.label, **fields_of({"count": c})}
+                          for r, c in zip(rows, cells, strict=True)],
+            **fields_of({"count": cells[-1]})}
 
 
 @router.post("/count", summary="Attrition counts after each criterion (disclosure-safe)")
 def count(body: CountRequest, request: Request,
-          _: Principal = Depends(require("cohorts.count"))) -> dict:
-    return counts(request, parse(body.definition), body.release)
+          principal: Principal = Depends(require("cohorts.count"))) -> dict:
+    return counts(request, parse(body.definition), body.release, principal)
 
 
 def _saved_dict(row: SavedCohort) -> dict:

@@ -148,6 +148,20 @@ CASES = [
      {"a"}),
     ("combined", [ParticipantIs("cohort", ("NP-EAST",)), MeasurementIn("SBP", min=140),
                   Not(Diagnosis(("I21",)))], {"a"}),
+    # codes as people write them: every spelling selects what the canonical code does
+    ("lower case", [Diagnosis(("i21",))], {"b"}),
+    ("no dot", [Diagnosis(("I219",))], {"b"}),
+    ("I21.X", [Diagnosis(("I21.X",))], {"b"}),
+    ("range of categories", [Diagnosis(("I10-I25",))], {"a", "b"}),
+    ("range, the dictionary's form", [Diagnosis(("E10-E14",))], {"c"}),
+    ("range within a category", [Diagnosis(("I63.0-I63.9",), source="endpoint")], {"a"}),
+    ("range excluding the code", [Diagnosis(("I63.0-I63.5",), source="endpoint")], set()),
+    ("anchor in lower case", [MeasurementIn("SBP", min=100, window=Window(
+        0, 0, anchor=("i21.x",)))], {"b"}),
+    # a baseline condition is a history at enrolment: dated on or before the enrolment day
+    ("baseline history", [Diagnosis(("I10", "I21", "E11"), window=baseline())], {"a", "b"}),
+    ("baseline endpoint", [Diagnosis(("I63",), source="endpoint", window=baseline())],
+     set()),
 ]
 
 
@@ -191,6 +205,44 @@ def test_a_bad_definition_says_what_and_where(text, said):
 def test_windows_refuse_to_end_before_they_start():
     with pytest.raises(UserError):
         Window(5, 1)
+
+
+@pytest.mark.parametrize("make, where", [
+    (lambda: AgeAtEnrolment(70, 40), "criterion age"),
+    (lambda: AgeAtEnrolment(40, 40), "criterion age"),
+    (lambda: MeasurementIn("SBP", min=160, max=140), "criterion measurement SBP"),
+    (lambda: ExposureIs("CIG_PER_DAY", min=20, max=10), "criterion exposure CIG_PER_DAY"),
+])
+def test_inverted_ranges_are_refused_naming_the_criterion(make, where):
+    """An empty range used to count 0 in silence."""
+    with pytest.raises(UserError) as caught:
+        make()
+    assert caught.value.where == where and "empty" in caught.value.what
+
+
+def test_an_inverted_range_in_json_names_the_criterion():
+    with pytest.raises(UserError) as caught:
+        CohortDefinition.from_dict({"format": "precimed-cohort", "version": 1, "criteria": [
+            {"kind": "participant", "field": "sex", "values": ["1"]},
+            {"kind": "age", "min": 70, "max": 40}]}, where="def.json")
+    assert "criterion 2" in caught.value.where and "criterion age" in caught.value.where
+
+
+@pytest.mark.parametrize("written, canonical", [
+    ("i10", ("I10",)), ("I639", ("I63.9",)), ("I21.X", ("I21",)), ("c16-c22", ("C16-C22",)),
+])
+def test_codes_are_stored_in_the_standards_spelling(written, canonical):
+    assert Diagnosis((written,)).codes == canonical
+
+
+@pytest.mark.parametrize("code, hint", [
+    ("I63.7", "I63.9"), ("I99.9", "use I99"), ("C22-C16", "C16-C22"), ("Q", "C16-C22"),
+    ("C16-C18.2", "I63.0-I63.5"),
+])
+def test_an_unknown_code_is_refused_with_a_hint(code, hint):
+    with pytest.raises(UserError) as caught:
+        Diagnosis((code,))
+    assert caught.value.where == "criterion diagnosis" and hint in caught.value.hint
 
 
 def test_a_value_is_a_literal_never_sql(both):

@@ -38,24 +38,38 @@ def windows(draw):
     if start is not None and end is not None and start > end:
         start, end = end, start
     if draw(st.integers(0, 3)) == 0:  # relative to another event
-        return Window(start, end, anchor=draw(st.sampled_from([("I21",), ("E11", "I1")])),
+        return Window(start, end, anchor=draw(st.sampled_from([("I21",), ("E11", "I1"),
+                                                               ("i21.x", "C16-C22")])),
                       anchor_source=draw(st.sampled_from(["condition", "endpoint"])))
     return Window(start, end)
 
 
+def ordered(pair: tuple, *, strict: bool = False) -> tuple:
+    """Bounds low to high (an inverted range is refused when the criterion is built)."""
+    low, high = pair
+    if low is not None and high is not None and (low > high or (strict and low == high)):
+        return (high, low) if low != high else (low, None)
+    return pair
+
+
 bounds = st.one_of(st.none(), st.integers(100, 180).map(float))
+value_ranges = st.tuples(bounds, bounds).map(ordered)
+age_ranges = st.tuples(st.one_of(st.none(), st.integers(30, 70)),
+                       st.one_of(st.none(), st.integers(40, 90))).map(
+    lambda pair: ordered(pair, strict=True))
+codes = st.sampled_from([("I21",), ("I1",), ("E11", "I63"), ("i21.x",), ("I10-I25",),
+                         ("I63.0-I63.9", "E119")])
 
 criteria = st.recursive(st.one_of(
     st.builds(ParticipantIs, st.just("sex"), st.sampled_from([("1",), ("2",), ("1", "2")])),
     st.builds(ParticipantIs, st.just("centre"),
               st.sampled_from([("SH01",), ("JS01", "GD01")])),
-    st.builds(AgeAtEnrolment, st.one_of(st.none(), st.integers(30, 70)),
-              st.one_of(st.none(), st.integers(40, 90))),
-    st.builds(MeasurementIn, st.sampled_from(["SBP", "DBP"]), bounds, bounds, windows()),
+    age_ranges.map(lambda pair: AgeAtEnrolment(*pair)),
+    st.builds(lambda code, pair, window: MeasurementIn(code, *pair, window=window),
+              st.sampled_from(["SBP", "DBP"]), value_ranges, windows()),
     st.builds(ExposureIs, st.just("SMOKING_STATUS"),
               st.sampled_from([("current",), ("never", "former")]), window=windows()),
-    st.builds(Diagnosis, st.sampled_from([("I21",), ("I1",), ("E11", "I63")]),
-              st.sampled_from(["condition", "endpoint"]), windows()),
+    st.builds(Diagnosis, codes, st.sampled_from(["condition", "endpoint"]), windows()),
     st.builds(SpecimenAvailable, st.sampled_from([("serum",), ("dna", "plasma")]),
               st.one_of(st.none(), st.floats(0.1, 3.0))),
     st.builds(AssayAvailable, st.sampled_from([("wgs",), ("proteome", "genotype_array")])),
@@ -92,7 +106,8 @@ def datasets(draw):
             for _ in range(draw(st.integers(0, 2))):
                 rows[table].append({
                     "pseudonym": who, "icd10": draw(st.sampled_from(
-                        ["I21.9", "I10", "I63.9", "E11.9", "C34.9"])),
+                        ["I21.9", "I10", "I63.9", "E11.9", "C34.9", "I63.5",
+                         "C18.900X001"])),
                     date: enrolled + dt.timedelta(days=draw(days))})
         if draw(st.booleans()):
             rows.setdefault("assay", []).append({

@@ -66,6 +66,7 @@ from precimed.cohorts.follow_up import GRACE_DAYS, YEAR_DAYS, observation
 from precimed.deid.disclosure import Policy, protect_counts
 from precimed.errors import UserError
 from precimed.standard.ages import AGE_BANDS
+from precimed.standard.icd10 import UnknownIcd10, selection_prefixes
 
 if TYPE_CHECKING:
     from precimed.ops import OpsDatabase
@@ -154,10 +155,11 @@ def candidates(con: ibis.BaseBackend, *, episode_days: int = EPISODE_DAYS,
 
 
 def _checked(groups: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, ...]]:
-    """The groups with normalised prefixes; overlapping groups are refused."""
-    clean = {str(name): tuple(_normal(p) for p in prefixes)
+    """The groups as prefixes without dots (the standard's selections: I20-I25, i21,
+    I63.X are all understood); unknown codes and overlapping groups are refused."""
+    clean = {str(name): tuple(p for s in prefixes for p in _prefixes(s, str(name)))
              for name, prefixes in groups.items()}
-    if not clean or any(not prefixes or not all(prefixes) for prefixes in clean.values()):
+    if not clean or any(not prefixes for prefixes in clean.values()):
         raise UserError("Every endpoint group needs at least one ICD-10 prefix",
                         where="groups", hint="For example {'t2d': ('E11',)}.")
     owners = [(p, name) for name, prefixes in clean.items() for p in prefixes]
@@ -189,8 +191,11 @@ def _in_groups(t: ir.Table, column: str, groups: dict[str, tuple[str, ...]]) -> 
     return ibis.union(*parts, distinct=False)
 
 
-def _normal(code: str) -> str:
-    return str(code).strip().upper().replace(".", "")
+def _prefixes(selection: str, group: str) -> tuple[str, ...]:
+    try:
+        return tuple(p.replace(".", "") for p in selection_prefixes(str(selection)))
+    except UnknownIcd10 as exc:
+        raise UserError(exc.what, where=f"endpoint group {group}", hint=exc.hint) from None
 
 
 def _reports(con: ibis.BaseBackend, groups: dict[str, tuple[str, ...]],

@@ -27,6 +27,7 @@ from precimed.query.model import (
     Window,
 )
 from precimed.standard import MEASUREMENT_ITEMS
+from precimed.standard.icd10 import selection_prefixes
 
 
 @dataclass(frozen=True)
@@ -56,8 +57,8 @@ def _needs_dates(window: Window) -> bool:
 
 def _in_window(days: ibis.Value | None, window: Window, wave: ibis.Value | None
                ) -> ibis.Value:
-    if window.baseline:
-        return wave.fill_null(-1) == 0 if wave is not None else days == 0
+    if window.baseline:  # the baseline survey; for a diagnosis, on or before enrolment
+        return wave.fill_null(-1) == 0 if wave is not None else days <= 0
     conditions = [ibis.literal(True)]
     if window.start is not None:
         conditions.append(days >= window.start)
@@ -86,9 +87,20 @@ def _index_dates(con: ibis.BaseBackend, window: Window) -> ibis.Table:
     table, date = (("condition", "diagnosed_on") if window.anchor_source == "condition"
                    else ("endpoint_event", "event_date"))
     a = con.table(table)
-    a = a.filter(ibis.or_(*[a.icd10.startswith(code) for code in window.anchor]),
-                 a[date].notnull())
+    a = a.filter(_selected(a.icd10, window.anchor), a[date].notnull())
     return a.group_by(i_pseudonym=a.pseudonym).agg(i_date=a[date].min())
+
+
+def _selected(code: ibis.Value, selections: tuple[str, ...]) -> ibis.Value:
+    """Codes (canonical, as the lake holds them) that fall in one of the selections: the
+    standard's prefixes, whole categories by one set lookup (a range such as A00-B99 is
+    some 170 of them), longer or shorter prefixes one test each."""
+    prefixes = dict.fromkeys(p for s in selections for p in selection_prefixes(s))
+    categories = [p for p in prefixes if len(p) == 3]
+    tests = [code.startswith(p) for p in prefixes if len(p) != 3]
+    if categories:
+        tests.append(code.substr(0, 3).isin(categories))
+    return ibis.or_(*tests)
 
 
 def qualifying(con: ibis.BaseBackend, criterion: Criterion) -> ibis.Table:
@@ -131,7 +143,7 @@ def qualifying(con: ibis.BaseBackend, criterion: Criterion) -> ibis.Table:
         table, date = (("condition", "diagnosed_on") if criterion.source == "condition"
                        else ("endpoint_event", "event_date"))
         d = con.table(table)
-        d = d.filter(ibis.or_(*[d.icd10.startswith(code) for code in criterion.codes]))
+        d = d.filter(_selected(d.icd10, criterion.codes))
         return _dated(con, d, date, criterion.window, None).select("pseudonym")
     if isinstance(criterion, SpecimenAvailable):
         s = con.table("specimen")

@@ -7,7 +7,14 @@ definition fails with a message naming the criterion, not later inside a query.
 
 Timing is in whole days relative to the index date, both bounds inclusive, either bound
 open (None). ``before()`` is strictly before the index day, ``after()`` strictly after,
-``within(n)`` is n days either side including the index day itself.
+``within(n)`` is n days either side including the index day itself. ``baseline()`` is the
+baseline survey (wave 0) for measurements and exposures; for a diagnosis, which has no
+wave, it is the baseline condition in the epidemiological sense: a diagnosis dated on or
+before the enrolment day (a history of the disease at enrolment).
+
+ICD-10 codes are selections in the standard's sense (:mod:`precimed.standard.icd10`):
+``i10``, ``I639``, ``I21.X``, ``C16-C22`` and ``I63.0-I63.5`` are accepted and stored in
+canonical form; a code WHO ICD-10 does not have is refused with a hint.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from precimed.standard import (
     REGIONS,
     vocabulary,
 )
-from precimed.standard.icd10 import parse_icd10
+from precimed.standard.icd10 import UnknownIcd10, normalise_selection
 
 FORMAT = "precimed-cohort"
 FORMAT_VERSION = 1
@@ -59,7 +66,7 @@ class Window:
     anchor_source: str = "condition"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "anchor", tuple(self.anchor))
+        object.__setattr__(self, "anchor", _icd10(self.anchor, "window anchor"))
         if self.start is not None and self.end is not None and self.start > self.end:
             raise _fail(f"The window starts after it ends ({self.start} > {self.end})",
                         "window", "Give start <= end, in days from the index date.")
@@ -70,10 +77,11 @@ class Window:
             if self.anchor_source not in {"condition", "endpoint"}:
                 raise _fail(f"Unknown anchor source {self.anchor_source!r}", "window",
                             "Use condition or endpoint.")
-            _check_icd10(self.anchor, "window anchor")
 
 
 def baseline() -> Window:
+    """The baseline survey (wave 0) of a measurement or exposure; for a diagnosis, a
+    condition dated on or before the enrolment day."""
     return Window(baseline=True)
 
 
@@ -132,6 +140,13 @@ class AgeAtEnrolment(Criterion):
     max: int | None = None
     kind: ClassVar[str] = "age"
 
+    def __post_init__(self) -> None:
+        if self.min is not None and self.max is not None and self.min >= self.max:
+            raise _fail(f"The age range {self.min}-{self.max} is empty (min must be below "
+                        "max, which is exclusive)", "criterion age",
+                        f"Give min < max, e.g. min={min(self.min, self.max)}, "
+                        f"max={max(self.min, self.max)}.")
+
     def label(self) -> str:
         return f"age at enrolment {self.min if self.min is not None else ''}-" \
                f"{self.max if self.max is not None else ''}"
@@ -151,6 +166,7 @@ class MeasurementIn(Criterion):
         if self.code not in MEASUREMENT_ITEMS:
             raise _fail(f"Unknown measurement {self.code!r}", "criterion measurement",
                         "Use a code of the measurement catalogue, e.g. SBP.")
+        _check_bounds(self.min, self.max, f"criterion measurement {self.code}")
 
     def label(self) -> str:
         unit = MEASUREMENT_ITEMS[self.code].unit
@@ -182,6 +198,7 @@ class ExposureIs(Criterion):
                             "Categories: " + ", ".join(item.categories))
         elif self.values:
             raise _fail(f"Exposure {self.code} is numeric", where, "Give min and/or max.")
+        _check_bounds(self.min, self.max, f"{where} {self.code}")
 
     def label(self) -> str:
         what = ", ".join(self.values) if self.values else _range(self.min, self.max)
@@ -190,8 +207,9 @@ class ExposureIs(Criterion):
 
 @dataclass(frozen=True)
 class Diagnosis(Criterion):
-    """A condition or a (candidate) endpoint event whose ICD-10 code starts with one of
-    ``codes`` (I21 covers I21.0-I21.9), dated in the window."""
+    """A condition or a (candidate) endpoint event whose ICD-10 code falls in one of
+    ``codes`` (I21 covers I21.0-I21.9, C16-C22 covers C16 to C22), dated in the window.
+    ``baseline()`` selects a diagnosis dated on or before enrolment (history)."""
 
     codes: tuple[str, ...]
     source: str = "condition"  # condition or endpoint
@@ -202,7 +220,7 @@ class Diagnosis(Criterion):
         where = "criterion diagnosis"
         if self.source not in {"condition", "endpoint"}:
             raise _fail(f"Unknown source {self.source!r}", where, "Use condition or endpoint.")
-        _check_icd10(self.codes, where)
+        object.__setattr__(self, "codes", _icd10(self.codes, where))
         if not self.codes:
             raise _fail("A diagnosis criterion needs at least one code", where,
                         "e.g. codes=('I21', 'I22')")
@@ -391,13 +409,20 @@ def _typed(name: str, value: object, where: str) -> object:
     return value
 
 
-def _check_icd10(codes: tuple[str, ...], where: str) -> None:
-    for code in codes:
-        block = len(code) == 2 and code[0].isupper() and code[1].isdigit()  # I6: I60-I69
-        if not block and (len(code) < 3 or parse_icd10(code[:3]) is None):
-            raise _fail(f"{code!r} is not an ICD-10 code or prefix", where,
-                        "Use a block such as I6, a category such as I21, or a code such "
-                        "as I21.9.")
+def _icd10(codes: tuple[str, ...], where: str) -> tuple[str, ...]:
+    """The selections in canonical form (so both engines and the JSON see one spelling),
+    or a UserError naming the criterion."""
+    try:
+        return tuple(dict.fromkeys(normalise_selection(code) for code in codes))
+    except UnknownIcd10 as exc:
+        raise _fail(exc.what, where, exc.hint) from None
+
+
+def _check_bounds(low: float | None, high: float | None, where: str) -> None:
+    """An inverted range would silently select nobody: refuse it, naming the criterion."""
+    if low is not None and high is not None and low > high:
+        raise _fail(f"The range {low:g}-{high:g} is empty (min is above max)", where,
+                    f"Give min <= max, e.g. min={high:g}, max={low:g}.")
 
 
 def _range(low: float | None, high: float | None) -> str:

@@ -22,6 +22,7 @@ from precimed.query.model import (
     SpecimenAvailable,
     Window,
 )
+from precimed.standard.icd10 import selects
 
 Rows = list[dict]
 
@@ -35,8 +36,8 @@ def _age(person: dict) -> int | None:
 
 
 def _in(window: Window, days: int | None, wave, *, has_wave: bool = True) -> bool:
-    if window.baseline:  # the baseline survey; for undated-by-wave tables, the index day
-        return wave == 0 if has_wave else days == 0
+    if window.baseline:  # the baseline survey; for a diagnosis, on or before enrolment
+        return wave == 0 if has_wave else days is not None and days <= 0
     if days is None:
         return False
     return (window.start is None or days >= window.start) and \
@@ -64,8 +65,7 @@ class ReferenceEngine:
                        else ("endpoint_event", "event_date"))
         first: dict = {}
         for r in self._rows(table):
-            if r.get(date) and r.get("icd10") and any(r["icd10"].startswith(c)
-                                                       for c in window.anchor):
+            if r.get(date) and selects(r.get("icd10"), window.anchor):
                 first[r["pseudonym"]] = min(first.get(r["pseudonym"], r[date]), r[date])
         return first
 
@@ -107,7 +107,7 @@ class ReferenceEngine:
             table, date = (("condition", "diagnosed_on") if criterion.source == "condition"
                            else ("endpoint_event", "event_date"))
             return {r["pseudonym"] for r in self._rows(table)
-                    if r.get("icd10") and any(r["icd10"].startswith(c) for c in criterion.codes)
+                    if selects(r.get("icd10"), criterion.codes)
                     and r["pseudonym"] in self.people
                     and _in(criterion.window, self._days(r, date, criterion.window), None,
                            has_wave=False)}

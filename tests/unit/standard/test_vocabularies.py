@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from precimed.standard import (
     CENTRES,
     COHORTS,
@@ -10,7 +12,16 @@ from precimed.standard import (
     vocabularies,
     vocabulary,
 )
-from precimed.standard.icd10 import chapter_of, in_range, parse_icd10
+from precimed.standard.icd10 import (
+    NAMED_DISEASES,
+    UnknownIcd10,
+    chapter_of,
+    in_range,
+    normalise_selection,
+    parse_icd10,
+    selection_prefixes,
+    selects,
+)
 from precimed.standard.regions import region_of
 
 
@@ -64,3 +75,42 @@ def test_icd10_validation_and_chinese_clinical_suffixes():
     assert parse_icd10("hello") is None
     assert in_range("C18.9", "C18-C20") and not in_range("C21", "C18-C20")
     assert chapter_of("I21.9")[0] == "IX"
+
+
+@pytest.mark.parametrize("written, canonical, prefixes", [
+    ("i10", "I10", ("I10",)),
+    ("I639", "I63.9", ("I63.9",)),
+    ("I21.X", "I21", ("I21",)),
+    ("i21x", "I21", ("I21",)),
+    ("Ｉ６３．９", "I63.9", ("I63.9",)),  # full-width, as typed with a Chinese IME
+    ("C16-C22", "C16-C22", ("C16", "C17", "C18", "C19", "C20", "C21", "C22")),
+    ("c16 – c22", "C16-C22", ("C16", "C17", "C18", "C19", "C20", "C21", "C22")),
+    ("I63.0-I63.5", "I63.0-I63.5", ("I63.0", "I63.1", "I63.2", "I63.3", "I63.4", "I63.5")),
+    ("I6", "I6", ("I6",)),
+    ("I21.900x001", "I21.900X001", ("I21.900X001",)),
+])
+def test_one_normaliser_for_every_way_a_code_is_written(written, canonical, prefixes):
+    assert normalise_selection(written) == canonical
+    assert selection_prefixes(written) == prefixes
+
+
+def test_a_range_selects_its_children_and_nothing_outside():
+    assert selects("C18.900X001", ("C16-C22",)) and selects("C22", ("C16-C22",))
+    assert not selects("C23", ("C16-C22",)) and not selects("C15.9", ("C16-C22",))
+    assert selects("I63.5", ("I63.0-I63.5",)) and not selects("I63.6", ("I63.0-I63.5",))
+    assert not selects(None, ("I21",)) and not selects("", ("I21",))
+
+
+def test_every_range_the_dictionary_names_is_a_selection():
+    for spec in NAMED_DISEASES:
+        assert selection_prefixes(spec), spec
+
+
+@pytest.mark.parametrize("bad, hint", [
+    ("I63.7", "I63.0, I63.1"), ("I99.9", "use I99"), ("C22-C16", "C16-C22"),
+    ("C16-C18.2", "I63.0-I63.5"), ("Z", "C16-C22"), ("1-2-3", "C16-C22"), ("", "C16-C22"),
+])
+def test_an_unknown_selection_is_refused_with_a_hint(bad, hint):
+    with pytest.raises(UnknownIcd10) as caught:
+        normalise_selection(bad)
+    assert hint in caught.value.hint

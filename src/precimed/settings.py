@@ -45,7 +45,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("qc_rules", str, "1.0",
             "QC rule set the acceptance gate scores with: built in, or HOME/qc/rulesets/*.toml."),
     Setting("as_of", str, "",
-            "Date follow-up and retention are assessed at (YYYY-MM-DD); empty means today."),
+            "Date follow-up, retention and incidence are assessed at (YYYY-MM-DD); empty "
+            "means the data cut of the release (or of the lake) being read, never today."),
     Setting("dac_votes", int, 2,
             "Committee members' votes an access request needs before the chair may decide."),
     Setting("dac_chair", str, "",
@@ -118,14 +119,17 @@ class Settings:
         return self.home / "projects"
 
     @property
-    def as_of_date(self) -> dt.date:
+    def as_of_given(self) -> dt.date | None:
+        """The as-of date set explicitly, or None: then results are assessed at the data
+        cut of what they read (``precimed.lake.Snapshot.as_of``)."""
         if not self.as_of:
-            return dt.date.today()
+            return None
         try:
             return dt.date.fromisoformat(self.as_of)
         except ValueError:
             raise UserError(f"Setting as_of is not a date: {self.as_of!r}", where="as_of",
-                            hint="Write it as YYYY-MM-DD, or leave it empty for today.") from None
+                            hint="Write it as YYYY-MM-DD, or leave it empty for the data "
+                                 "cut.") from None
 
     @property
     def database_url(self) -> str:

@@ -30,7 +30,7 @@ def test_the_data_are_the_members_with_their_deaths(released_home):
     age = (enrolled.dt.year - born.dt.year) - (enrolled.dt.month < born.dt.month)
     members = people[age >= 50]
     assert len(data) == len(members)
-    cut = pd.Timestamp(settings.as_of_date)
+    cut = pd.Timestamp(settings.as_of_given)
     died = deaths[pd.to_datetime(deaths.death_date) <= cut].pseudonym
     assert data.event.sum() == members.pseudonym.isin(died).sum()
     assert provenance.release == "r1" and provenance.cohort == OLDER.to_dict()

@@ -6,6 +6,7 @@ definition's counts on one never change."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections import OrderedDict
@@ -119,6 +120,14 @@ class Platform:
             yield con
         finally:
             con.disconnect()
+
+    def as_of(self) -> dt.date | None:
+        """The as-of date of results on the live lake: the ``as_of`` setting if given,
+        else the lake's data cut (its latest observation date); None while the lake holds
+        no dated data. Never today: the same data give the same answer any day."""
+        if self.settings.as_of_given is not None:
+            return self.settings.as_of_given
+        return self.cached("data_cut", lambda: self.lake.snapshot().data_cut)
 
     def cached(self, key: Any, compute: Callable[[], Any], *,
                seconds: float = CACHE_SECONDS) -> Any:

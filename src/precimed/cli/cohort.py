@@ -44,6 +44,16 @@ def _shown(n: int | None, policy: Policy) -> str:
     return f"<{policy.threshold}" if n is None else f"{n:,}"
 
 
+def as_of_for(snapshot, given, settings: Settings) -> tuple[dt.date, str]:
+    """The as-of date of a result on ``snapshot`` and how it was chosen, for the output:
+    ``--as-of`` or the as_of setting if given, else the snapshot's data cut (never today)."""
+    day = given.date() if given else settings.as_of_given
+    if day is not None:
+        return day, f"as of {day}"
+    where = f"release {snapshot.release}" if snapshot.release else "the lake"
+    return snapshot.as_of(), f"as of {snapshot.as_of()}, the data cut of {where}"
+
+
 @cohort_group.command("count")
 @click.argument("definition", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--release", required=True, help="Release to count in (precimed release list).")
@@ -110,7 +120,7 @@ def extract(settings_of, definition: Path, out: Path, release: str, variables: s
 @cohort_group.command("retention")
 @click.option("--release", default=None, help="Release (default: the lake as it is now).")
 @click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Date to assess at (default: today).")
+              help="Date to assess at (default: the data cut of the release or lake).")
 @click.option("--grace-days", default=180, show_default=True)
 @click.pass_obj
 def retention(settings_of, release: str | None, as_of, grace_days: int) -> None:
@@ -118,14 +128,15 @@ def retention(settings_of, release: str | None, as_of, grace_days: int) -> None:
     from precimed.cohorts.follow_up import retention_summary
 
     settings: Settings = settings_of()
-    day = as_of.date() if as_of else dt.date.today()
-    con = Lake(settings.lake_dir).snapshot(release).connect()
+    snapshot = Lake(settings.lake_dir).snapshot(release)
+    day, said = as_of_for(snapshot, as_of, settings)
+    con = snapshot.connect()
     try:
         summary = retention_summary(con, as_of=day, grace_days=grace_days)
     finally:
         con.disconnect()
     policy = Policy.from_settings(settings)
-    click.echo(f"4-year loss to follow-up at {day} (target ≤ 8%)")
+    click.echo(f"4-year loss to follow-up {said} (target ≤ 8%)")
     for row in summary.itertuples(index=False):
         eligible = protect_count(int(row.eligible), policy=policy)
         lost = protect_count(int(row.lost), policy=policy)
@@ -137,7 +148,8 @@ def retention(settings_of, release: str | None, as_of, grace_days: int) -> None:
 
 @cohort_group.command("worklist")
 @click.option("--centre", required=True, help="The centre whose overdue participants to list.")
-@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Date to assess at (default: the data cut of the lake).")
 @click.option("--limit", default=50, show_default=True)
 @click.pass_obj
 def worklist(settings_of, centre: str, as_of, limit: int) -> None:
@@ -145,13 +157,14 @@ def worklist(settings_of, centre: str, as_of, limit: int) -> None:
     from precimed.cohorts.follow_up import worklist as overdue
 
     settings: Settings = settings_of()
-    day = as_of.date() if as_of else dt.date.today()
-    con = Lake(settings.lake_dir).snapshot().connect()
+    snapshot = Lake(settings.lake_dir).snapshot()
+    day, said = as_of_for(snapshot, as_of, settings)
+    con = snapshot.connect()
     try:
         rows = overdue(con, centre=centre, as_of=day)
     finally:
         con.disconnect()
-    click.echo(f"{len(rows):,} participants of {centre} overdue at {day}")
+    click.echo(f"{len(rows):,} participants of {centre} overdue, {said}")
     for row in rows.head(limit).itertuples(index=False):
         click.echo(f"  {row.pseudonym[:12]}  wave {row.wave}  due {row.due_date}  "
                    f"{row.days_overdue:>5} days overdue  missed {row.missed_waves}  "

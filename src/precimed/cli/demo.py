@@ -48,9 +48,7 @@ def demo(settings_of, participants: int, seed: int, serve: bool, port: int) -> N
                             hint="Give an empty folder or an earlier demo home to --home.")
         shutil.rmtree(settings.home)
     initialise(settings)
-    # the synthetic data end at DATA_CUT: follow-up is assessed there, not today
-    (settings.home / "precimed.toml").write_text(
-        f'as_of = "{DATA_CUT.isoformat()}"\ndemo = true\n', encoding="utf-8")
+    (settings.home / "precimed.toml").write_text("demo = true\n", encoding="utf-8")
     settings = load_settings({"home": settings.home})
     packages = settings.home / "incoming"
     say(f"synthesising {participants:,} participants across all centres")
@@ -65,7 +63,9 @@ def demo(settings_of, participants: int, seed: int, serve: bool, port: int) -> N
         say(f"{centre}: {result.status}")
     # genotypes before the release, so that it holds their assay rows and variant summary
     genotyped = genotype_centres(settings, outcomes, seed=seed, say=say)
-    Lake(settings.lake_dir).create_release("demo-1", description="demo release")
+    # the synthetic data end at DATA_CUT: results on the release are assessed there
+    Lake(settings.lake_dir).create_release("demo-1", description="demo release",
+                                           data_cut=DATA_CUT)
     click.echo("")
     print_summary(Lake(settings.lake_dir), "demo-1")
     click.echo("submissions:")
@@ -233,11 +233,12 @@ def _cohorts(settings: Settings, say) -> None:
     snapshot = Lake(settings.lake_dir).snapshot("demo-1")
     con = snapshot.connect()
     try:
-        summary = retention_summary(con, as_of=DATA_CUT)
+        summary = retention_summary(con, as_of=snapshot.as_of())
     finally:
         con.disconnect()
     flagged = summary[summary.flag]
-    click.echo(f"\n4-year loss to follow-up at {DATA_CUT} (target ≤ 8%): "
+    click.echo(f"\n4-year loss to follow-up as of {snapshot.as_of()}, the data cut of "
+               f"demo-1 (target ≤ 8%): "
                f"{len(flagged)} of {len(summary)} centres above target: "
                + ", ".join(f"{r.centre} {100 * r.loss:.1f}%" for r in flagged.itertuples()))
     definition = cohort("hypertensive women 40-69", ParticipantIs("sex", ("2",)),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import click
 
 from precimed.deid import Policy
@@ -117,8 +115,9 @@ def show_history(settings_of, candidate: str) -> None:
 
 
 @endpoints_group.command("incidence")
-@click.option("--release", default=None)
-@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--release", default=None, help="Release (default: the lake as it is now).")
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Date to assess at (default: the data cut of the release or lake).")
 @click.option("--by", default="region,sex,age_band", show_default=True)
 @click.option("--endpoint", default=None, help="Only this endpoint group.")
 @click.pass_obj
@@ -126,11 +125,13 @@ def show_incidence(settings_of, release: str | None, as_of, by: str,
                    endpoint: str | None) -> None:
     """Incidence of confirmed endpoints per 1,000 person-years with exact Poisson 95% CIs;
     counts below the disclosure threshold are suppressed."""
+    from precimed.cli.cohort import as_of_for
     from precimed.cohorts import analysis_table, incidence, observation
 
     settings: Settings = settings_of()
-    day = as_of.date() if as_of else dt.date.today()
-    con = Lake(settings.lake_dir).snapshot(release).connect()
+    snapshot = Lake(settings.lake_dir).snapshot(release)
+    day, said = as_of_for(snapshot, as_of, settings)
+    con = snapshot.connect()
     ops = _ops(settings)
     try:
         table = analysis_table(con, ops, as_of=day)
@@ -142,6 +143,7 @@ def show_incidence(settings_of, release: str | None, as_of, by: str,
         table = table[table.endpoint == endpoint]
     groups = [b.strip() for b in by.split(",") if b.strip()]
     rates = incidence(table, people, by=groups, policy=Policy.from_settings(settings))
+    click.echo(f"incidence of confirmed endpoints per 1,000 person-years, {said}")
     for row in rates.to_dict("records"):
         cells = " ".join(f"{row[g]!s:<8}" for g in groups)
         if row["suppressed"]:

@@ -20,12 +20,18 @@ def register(cli: click.Group) -> None:
 @release_group.command("create")
 @click.argument("name")
 @click.option("--description", default="", help="What the release is for.")
+@click.option("--data-cut", "data_cut", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="The day the release's data end (default: the latest observation date "
+                   "in the lake); results on the release are assessed at it.")
 @click.pass_obj
-def create(settings_of, name: str, description: str) -> None:
-    """Freeze the current version of every table under NAME (e.g. 2026-11)."""
+def create(settings_of, name: str, description: str, data_cut) -> None:
+    """Freeze the current version of every table under NAME (e.g. 2026-11), with its
+    data cut."""
     settings: Settings = settings_of()
-    release = Lake(settings.lake_dir).create_release(name, description=description)
-    click.echo(f"release {release.name} created at catalog version {release.catalog_version}")
+    release = Lake(settings.lake_dir).create_release(
+        name, description=description, data_cut=data_cut.date() if data_cut else None)
+    click.echo(f"release {release.name} created at catalog version {release.catalog_version},"
+               f" data cut {release.data_cut or 'none (no dated data)'}")
 
 
 @release_group.command("list")
@@ -37,5 +43,7 @@ def list_releases(settings_of) -> None:
     if not catalog.releases:
         click.echo("no releases yet ('precimed release create NAME')")
     for release in sorted(catalog.releases.values(), key=lambda r: r.created_at):
+        cut = release.data_cut or "not recorded"
         click.echo(f"{release.name:<16} {release.created_at}  catalog v{release.catalog_version}"
-                   f"  standard {release.standard_version}  {release.description}")
+                   f"  standard {release.standard_version}  data cut {cut}"
+                   f"  {release.description}")

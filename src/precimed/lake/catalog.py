@@ -26,6 +26,10 @@ class Release:
     standard_version: str
     tables: dict[str, int]
     description: str = ""
+    # YYYY-MM-DD: the day the release's data end, recorded when it is made. Releases made
+    # before it was recorded have "": their cut is computed from their frozen tables
+    # (precimed.lake.Snapshot.data_cut), never from the day they are read.
+    data_cut: str = ""
 
 
 @dataclass(frozen=True)

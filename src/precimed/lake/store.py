@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import ibis
@@ -27,6 +29,23 @@ class Snapshot:
     tables: dict[str, int]
     catalog_version: int
     release: str | None = None
+    recorded_cut: dt.date | None = None  # the data cut the release recorded, if any
+
+    @cached_property
+    def data_cut(self) -> dt.date | None:
+        """The day this view's data end: the cut its release recorded, else (the lake as
+        it is, or a release made before cuts were recorded) the latest observation date
+        in its tables (:attr:`precimed.standard.Table.observed`); None without data.
+        Never the day it is read, so a result on a release is the same any day."""
+        return self.recorded_cut or observed_until(self)
+
+    def as_of(self, given: dt.date | None = None) -> dt.date:
+        """The as-of date of a result on this view: ``given`` if any, else the data cut."""
+        day = given or self.data_cut
+        if day is None:
+            raise NotFound("The lake holds no dated data yet", where="as-of date",
+                           hint="Submit data first, or give the date (--as-of).")
+        return day
 
     def delta(self, table: str) -> DeltaTable:
         return DeltaTable(self.lake.table_path(table), version=self.tables[table])
@@ -172,7 +191,8 @@ class Lake:
             raise NotFound(f"No release named {release!r}", where=str(self.root),
                            hint=f"Known releases: {known}. 'precimed release list' shows them.")
         frozen = catalog.releases[release]
-        return Snapshot(self, dict(frozen.tables), frozen.catalog_version, release)
+        cut = dt.date.fromisoformat(frozen.data_cut) if frozen.data_cut else None
+        return Snapshot(self, dict(frozen.tables), frozen.catalog_version, release, cut)
 
     # -- writing ------------------------------------------------------------------
     def commit(
@@ -287,7 +307,10 @@ class Lake:
             write_atomically(self.catalog_path, new_catalog.to_json())
             return committed, True
 
-    def create_release(self, name: str, *, description: str = "") -> Release:
+    def create_release(self, name: str, *, description: str = "",
+                       data_cut: dt.date | None = None) -> Release:
+        """Freeze the current version of every table under ``name``, with its data cut:
+        ``data_cut`` if given, else the latest observation date in the tables."""
         if not name or not all(c.isalnum() or c in "-_." for c in name):
             raise UserError(f"Release name {name!r} is not allowed", where="release name",
                             hint="Use letters, digits, '-', '_' and '.' only, e.g. 2026-11.")
@@ -295,12 +318,34 @@ class Lake:
             if name in catalog.releases:
                 raise Conflict(f"Release {name!r} already exists", where=str(self.root),
                                hint="Releases are frozen; choose a new name.")
-            release = Release(name=name, created_at=now(), catalog_version=catalog.version,
+            created = now()
+            cut = data_cut or observed_until(Snapshot(self, dict(catalog.tables),
+                                                      catalog.version))
+            if cut is not None and cut.isoformat() > created[:10]:
+                raise UserError(f"The release's data cut {cut} is after its creation day",
+                                where="release data cut",
+                                hint="Data dated in the future are errors to correct; or "
+                                     "give the day the data end (--data-cut YYYY-MM-DD).")
+            release = Release(name=name, created_at=created, catalog_version=catalog.version,
                               standard_version=catalog.standard_version,
-                              tables=dict(catalog.tables), description=description)
+                              tables=dict(catalog.tables), description=description,
+                              data_cut=cut.isoformat() if cut else "")
             new_catalog = catalog.evolve(releases={**catalog.releases, name: release})
             write_atomically(self.catalog_path, new_catalog.to_json())
             return release
+
+
+def observed_until(snapshot: Snapshot) -> dt.date | None:
+    """The latest observation date (the standard's ``Table.observed`` field) in any table
+    of ``snapshot``; None when they hold no dated row."""
+    latest = []
+    for name, table in LAKE_TABLES.items():
+        if table.observed is None or not snapshot.count(name):
+            continue
+        day = pc.max(snapshot.to_arrow(name, [table.observed]).column(0)).as_py()
+        if day is not None:
+            latest.append(day)
+    return max(latest, default=None)
 
 
 def conform(name: str, data: pa.Table) -> pa.Table:

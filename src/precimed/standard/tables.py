@@ -72,6 +72,9 @@ class Table:
     # Columns a release's DuckDB copy is ordered by (None: by pseudonym, or by item code
     # then pseudonym where the table has items), so a filter reads one zone of it.
     order: tuple[str, ...] | None = None
+    # The date field saying when a row's data were observed: the latest such date over a
+    # release is its data cut (precimed.lake), the default as-of date of every result.
+    observed: str | None = None
 
     @property
     def order_by(self) -> tuple[str, ...]:
@@ -170,6 +173,7 @@ PARTICIPANT = Table(
               "What the consent allows.", required=True, vocabulary="consent_scope"),
     ),
     key=("pseudonym",),
+    observed="enrolment_date",
 )
 
 VISIT = Table(
@@ -182,6 +186,7 @@ VISIT = Table(
               required=True, vocabulary="visit_type"),
     ),
     key=("pseudonym", "wave"),
+    observed="visit_date",
 )
 
 MEASUREMENT = Table(
@@ -206,6 +211,7 @@ MEASUREMENT = Table(
         _wave(),
     ),
     key=("pseudonym", "code", "measured_on"),
+    observed="measured_on",
 )
 
 EXPOSURE = Table(
@@ -223,6 +229,7 @@ EXPOSURE = Table(
         _wave(),
     ),
     key=("pseudonym", "code", "assessed_on"),
+    observed="assessed_on",
 )
 
 CONDITION = Table(
@@ -237,6 +244,7 @@ CONDITION = Table(
               required=True, vocabulary="event_source"),
     ),
     key=("pseudonym", "icd10", "diagnosed_on"),
+    observed="diagnosed_on",
 )
 
 MEDICATION = Table(
@@ -252,6 +260,7 @@ MEDICATION = Table(
         Field("dose_unit", "string", "剂量单位", "Dose unit", "Unit of the daily dose."),
     ),
     key=("pseudonym", "atc_code", "start_date"),
+    observed="start_date",
 )
 
 SPECIMEN = Table(
@@ -270,6 +279,7 @@ SPECIMEN = Table(
         _wave(),
     ),
     key=("centre", "specimen_id"),
+    observed="collected_on",
 )
 
 ASSAY = Table(
@@ -289,6 +299,7 @@ ASSAY = Table(
               "Instrument or array, e.g. Illumina NovaSeq 6000."),
     ),
     key=("centre", "assay_id"),
+    observed="performed_on",
 )
 
 FOLLOW_UP_CONTACT = Table(
@@ -304,6 +315,7 @@ FOLLOW_UP_CONTACT = Table(
               required=True, vocabulary="contact_outcome"),
     ),
     key=("pseudonym", "wave", "contact_date", "method"),
+    observed="contact_date",
 )
 
 ENDPOINT_EVENT = Table(
@@ -318,6 +330,7 @@ ENDPOINT_EVENT = Table(
               required=True, vocabulary="event_source"),
     ),
     key=("pseudonym", "icd10", "event_date", "source"),
+    observed="event_date",
 )
 
 DEATH = Table(
@@ -330,7 +343,7 @@ DEATH = Table(
         Field("source", "string", "来源", "Source", "Where the report comes from.",
               required=True, vocabulary="event_source"),
     ),
-    key=("pseudonym",),
+    key=("pseudonym",),    observed="death_date",
 )
 
 def _computed(*fields: Field) -> tuple[Field, ...]:

@@ -67,7 +67,7 @@ def survival_data(settings: Settings, definition: CohortDefinition, *, release: 
                         hint="Use age, male or measurement codes such as SBP, BMI.")
     lake = Lake(settings.lake_dir)
     snapshot = lake.snapshot(release)
-    as_of = settings.as_of_date
+    as_of = snapshot.as_of(settings.as_of_given)
     codes = [c for c in covariates if c in MEASUREMENT_ITEMS]
     db = snapshot.database(settings.cache_dir)
     try:

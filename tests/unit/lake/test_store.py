@@ -119,3 +119,43 @@ def test_a_release_database_is_built_once_and_stays_frozen(lake, tmp_path):
     assert (tmp_path / "cache" / "r1.duckdb").stat().st_mtime_ns == built
     with pytest.raises(UserError):
         lake.snapshot().database(tmp_path / "cache")
+
+
+def test_a_release_records_its_data_cut_and_keeps_it_as_the_lake_moves_on(lake):
+    commit(lake, participants(["a"]), "d1")
+    release = lake.create_release("r1")
+    assert release.data_cut == "2019-01-01"  # the latest observation date (enrolment)
+    later = participants(["b"]).set_column(
+        7, "enrolment_date", pa.array([dt.date(2020, 6, 30)], pa.date32()))
+    commit(lake, later, "d2")
+    assert lake.snapshot("r1").data_cut == dt.date(2019, 1, 1)
+    assert lake.snapshot("r1").as_of() == dt.date(2019, 1, 1)
+    assert lake.snapshot("r1").as_of(dt.date(2019, 6, 1)) == dt.date(2019, 6, 1)
+    assert lake.snapshot().data_cut == dt.date(2020, 6, 30)  # the lake as it is
+    given = lake.create_release("r2", data_cut=dt.date(2020, 12, 31))
+    assert lake.snapshot("r2").data_cut == dt.date(2020, 12, 31) == \
+        dt.date.fromisoformat(given.data_cut)
+
+
+def test_a_release_made_before_cuts_were_recorded_reads_its_cut_from_its_tables(lake):
+    import json
+
+    commit(lake, participants(["a"]), "d1")
+    lake.create_release("old")
+    data = json.loads(lake.catalog_path.read_text())
+    del data["releases"]["old"]["data_cut"]  # the catalog as older versions wrote it
+    lake.catalog_path.write_text(json.dumps(data))
+    later = participants(["b"]).set_column(
+        7, "enrolment_date", pa.array([dt.date(2020, 6, 30)], pa.date32()))
+    commit(lake, later, "d2")
+    assert lake.catalog().releases["old"].data_cut == ""
+    assert lake.snapshot("old").data_cut == dt.date(2019, 1, 1)  # never today
+
+
+def test_an_empty_lake_has_no_data_cut_and_a_future_one_is_refused(lake):
+    assert lake.snapshot().data_cut is None
+    with pytest.raises(NotFound, match="no dated data"):
+        lake.snapshot().as_of()
+    assert lake.create_release("empty").data_cut == ""
+    with pytest.raises(UserError, match="after its creation day"):
+        lake.create_release("r1", data_cut=dt.date.today() + dt.timedelta(days=2))

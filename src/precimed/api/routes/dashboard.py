@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import func, select
 
@@ -35,8 +36,10 @@ def enrolment(request: Request) -> dict:
     return p.cached("enrolment", compute)
 
 
-def retention_tables(request: Request, as_of: dt.date):
+def retention_tables(request: Request, as_of: dt.date | None):
     p = platform(request)
+    if as_of is None:  # no dated data in the lake yet: nobody to assess
+        return pd.DataFrame(), pd.DataFrame()
 
     def compute():
         with p.live() as con:
@@ -67,7 +70,8 @@ def dashboard(request: Request, principal: Principal = Depends(require("dashboar
     endpoints: dict[str, dict] = {}
     for endpoint, status, n in rows:
         endpoints.setdefault(endpoint, {})[status] = safe(n, policy)
-    summary, _ = retention_tables(request, p.settings.as_of_date)
+    as_of = p.as_of()
+    summary, _ = retention_tables(request, as_of)
     retention_rows = [
         {"cohort": r.cohort, "centre": r.centre, "eligible": safe(r.eligible, policy),
          "lost": safe(r.lost, policy),
@@ -78,6 +82,6 @@ def dashboard(request: Request, principal: Principal = Depends(require("dashboar
     latest = p.releases()[0] if p.releases() else None
     return {"cohorts": cohorts, "centres": centres, "endpoints": endpoints,
             "retention": {"target": TARGET_FOUR_YEAR_LOSS,
-                          "as_of": p.settings.as_of_date.isoformat(),
+                          "as_of": as_of.isoformat() if as_of else None,
                           "centres": retention_rows},
             "latest_release": latest, "disclosure_threshold": policy.threshold}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
@@ -90,18 +91,22 @@ def decide(candidate_id: str, body: Decision, request: Request,
 
 @router.get("/incidence", summary="Incidence per 1,000 person-years (disclosure-safe)")
 def incidence(request: Request, by: Literal["region", "sex", "age_band", "centre"] = "region",
-              _: Principal = Depends(require("endpoints.read"))) -> list:
+              _: Principal = Depends(require("endpoints.read"))) -> dict:
+    """The rates by ``by`` on the live lake, and the as-of date they were computed at."""
     from precimed.cohorts.endpoints import analysis_table
     from precimed.cohorts.endpoints import incidence as rates
     from precimed.cohorts.follow_up import observation
 
     p = platform(request)
-    as_of = p.settings.as_of_date
+    as_of = p.as_of()
 
     def compute():
+        if as_of is None:  # no dated data in the lake yet
+            return pd.DataFrame()
         with p.live() as con:
             table = analysis_table(con, p.ops, as_of=as_of)
             seen = observation(con, as_of=as_of)
         return rates(table, seen, by=[by], policy=p.policy)
 
-    return records(p.cached(("incidence", by, as_of), compute))
+    return {"as_of": as_of.isoformat() if as_of else None, "by": by,
+            "rows": records(p.cached(("incidence", by, as_of), compute))}

@@ -3,6 +3,7 @@ centre (row-level pseudonyms, for the centre's own staff; every read audited).""
 
 from __future__ import annotations
 
+import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
 
 from precimed.api.deps import check_centre, platform, read_rows, require
@@ -21,7 +22,8 @@ def retention(request: Request, principal: Principal = Depends(require("followup
               ) -> dict:
     p = platform(request)
     policy = p.policy
-    summary, by_wave = retention_tables(request, p.settings.as_of_date)
+    as_of = p.as_of()
+    summary, by_wave = retention_tables(request, as_of)
     waves = []
     for r in by_wave.itertuples():
         if not principal.sees_centre(r.centre):
@@ -42,7 +44,7 @@ def retention(request: Request, principal: Principal = Depends(require("followup
                         "eligible": eligible, "lost": lost,
                         "loss": round(float(r.loss), 4) if shown and r.loss == r.loss else None,
                         "flag": bool(r.flag) and shown})
-    return {"as_of": p.settings.as_of_date.isoformat(), "target": TARGET_FOUR_YEAR_LOSS,
+    return {"as_of": as_of.isoformat() if as_of else None, "target": TARGET_FOUR_YEAR_LOSS,
             "centres": centres, "waves": waves}
 
 
@@ -57,14 +59,17 @@ def worklist(request: Request, centre: str = Query(min_length=2, max_length=32),
                         hint="Centres: " + ", ".join(sorted(CENTRES)))
     check_centre(principal, centre, "centre")
     p = platform(request)
-    as_of = p.settings.as_of_date
+    as_of = p.as_of()
 
     def compute():
+        if as_of is None:  # no dated data in the lake yet
+            return pd.DataFrame()
         with p.live() as con:
             return overdue(con, centre=centre, as_of=as_of)
 
     rows = p.cached(("worklist", centre, as_of), compute)
     shown = rows.head(limit)
     read_rows(request, principal, what=f"follow-up worklist {centre}", count=len(shown))
-    return {"centre": centre, "as_of": as_of.isoformat(), "overdue": len(rows),
+    return {"centre": centre, "as_of": as_of.isoformat() if as_of else None,
+            "overdue": len(rows),
             "rows": records(shown)}

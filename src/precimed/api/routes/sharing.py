@@ -1,7 +1,8 @@
 """Governed sharing: the data catalogue, access requests, the committee's review and the
 provision record. The domain (precimed.sharing) validates and audits; these routes only
-translate HTTP. Decision and submission dates are the server's as-of date
-(``Settings.as_of_date``), never a date the client sends."""
+translate HTTP. Decision and submission dates are the server's: the day the action is
+taken (the as_of setting, ``Settings.as_of_given``, pins it), never a date the client
+sends."""
 
 from __future__ import annotations
 
@@ -117,7 +118,8 @@ class HgrBody(Strict):
 
 
 def _on(request: Request) -> dt.date:
-    return platform(request).settings.as_of_date
+    """The date of an action taken now: an event's own date, not a result's as-of date."""
+    return platform(request).settings.as_of_given or dt.date.today()
 
 
 def _summary(request: Request, record: Any) -> dict:

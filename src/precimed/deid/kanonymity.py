@@ -7,8 +7,8 @@ at least k rows. Dates shifted per person (:mod:`precimed.deid.project`) are not
 counted: the offset is a secret of the project, so a shifted date matches nothing a
 reader knows.
 
-Below k, :func:`plan` says which columns to coarsen, along one ladder (age to 5-year
-bands, native province to its region, dates and birth months to the year), choosing
+Below k, :func:`plan` says which columns to coarsen, along one ladder (age to 5-year,
+then 10-year bands, native province to its region, dates and birth months to the year), choosing
 each time the step that leaves the fewest rows in classes smaller than k.
 """
 
@@ -54,10 +54,12 @@ def rows_at_risk(frame: pd.DataFrame, columns: Sequence[str], k: int) -> int:
     return int((sizes < k).sum())
 
 
-def age_band(ages: pd.Series) -> pd.Series:
-    """Whole years to 5-year bands, e.g. 42 → ``40-44``."""
-    low = (ages // 5 * 5).astype("Int64")
-    return (low.astype(str) + "-" + (low + 4).astype(str)).where(ages.notna(), None)
+def age_band(ages: pd.Series, *, width: int = 5) -> pd.Series:
+    """Whole years (or narrower bands, ``40-44``) to bands of ``width`` years, e.g. 42 →
+    ``40-44`` (width 5) or ``40-49`` (width 10)."""
+    years = pd.to_numeric(ages.astype("string").str.split("-").str[0], errors="coerce")
+    low = (years // width * width).astype("Int64")
+    return (low.astype(str) + "-" + (low + width - 1).astype(str)).where(years.notna(), None)
 
 
 def to_year(values: pd.Series) -> pd.Series:
@@ -77,11 +79,15 @@ class Step:
     apply: Callable[[pd.DataFrame], pd.DataFrame]
 
 
-def _steps(frame: pd.DataFrame, quasi: Sequence[str]) -> list[Step]:
+def _steps(frame: pd.DataFrame, quasi: Sequence[str], done: Sequence[Step]) -> list[Step]:
+    """The ladder's next rung for every quasi-identifier not yet at its top."""
     steps = []
-    if AGE in quasi:
-        steps.append(Step(AGE, "5-year bands", lambda f: f.assign(**{AGE: age_band(f[AGE])})))
-    if PROVINCE in quasi:
+    taken = [s.description for s in done]
+    if AGE in quasi and "10-year bands" not in taken:
+        width = 10 if "5-year bands" in taken else 5
+        steps.append(Step(AGE, f"{width}-year bands",
+                          lambda f: f.assign(**{AGE: age_band(f[AGE], width=width)})))
+    if PROVINCE in quasi and PROVINCE not in [s.column for s in done]:
         if REGION in frame.columns:
             steps.append(Step(PROVINCE, "dropped (region kept)",
                               lambda f: f.drop(columns=[PROVINCE])))
@@ -90,7 +96,8 @@ def _steps(frame: pd.DataFrame, quasi: Sequence[str]) -> list[Step]:
                               lambda f: f.assign(**{PROVINCE: province_to_region(
                                   f[PROVINCE])})))
     for column in quasi:
-        if column == BIRTH_MONTH or column not in FIXED:
+        if (column == BIRTH_MONTH or column not in FIXED) and column not in [
+                s.column for s in done]:
             steps.append(Step(column, "year only",
                               lambda f, c=column: f.assign(**{c: to_year(f[c])})))
     return steps
@@ -113,7 +120,7 @@ class Plan:
 
     @property
     def columns_to_coarsen(self) -> list[str]:
-        return [s.column for s in self.steps]
+        return list(dict.fromkeys(s.column for s in self.steps))
 
     def apply(self, frame: pd.DataFrame) -> pd.DataFrame:
         for step in self.steps:
@@ -134,11 +141,9 @@ def plan(frame: pd.DataFrame, *, k: int, dates: Sequence[str] = ()) -> Plan:
     smallest = smallest_class(frame, quasi)
     chosen: list[Step] = []
     current, now = frame, smallest
-    available = _steps(frame, quasi)
-    while now < k and available:
+    while now < k and (available := _steps(frame, quasi, chosen)):
         risks = [_risk_after(s, current, quasi, k) for s in available]
         best = available[risks.index(min(risks))]  # ties: the ladder's order
-        available.remove(best)
         chosen.append(best)
         current = best.apply(current)
         now = smallest_class(current, [c for c in quasi if c in current.columns])

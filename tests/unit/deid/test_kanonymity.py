@@ -57,5 +57,14 @@ def test_a_rare_ethnicity_cannot_be_coarsened_away():
     assert not result.ok and not result.reaches_k
 
 
-def test_age_bands():
-    assert age_band(pd.Series([40, 44, 45, None])).tolist()[:3] == ["40-44", "40-44", "45-49"]
+def test_age_bands_of_five_then_ten_years():
+    five = age_band(pd.Series([40, 44, 45, None]))
+    assert five.tolist()[:3] == ["40-44", "40-44", "45-49"] and pd.isna(five[3])
+    assert age_band(five, width=10).tolist()[:3] == ["40-49"] * 3
+
+
+def test_age_goes_to_ten_year_bands_when_five_are_not_enough():
+    frame = pd.DataFrame({"age": [40, 41, 42, 45, 46, 50, 51, 52, 55, 56]})
+    result = plan(frame, k=5)
+    assert [s.description for s in result.steps] == ["5-year bands", "10-year bands"]
+    assert result.columns_to_coarsen == ["age"] and result.reaches_k

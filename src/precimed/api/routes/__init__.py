@@ -15,11 +15,12 @@ def mount(app: FastAPI) -> None:
         endpoints,
         followup,
         genotypes,
+        projects,
         reference,
         sharing,
         submissions,
     )
 
     for module in (auth, dashboard, submissions, genotypes, cohorts, followup, endpoints,
-                   dictionary, reference, sharing, admin):
+                   dictionary, reference, sharing, projects, admin):
         app.include_router(module.router, prefix="/api/v1")

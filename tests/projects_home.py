@@ -1,0 +1,55 @@
+"""Active projects (access requests) written straight into a released home's ops
+database, as the committee's decision would leave them, for the workspace tests
+(importable: pytest's ``pythonpath`` includes tests/)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from sqlalchemy import select
+
+from precimed.lake import Lake
+from precimed.ops.db import AccessRequest, AccessRequestDataset, AccessRequestMember, User
+from precimed.sharing import catalogue
+
+EVERYONE = {"format": "precimed-cohort", "version": 1, "name": "everyone", "criteria": []}
+VARIABLES = ("age", "enrolment_date", "SBP")
+
+
+def clinical_entry(ops, lake_dir) -> str:
+    """The catalogue entry of r1's largest cohort (published if it is not yet)."""
+    snapshot = Lake(lake_dir).snapshot("r1")
+    ids = catalogue.publish_release(ops, snapshot, "r1", actor="test")
+    return max(ids, key=lambda i: catalogue.entry(ops, i).participants)
+
+
+def make_project(ops, lake_dir, *, applicant: str, members: tuple[str, ...] = (),
+                 status: str = "active", expires_on: dt.date | None = None,
+                 date_handling: str = "shifted", coarsen_allowed: bool = True,
+                 variables: tuple[str, ...] = VARIABLES) -> str:
+    entry = clinical_entry(ops, lake_dir)
+    today = dt.datetime.now(dt.UTC).date()
+    now = dt.datetime.now(dt.UTC)
+    request_id = secrets.token_hex(8)
+    with ops.session() as session, session.begin():
+        users = {u.username: u.id for u in session.scalars(select(User))}
+        session.add(AccessRequest(
+            id=request_id, applicant_id=users[applicant], applicant=applicant,
+            status=status, title_zh="血压与心血管事件", title_en="Blood pressure and CVD",
+            summary_zh="", summary_en="", institution="Test University",
+            intended_use={"purpose": "HMB"}, cohort_definition=EVERYONE,
+            variables=list(variables), ethics_number="IRB-1", foreign_party=False,
+            foreign_sponsor=False, foreign_detail="", duration_months=12, match={},
+            review_round=1, approved_conditions=[], date_handling=date_handling,
+            coarsen_allowed=coarsen_allowed, decided_on=today - dt.timedelta(days=30),
+            decision_reason="sound plan", active_from=today - dt.timedelta(days=30),
+            expires_on=expires_on or today + dt.timedelta(days=365),
+            created_at=now, updated_at=now))
+        session.flush()
+        session.add(AccessRequestDataset(request_id=request_id, entry_id=entry,
+                                         conditions_version=0))
+        for name in members:
+            session.add(AccessRequestMember(request_id=request_id, user_id=users[name],
+                                            name=name))
+    return request_id

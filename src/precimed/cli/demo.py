@@ -9,6 +9,7 @@ import click
 
 from precimed.cli.lake import print_summary
 from precimed.cli.progress import Progress
+from precimed.cli.sharing import demo_requests
 from precimed.errors import UserError
 from precimed.home import initialise
 from precimed.ingest.pipeline import submit
@@ -88,12 +89,16 @@ def demo(settings_of, participants: int, seed: int, serve: bool, port: int) -> N
     _candidates(settings, say)
     _survival(settings, say)
     accounts = _accounts(settings)
+    shared = demo_requests(settings, say)
     click.echo(f"\nrelease demo-1 created; home {settings.home}; "
                f"{time.perf_counter() - started:.0f} s")
     click.echo(f"\ndemo accounts (password for all: {DEMO_PASSWORD}):")
     for username, roles, centres, what in accounts:
         scope = f" at {', '.join(centres)}" if centres else ""
         click.echo(f"  {username:<12} {', '.join(roles)}{scope}: {what}")
+    click.echo("\naccess requests (the catalogue and the committee's queue on the pages):")
+    for request_id, state in shared:
+        click.echo(f"  {request_id}: {state}")
     if genotyped:
         _genomics_links(port)
     if serve:
@@ -109,9 +114,9 @@ DEMO_ACCOUNTS = (
     ("admin", ["admin"], [], "everything: users, roles, audit log"),
     ("sh01-dm", ["data_manager"], ["SH01"], "Shanghai centre: submissions, QC, worklist"),
     ("reviewer", ["reviewer"], [], "endpoint adjudication"),
-    ("researcher", ["researcher"], [], "cohort builder (counts only)"),
+    ("researcher", ["researcher"], [], "cohort builder (counts only), access requests"),
     ("clinician", ["clinician"], ["SH01"], "worklist and cohorts for Shanghai"),
-    ("dac", ["dac"], [], "data access committee: audit log"),
+    ("dac", ["dac"], [], "data access committee: review queue, votes, audit log"),
 )
 
 

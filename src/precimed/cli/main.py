@@ -37,13 +37,14 @@ def _register() -> None:
         qc,
         release,
         serve,
+        sharing,
         standard,
         submit,
         synth,
     )
 
     for module in (submit, synth, release, lake, standard, qc, cohort, endpoints,
-                   genomics, serve, demo):
+                   genomics, sharing, serve, demo):
         module.register(cli)
 
 

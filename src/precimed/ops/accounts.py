@@ -64,6 +64,17 @@ def _principal(user: User, via: str) -> Principal:
                      tuple(user.centres), via)
 
 
+def principal_for(ops: OpsDatabase, username: str, *, via: str = "cli") -> Principal:
+    """An active account as a principal, for the command line (``--as``): the person at
+    the keyboard has the home, and acts under that account's roles and centres."""
+    with ops.session() as session:
+        user = session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active:
+        raise NotFound("No active account of that name", where="--as",
+                       hint="List accounts with 'precimed users list'.")
+    return _principal(user, via)
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 

@@ -64,9 +64,12 @@ def demo(settings_of, participants: int, seed: int, serve: bool, port: int) -> N
         say(f"{centre}: {result.status}")
     # genotypes before the release, so that it holds their assay rows and variant summary
     genotyped = genotype_centres(settings, outcomes, seed=seed, say=say)
-    # the synthetic data end at DATA_CUT: results on the release are assessed there
-    Lake(settings.lake_dir).create_release("demo-1", description="demo release",
-                                           data_cut=DATA_CUT)
+    # endpoints adjudicated before the release, which freezes the decisions; the
+    # synthetic data end at DATA_CUT: results on the release are assessed there
+    from precimed.workflows.release import create_release
+
+    _candidates(settings, say)
+    create_release(settings, "demo-1", description="demo release", data_cut=DATA_CUT)
     click.echo("")
     print_summary(Lake(settings.lake_dir), "demo-1")
     click.echo("submissions:")
@@ -86,7 +89,6 @@ def demo(settings_of, participants: int, seed: int, serve: bool, port: int) -> N
     card.write_text(scorecard_html(scorecard(settings)), encoding="utf-8")
     click.echo(f"QC scorecard: {card}")
     _cohorts(settings, say)
-    _candidates(settings, say)
     _survival(settings, say)
     accounts = _accounts(settings)
     shared = demo_requests(settings, say)
@@ -206,7 +208,7 @@ def _candidates(settings: Settings, say) -> None:
     from precimed.ops import OpsDatabase
 
     say("merging endpoint reports into candidates for adjudication")
-    con = Lake(settings.lake_dir).snapshot("demo-1").connect()
+    con = Lake(settings.lake_dir).snapshot().connect()
     try:
         frame = candidates(con)
     finally:

@@ -127,6 +127,7 @@ def show_incidence(settings_of, release: str | None, as_of, by: str,
     counts below the disclosure threshold are suppressed."""
     from precimed.cli.cohort import as_of_for
     from precimed.cohorts import analysis_table, incidence, observation
+    from precimed.cohorts.endpoints import confirmed_events
 
     settings: Settings = settings_of()
     snapshot = Lake(settings.lake_dir).snapshot(release)
@@ -134,7 +135,7 @@ def show_incidence(settings_of, release: str | None, as_of, by: str,
     con = snapshot.connect()
     ops = _ops(settings)
     try:
-        table = analysis_table(con, ops, as_of=day)
+        table = analysis_table(con, confirmed_events(snapshot, ops), as_of=day)
         people = observation(con, as_of=day)
     finally:
         con.disconnect()

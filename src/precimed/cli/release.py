@@ -26,10 +26,12 @@ def register(cli: click.Group) -> None:
 @click.pass_obj
 def create(settings_of, name: str, description: str, data_cut) -> None:
     """Freeze the current version of every table under NAME (e.g. 2026-11), with its
-    data cut."""
+    data cut and the endpoint decisions as they stand (confirmed_endpoint)."""
+    from precimed.workflows.release import create_release
+
     settings: Settings = settings_of()
-    release = Lake(settings.lake_dir).create_release(
-        name, description=description, data_cut=data_cut.date() if data_cut else None)
+    release = create_release(settings, name, description=description,
+                             data_cut=data_cut.date() if data_cut else None)
     click.echo(f"release {release.name} created at catalog version {release.catalog_version},"
                f" data cut {release.data_cut or 'none (no dated data)'}")
 

@@ -21,11 +21,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 
+import ibis
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import insert, select, update
 
 from precimed.errors import Conflict, NotFound, UserError
+from precimed.lake.rows import with_row_keys
 from precimed.ops import AdjudicationDecision, EndpointCandidate, OpsDatabase
+from precimed.standard import CONFIRMED_ENDPOINT, STANDARD_VERSION
 
 PENDING, CONFIRMED, REJECTED, NEEDS_INFORMATION = (
     "pending", "confirmed", "rejected", "needs_information")
@@ -169,6 +173,29 @@ def confirmed(ops: OpsDatabase) -> pd.DataFrame:
                                         "first_date"])
     frame["first_date"] = pd.to_datetime(frame.first_date)
     return frame
+
+
+def confirmed_rows(ops: OpsDatabase, *, release: str) -> pa.Table:
+    """The confirmed candidates as rows of the standard's ``confirmed_endpoint`` table, for
+    a release to freeze (``submission_id`` names the release)."""
+    frame = confirmed(ops)
+    n = len(frame)
+    if n == 0:
+        return CONFIRMED_ENDPOINT.arrow_schema().empty_table()
+    data = pa.table({
+        "pseudonym": pa.array(frame.pseudonym.astype(str), pa.string()),
+        "candidate_id": pa.array(frame.candidate_id.astype(str), pa.string()),
+        "endpoint": pa.array(frame.endpoint.astype(str), pa.string()),
+        "first_date": pa.array(frame.first_date.dt.date, pa.date32()),
+        "centre": pa.array(frame.centre.astype(str), pa.string()),
+        "submission_id": pa.array([f"release {release}"] * n, pa.string()),
+        "standard_version": pa.array([STANDARD_VERSION] * n, pa.string()),
+    })
+    con = ibis.duckdb.connect()
+    try:
+        return with_row_keys(CONFIRMED_ENDPOINT.name, data, con)
+    finally:
+        con.disconnect()
 
 
 # -- helpers ------------------------------------------------------------------------------

@@ -36,7 +36,8 @@ Analysis table
     (:func:`precimed.cohorts.follow_up.observation`: death, loss or ``as_of``), and
     ``time_days`` runs from enrolment to the event; otherwise ``event`` is 0, ``time_days``
     runs to the end of observation and ``censor_reason`` says why it ended ("death",
-    "lost", "end of follow-up"). Adjudication status is read as it stands now.
+    "lost", "end of follow-up"). The confirmed events come from
+    :func:`confirmed_events`: on a release, the copy frozen when it was made.
 
 Incidence
     Events per 1,000 person-years among those at risk (not prevalent) by region, sex and
@@ -65,6 +66,8 @@ from precimed.cohorts.adjudication import confirmed
 from precimed.cohorts.follow_up import GRACE_DAYS, YEAR_DAYS, observation
 from precimed.deid.disclosure import Policy, protect_counts
 from precimed.errors import UserError
+from precimed.lake import Snapshot
+from precimed.standard import CONFIRMED_ENDPOINT
 from precimed.standard.ages import AGE_BANDS
 from precimed.standard.icd10 import UnknownIcd10, selection_prefixes
 
@@ -248,12 +251,36 @@ def _episodes(con: ibis.BaseBackend, reports: ir.Table, episode_days: int) -> ir
 
 
 # -- analysis table -----------------------------------------------------------------------
-def analysis_table(con: ibis.BaseBackend, ops: OpsDatabase, *, as_of: dt.date,
+def confirmed_events(snapshot: Snapshot, ops: OpsDatabase | None) -> pd.DataFrame:
+    """The confirmed endpoint events of a result on ``snapshot``, with the columns of
+    :func:`~precimed.cohorts.adjudication.confirmed`.
+
+    On a release: the copy of the decisions frozen in its ``confirmed_endpoint`` table when
+    it was made, so later decisions never change its results. On the lake as it is, and on
+    a release made before endpoints were frozen (its tables lack ``confirmed_endpoint``),
+    the decisions as they stand in the operational database ``ops``.
+    """
+    name = CONFIRMED_ENDPOINT.name
+    if snapshot.release is not None and name in snapshot.tables:
+        columns = ["candidate_id", "pseudonym", "centre", "endpoint", "first_date"]
+        frame = snapshot.to_arrow(name, columns).to_pandas()
+        frame["first_date"] = pd.to_datetime(frame.first_date)
+        return frame.sort_values("candidate_id", ignore_index=True)
+    if ops is None:
+        raise UserError("Endpoint decisions are needed but no operational database was given",
+                        where="confirmed_events",
+                        hint="Pass the OpsDatabase, or read a release made with "
+                             "'precimed release create'.")
+    return confirmed(ops)
+
+
+def analysis_table(con: ibis.BaseBackend, events: pd.DataFrame, *, as_of: dt.date,
                    grace_days: int = GRACE_DAYS, waves: int | None = None,
                    groups: Mapping[str, Sequence[str]] = ENDPOINT_GROUPS,
                    baseline_history: bool = True) -> pd.DataFrame:
     """One row per participant enrolled by ``as_of`` and endpoint group, for survival
-    analysis (see the module's definitions).
+    analysis (see the module's definitions). ``events`` are the confirmed candidates
+    (:func:`confirmed_events`).
 
     Columns: pseudonym, endpoint, prevalent (bool), event (Int64 1/0, null when
     prevalent), time_days (Int64 days from enrolment to the event or censoring, null when
@@ -267,7 +294,6 @@ def analysis_table(con: ibis.BaseBackend, ops: OpsDatabase, *, as_of: dt.date,
     order = pd.DataFrame({"endpoint": list(clean), "_order": range(len(clean))})
     grid = people[["pseudonym", "enrolment_date", "end_date", "end_reason"]].merge(
         order, how="cross")
-    events = confirmed(ops)
     events = events[events.endpoint.isin(list(clean)) & (events.first_date <= cut)]
     first = events.groupby(list(_KEY), as_index=False).first_date.min()
     grid = grid.merge(first, on=list(_KEY), how="left")

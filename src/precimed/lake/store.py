@@ -73,8 +73,9 @@ class Snapshot:
             files = self.files(name)
             if files:
                 con.read_parquet(files, table_name=name)
-            else:
-                con.create_table(name, schema=ibis.Schema.from_pyarrow(table.arrow_schema()))
+            else:  # nullable like Parquet's columns, so unions with read tables match
+                schema = pa.schema([f.with_nullable(True) for f in table.arrow_schema()])
+                con.create_table(name, schema=ibis.Schema.from_pyarrow(schema))
         return con
 
 
@@ -308,9 +309,16 @@ class Lake:
             return committed, True
 
     def create_release(self, name: str, *, description: str = "",
-                       data_cut: dt.date | None = None) -> Release:
+                       data_cut: dt.date | None = None,
+                       derived: dict[str, pa.Table] | None = None) -> Release:
         """Freeze the current version of every table under ``name``, with its data cut:
-        ``data_cut`` if given, else the latest observation date in the tables."""
+        ``data_cut`` if given, else the latest observation date in the tables.
+
+        ``derived`` replaces the whole content of derived tables (``DERIVED_TABLES``) by
+        the rows given, in the same catalog write as the release, so the release holds a
+        frozen copy of state that lives outside the lake (adjudicated endpoints); a crash
+        before that write leaves versions the next writer rolls back.
+        """
         if not name or not all(c.isalnum() or c in "-_." for c in name):
             raise UserError(f"Release name {name!r} is not allowed", where="release name",
                             hint="Use letters, digits, '-', '_' and '.' only, e.g. 2026-11.")
@@ -326,13 +334,34 @@ class Lake:
                                 where="release data cut",
                                 hint="Data dated in the future are errors to correct; or "
                                      "give the day the data end (--data-cut YYYY-MM-DD).")
-            release = Release(name=name, created_at=created, catalog_version=catalog.version,
+            tables = {**catalog.tables, **{table: _replace_all_rows(self, table, rows, name)
+                                           for table, rows in (derived or {}).items()}}
+            # with derived rows, the release is the catalog version written below
+            version = catalog.version + 1 if derived else catalog.version
+            release = Release(name=name, created_at=created, catalog_version=version,
                               standard_version=catalog.standard_version,
-                              tables=dict(catalog.tables), description=description,
+                              tables=tables, description=description,
                               data_cut=cut.isoformat() if cut else "")
-            new_catalog = catalog.evolve(releases={**catalog.releases, name: release})
+            new_catalog = catalog.evolve(tables=tables,
+                                         releases={**catalog.releases, name: release})
             write_atomically(self.catalog_path, new_catalog.to_json())
             return release
+
+
+def _replace_all_rows(lake: Lake, name: str, rows: pa.Table, release: str) -> int:
+    """Delete every row of derived table ``name`` and append ``rows``; the new version."""
+    if name not in DERIVED_TABLES:
+        raise UserError(f"Table {name!r} is not computed by the platform",
+                        where="lake.create_release",
+                        hint="Only derived tables can be written with a release: "
+                             + ", ".join(DERIVED_TABLES))
+    path = lake.table_path(name)
+    properties = _properties(operation="release", release=release)
+    DeltaTable(path).delete(commit_properties=properties)
+    if rows.num_rows:
+        write_deltalake(path, conform(name, rows), mode="append",
+                        commit_properties=properties)
+    return DeltaTable(path).version()
 
 
 def observed_until(snapshot: Snapshot) -> dt.date | None:

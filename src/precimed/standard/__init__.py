@@ -25,6 +25,7 @@ from precimed.standard.sharing import (
     VOTE,
 )
 from precimed.standard.tables import (
+    CONFIRMED_ENDPOINT,
     DERIVED_TABLES,
     IDENTIFYING_FIELDS,
     LAKE_TABLES,
@@ -94,6 +95,7 @@ def vocabulary(name: str) -> Vocabulary:
 __all__ = [
     "CENTRES",
     "COHORTS",
+    "CONFIRMED_ENDPOINT",
     "DERIVED_TABLES",
     "EXPOSURE_ITEMS",
     "IDENTIFYING_FIELDS",

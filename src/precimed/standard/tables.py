@@ -409,13 +409,36 @@ VARIANT_SUMMARY = Table(
     order=("dataset", "chrom", "pos"),
 )
 
+CONFIRMED_ENDPOINT = Table(
+    "confirmed_endpoint", "确认终点事件", "Confirmed endpoint",
+    "One row per endpoint candidate confirmed by adjudication when the release was made: "
+    "the release's frozen copy of the reviewers' decisions (kept live in the operational "
+    "database), so that survival and incidence on a release give the same events whatever "
+    "is decided later. Computed by the platform at release creation, never submitted; the "
+    "centre column is the participant's centre.",
+    _computed(
+        _PSEUDONYM,
+        Field("candidate_id", "string", "候选事件编号", "Candidate ID",
+              "The candidate's id: 32 hex digits of sha256(pseudonym|endpoint|first date).",
+              required=True),
+        Field("endpoint", "string", "终点组", "Endpoint group",
+              "The endpoint group the candidate belongs to, e.g. stroke or chd.",
+              required=True),
+        Field("first_date", "date", "事件日期", "Event date",
+              "Date of the episode's first report: the event's date in analyses.",
+              required=True),
+    ),
+    key=("candidate_id",),
+)
+
 TABLES: dict[str, Table] = {t.name: t for t in (
     PARTICIPANT, VISIT, MEASUREMENT, EXPOSURE, CONDITION, MEDICATION, SPECIMEN, ASSAY,
     FOLLOW_UP_CONTACT, ENDPOINT_EVENT, DEATH,
 )}
 """Tables centres submit."""
 
-DERIVED_TABLES: dict[str, Table] = {t.name: t for t in (VARIANT_SUMMARY,)}
+DERIVED_TABLES: dict[str, Table] = {
+    t.name: t for t in (VARIANT_SUMMARY, CONFIRMED_ENDPOINT)}
 """Tables the platform computes into the lake; a package cannot name them."""
 
 LAKE_TABLES: dict[str, Table] = {**TABLES, **DERIVED_TABLES}

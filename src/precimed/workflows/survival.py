@@ -55,7 +55,7 @@ def survival_data(settings: Settings, definition: CohortDefinition, *, release: 
                                                                             Provenance]:
     """One row per cohort member at risk: time_days, event, sex, region, centre, cohort,
     age and the baseline value of each measurement in ``covariates``."""
-    from precimed.cohorts.endpoints import ENDPOINT_GROUPS, analysis_table
+    from precimed.cohorts.endpoints import ENDPOINT_GROUPS, analysis_table, confirmed_events
     from precimed.cohorts.follow_up import observation
 
     if endpoint != "death" and endpoint not in ENDPOINT_GROUPS:
@@ -84,7 +84,7 @@ def survival_data(settings: Settings, definition: CohortDefinition, *, release: 
                 time_days=(pd.to_datetime(seen.end_date)
                            - pd.to_datetime(seen.enrolment_date)).dt.days)
         else:
-            table = analysis_table(con, ops, as_of=as_of)
+            table = analysis_table(con, confirmed_events(snapshot, ops), as_of=as_of)
             table = table[(table.endpoint == endpoint) & ~table.prevalent.astype(bool)]
             rows = table[["pseudonym", "event", "time_days"]].merge(
                 seen.drop(columns=["end_reason"]), on="pseudonym")

@@ -24,6 +24,7 @@ from precimed.cohorts import (
     age_band,
     analysis_table,
     candidates,
+    confirmed,
     decide,
     history,
     incidence,
@@ -473,7 +474,7 @@ def analysis(ops):
         elif group == "chd":
             decide(ops, cid, "confirmed", reviewer="dr-li")
     # E's stroke stays pending: not an event
-    return con, analysis_table(con, ops, as_of=AS_OF)
+    return con, analysis_table(con, confirmed(ops), as_of=AS_OF)
 
 
 def row(table: pd.DataFrame, person: str, endpoint: str) -> pd.Series:
@@ -540,7 +541,7 @@ def test_prevalent_cases_are_flagged_and_left_out_of_that_group_only(analysis):
 
 def test_baseline_history_can_be_ignored(analysis, ops):
     con, _ = analysis
-    table = analysis_table(con, ops, as_of=AS_OF, baseline_history=False)
+    table = analysis_table(con, confirmed(ops), as_of=AS_OF, baseline_history=False)
     assert not row(table, "D", "t2d").prevalent
     assert row(table, "E", "chd").prevalent  # the confirmed event before enrolment
 

@@ -93,7 +93,7 @@ def decide(candidate_id: str, body: Decision, request: Request,
 def incidence(request: Request, by: Literal["region", "sex", "age_band", "centre"] = "region",
               _: Principal = Depends(require("endpoints.read"))) -> dict:
     """The rates by ``by`` on the live lake, and the as-of date they were computed at."""
-    from precimed.cohorts.endpoints import analysis_table
+    from precimed.cohorts.endpoints import analysis_table, confirmed_events
     from precimed.cohorts.endpoints import incidence as rates
     from precimed.cohorts.follow_up import observation
 
@@ -103,8 +103,9 @@ def incidence(request: Request, by: Literal["region", "sex", "age_band", "centre
     def compute():
         if as_of is None:  # no dated data in the lake yet
             return pd.DataFrame()
-        with p.live() as con:
-            table = analysis_table(con, p.ops, as_of=as_of)
+        with p.live() as con:  # the lake as it is: the decisions as they stand
+            table = analysis_table(con, confirmed_events(p.lake.snapshot(), p.ops),
+                                   as_of=as_of)
             seen = observation(con, as_of=as_of)
         return rates(table, seen, by=[by], policy=p.policy)
 

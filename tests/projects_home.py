@@ -24,12 +24,12 @@ def clinical_entry(ops, lake_dir) -> str:
     return max(ids, key=lambda i: catalogue.entry(ops, i).participants)
 
 
-def make_project(ops, lake_dir, *, applicant: str, members: tuple[str, ...] = (),
+def make_project(ops, lake_dir, *, on: dt.date, applicant: str, members: tuple[str, ...] = (),
                  status: str = "active", expires_on: dt.date | None = None,
                  date_handling: str = "shifted", coarsen_allowed: bool = True,
                  variables: tuple[str, ...] = VARIABLES) -> str:
     entry = clinical_entry(ops, lake_dir)
-    today = dt.datetime.now(dt.UTC).date()
+    today = on  # the date the server judges access on (the home's as-of date)
     now = dt.datetime.now(dt.UTC)
     request_id = secrets.token_hex(8)
     with ops.session() as session, session.begin():

@@ -18,13 +18,16 @@ from projects_home import make_project
 
 @pytest.fixture(scope="module")
 def projects(app, ops_of, released_home):
-    lake = settings_for(released_home).lake_dir
-    yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    settings = settings_for(released_home)
+    lake, on = settings.lake_dir, settings.as_of_given or dt.date.today()
+    yesterday = on - dt.timedelta(days=1)
     return {
-        "one": make_project(ops_of, lake, applicant="researcher"),
-        "two": make_project(ops_of, lake, applicant="researcher"),
-        "expired": make_project(ops_of, lake, applicant="researcher", expires_on=yesterday),
-        "revoked": make_project(ops_of, lake, applicant="researcher", status="revoked"),
+        "one": make_project(ops_of, lake, on=on, applicant="researcher"),
+        "two": make_project(ops_of, lake, on=on, applicant="researcher"),
+        "expired": make_project(ops_of, lake, on=on, applicant="researcher",
+                                expires_on=yesterday),
+        "revoked": make_project(ops_of, lake, on=on, applicant="researcher",
+                                status="revoked"),
     }
 
 

@@ -38,6 +38,12 @@ EXTRACT_FILES = (*DATA_FILES, "dictionary.json", "provenance.json", "manifest.js
 _COHORT = PARTICIPANT.field("cohort").name
 
 
+def access_date(settings: Settings) -> dt.date:
+    """The date access is judged on: today, unless the home pins its as-of date (as the
+    sharing routes do), so a project is active on the same day everywhere."""
+    return settings.as_of_given or dt.date.today()
+
+
 def project(ops: OpsDatabase, request_id: str, *, principal: Principal, on: dt.date,
             client: str = "", action: str = "project.read") -> AccessRequest:
     """The active project ``request_id`` for one of its members; refusals are audited."""
@@ -48,6 +54,35 @@ def project(ops: OpsDatabase, request_id: str, *, principal: Principal, on: dt.d
                      resource=f"project {request_id}", client=client,
                      detail={"reason": refused.what})
         raise
+
+
+def active_projects(ops: OpsDatabase, *, principal: Principal, on: dt.date
+                    ) -> list[AccessRequest]:
+    """The principal's projects usable on ``on``: active, started and not expired."""
+    return [r for r in requests.mine(ops, principal=principal)
+            if r.status == "active" and (r.active_from is None or r.active_from <= on)
+            and (r.expires_on is None or on <= r.expires_on)]
+
+
+def summary(project: AccessRequest) -> dict[str, Any]:
+    """What a member sees of the project's terms."""
+    return {"id": project.id, "title_zh": project.title_zh, "title_en": project.title_en,
+            "status": project.status, "applicant": project.applicant,
+            "active_from": project.active_from.isoformat() if project.active_from else None,
+            "expires_on": project.expires_on.isoformat() if project.expires_on else None,
+            "date_handling": project.date_handling,
+            "coarsen_allowed": bool(project.coarsen_allowed),
+            "variables": list(project.variables)}
+
+
+def workspace(ops: OpsDatabase, project: AccessRequest) -> dict[str, Any]:
+    """The workspace page's and API's content: terms, datasets, extracts, outputs."""
+    from precimed.sharing import outputs
+
+    return {**summary(project),
+            "datasets": [e.id for e in clinical_datasets(ops, project.id)],
+            "extracts": [extract_dict(e) for e in extracts(ops, project.id)],
+            "outputs": [outputs.output_dict(o) for o in outputs.of_project(ops, project.id)]}
 
 
 def clinical_datasets(ops: OpsDatabase, request_id: str) -> list[CatalogueEntry]:

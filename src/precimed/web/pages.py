@@ -51,7 +51,10 @@ NAV = (("dashboard", "/", "dashboard.read"), ("submissions", "/submissions", "su
        ("cohorts", "/cohorts", "cohorts.count"), ("followup", "/followup", "followup.read"),
        ("adjudication", "/adjudication", "endpoints.review"),
        ("dictionary", "/dictionary", "dictionary.read"),
-       ("reference", "/reference", "dictionary.read"), ("admin", "/admin", "audit.read"))
+       ("reference", "/reference", "dictionary.read"),
+       ("projects", "/projects", "sharing.apply"),
+       ("output_review", "/outputs/review", "outputs.review"),
+       ("admin", "/admin", "audit.read"))
 
 
 def wants_page(request: Request) -> bool:
@@ -253,7 +256,10 @@ def plotly_js() -> FileResponse:
 
 
 def mount(app: FastAPI) -> None:
+    from precimed.web import projects
+
     app.include_router(router)
+    app.include_router(projects.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
 

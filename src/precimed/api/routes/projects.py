@@ -20,50 +20,35 @@ from precimed.api.deps import client_of, platform, require
 from precimed.errors import NotFound, UserError
 from precimed.ops import audit
 from precimed.ops.accounts import Principal
-from precimed.sharing import outputs, requests, workspace
+from precimed.sharing import outputs, workspace
 from precimed.sharing.output_check import MAX_BYTES
 
 router = APIRouter(tags=["projects"])
 
 
-def _today() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
+def _today(request: Request) -> dt.date:
+    return workspace.access_date(platform(request).settings)
 
 
 def _project(request: Request, principal: Principal, request_id: str, action: str):
     return workspace.project(platform(request).ops, request_id, principal=principal,
-                             on=_today(), client=client_of(request), action=action)
-
-
-def project_summary(project) -> dict:
-    return {"id": project.id, "title_zh": project.title_zh, "title_en": project.title_en,
-            "status": project.status, "applicant": project.applicant,
-            "active_from": project.active_from.isoformat() if project.active_from else None,
-            "expires_on": project.expires_on.isoformat() if project.expires_on else None,
-            "date_handling": project.date_handling,
-            "coarsen_allowed": bool(project.coarsen_allowed),
-            "variables": list(project.variables)}
+                             on=_today(request), client=client_of(request), action=action)
 
 
 @router.get("/projects", summary="My active projects (approved requests I am a member of)")
 def my_projects(request: Request, principal: Principal = Depends(require("sharing.apply"))
                 ) -> list:
-    rows = requests.mine(platform(request).ops, principal=principal)
-    return [project_summary(r) for r in rows if r.status == "active"]
+    rows = workspace.active_projects(platform(request).ops, principal=principal,
+                                     on=_today(request))
+    return [workspace.summary(r) for r in rows]
 
 
 @router.get("/projects/{request_id}", summary="A project's workspace: terms, extracts, "
             "outputs")
 def workspace_of(request_id: str, request: Request,
                  principal: Principal = Depends(require("sharing.apply"))) -> dict:
-    p = platform(request)
     project = _project(request, principal, request_id, "project.read")
-    return {**project_summary(project),
-            "datasets": [e.id for e in workspace.clinical_datasets(p.ops, project.id)],
-            "extracts": [workspace.extract_dict(e) for e in workspace.extracts(p.ops,
-                                                                             project.id)],
-            "outputs": [outputs.output_dict(o) for o in outputs.of_project(p.ops,
-                                                                          project.id)]}
+    return workspace.workspace(platform(request).ops, project)
 
 
 class ExtractRequest(BaseModel):
@@ -80,7 +65,7 @@ def cut_extract(request_id: str, body: ExtractRequest, request: Request,
     project = _project(request, principal, request_id, "project.extract")
     return workspace.cut_extract(p.settings, p.ops, project, principal=principal,
                                  database=p.query_database, dataset=body.dataset,
-                                 on=_today(), client=client_of(request))
+                                 on=_today(request), client=client_of(request))
 
 
 @router.get("/projects/{request_id}/extracts/{extract_id}/{name}",

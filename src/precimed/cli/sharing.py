@@ -3,7 +3,7 @@
 Commands that change anything act as a named account (``--as USER``) under its roles, as
 the API does; every change is audited by the domain (precimed.sharing). Dates that decide
 (submission against an embargo, a decision, an expiry) are ``--on``, by default the
-home's as-of date (setting ``as_of``)."""
+as_of setting when given, else the day the command runs."""
 
 from __future__ import annotations
 
@@ -38,7 +38,9 @@ def _as(ops, username: str):
 
 
 def _on(settings: Settings, on: dt.datetime | None) -> dt.date:
-    return on.date() if on else settings.as_of_date
+    """The day of the action: --on, else the as_of setting, else today (read here, at
+    the edge, and passed down explicitly)."""
+    return on.date() if on else settings.as_of_given() or dt.date.today()
 
 
 def _echo_json(data) -> None:
@@ -47,7 +49,7 @@ def _echo_json(data) -> None:
 
 AS = click.option("--as", "as_user", required=True, help="Act as this platform account.")
 ON = click.option("--on", type=click.DateTime(["%Y-%m-%d"]), default=None,
-                  help="Date of the action (default: the as_of setting).")
+                  help="Date of the action (default: the as_of setting, else today).")
 JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 
@@ -457,7 +459,7 @@ def demo_requests(settings: Settings, say) -> list[tuple[str, str]]:
     from precimed.sharing import catalogue, committee, requests
     from precimed.sharing.form import RequestForm
 
-    on = settings.as_of_date
+    on = _on(settings, None)
     ops = _ops(settings)
     try:
         admin = principal_for(ops, "admin")

@@ -34,6 +34,7 @@ def _register() -> None:
         endpoints,
         genomics,
         lake,
+        projects,
         qc,
         release,
         serve,
@@ -44,7 +45,7 @@ def _register() -> None:
     )
 
     for module in (submit, synth, release, lake, standard, qc, cohort, endpoints,
-                   genomics, sharing, serve, demo):
+                   genomics, sharing, projects, serve, demo):
         module.register(cli)
 
 

@@ -27,8 +27,10 @@ def clinical_entry(ops, lake_dir) -> str:
 def make_project(ops, lake_dir, *, on: dt.date, applicant: str, members: tuple[str, ...] = (),
                  status: str = "active", expires_on: dt.date | None = None,
                  date_handling: str = "shifted", coarsen_allowed: bool = True,
-                 variables: tuple[str, ...] = VARIABLES) -> str:
-    entry = clinical_entry(ops, lake_dir)
+                 variables: tuple[str, ...] = VARIABLES, entry: str | None = None) -> str:
+    """An access request as the committee leaves it; ``entry`` names its dataset (else
+    r1's largest cohort, published from ``lake_dir``)."""
+    entry = entry or clinical_entry(ops, lake_dir)
     today = on  # the date the server judges access on (the home's as-of date)
     now = dt.datetime.now(dt.UTC)
     request_id = secrets.token_hex(8)

@@ -68,6 +68,10 @@ class Asker:
     def tier(self) -> Tier:
         return tier_of(self.principal)
 
+    def tier_for(self, dataset: str) -> Tier:
+        """The tier deciding one dataset's granularity (an approval's visa counts)."""
+        return tier_of(self.principal, dataset)
+
     def audited(self, body: dict[str, Any]) -> dict[str, Any]:
         """Record-level answers are row-level reads: each is written to the audit log."""
         if body["meta"]["returnedGranularity"] == "record" and self.principal is not None:
@@ -187,7 +191,7 @@ def variants(src: BeaconSource, query: BeaconQuery, who: Asker, *,
     chosen = src.chosen(query)
     answers = []
     for dataset in chosen:
-        granted = grant(tier, query.granularity, dataset.access)
+        granted = grant(who.tier_for(dataset.id), query.granularity, dataset.access)
         carriers, publishable = src.carriers(dataset.id, rows, query)
         present = carriers > 0
         if counts_are_protected(tier) and dataset.access is Access.CONTROLLED:
@@ -240,7 +244,7 @@ def people(src: BeaconSource, query: BeaconQuery, who: Asker, entity: str,
                 else models.biosample_record)
     answers = []
     for dataset in src.chosen(query):
-        granted = grant(tier, query.granularity, dataset.access)
+        granted = grant(who.tier_for(dataset.id), query.granularity, dataset.access)
         samples = src.matching_samples(dataset.id, query)
         if only is not None:
             samples = only(samples)
@@ -262,7 +266,7 @@ def carried(src: BeaconSource, query: BeaconQuery, who: Asker, person: Selection
     chosen = src.chosen(query)
     answers = []
     for dataset in chosen:
-        granted = grant(tier, query.granularity, dataset.access)
+        granted = grant(who.tier_for(dataset.id), query.granularity, dataset.access)
         samples = person(src.matching_samples(dataset.id, query))
         present = (src.dosage(rows, samples) > 0).any(axis=0)
         if (counts_are_protected(tier) and dataset.access is Access.CONTROLLED

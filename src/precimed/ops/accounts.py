@@ -42,6 +42,9 @@ class Principal:
     roles: tuple[str, ...]
     centres: tuple[str, ...]  # empty: every centre
     via: str  # session or token
+    # datasets the caller's GA4GH ControlledAccessGrants visas grant (precimed.sharing.visas):
+    # the Beacon's controlled tier per dataset comes from an approval, not a role
+    grants: frozenset[str] = frozenset()
 
     @property
     def permissions(self) -> frozenset[str]:

@@ -35,6 +35,17 @@ def _project(request: Request, principal: Principal, request_id: str, action: st
                              on=_today(request), client=client_of(request), action=action)
 
 
+@router.get("/passport", summary="My GA4GH Passport: one ControlledAccessGrants visa per "
+            "genotype dataset of my active projects")
+def my_passport(request: Request, principal: Principal = Depends(require("sharing.apply"))
+                ) -> dict:
+    from precimed.sharing import visas
+
+    p = platform(request)
+    return {"ga4gh_passport_v1": visas.passport(
+        p.ops, principal, key=visas.visa_key(p.settings.keys_dir), on=_today(request))}
+
+
 @router.get("/projects", summary="My active projects (approved requests I am a member of)")
 def my_projects(request: Request, principal: Principal = Depends(require("sharing.apply"))
                 ) -> list:

@@ -100,14 +100,14 @@ def extractable(variables: list[str]) -> tuple[list[str], list[str]]:
 
 def terms_of(request: AccessRequest, entry: CatalogueEntry) -> ExtractTerms:
     """What the approval lets the project extract from one dataset: the approved cohort
-    definition, narrowed to the dataset's cohort."""
-    if not request.cohort_definition:
-        raise UserError("The approved request has no cohort definition", where="project",
-                        hint="The committee approves a cohort definition with the request.")
-    definition = CohortDefinition.from_dict(request.cohort_definition, where="project")
+    definition (none: the whole dataset), narrowed to the dataset's cohort."""
+    if request.cohort_definition:
+        approved = CohortDefinition.from_dict(request.cohort_definition, where="project")
+    else:  # approved for the whole dataset
+        approved = CohortDefinition(name=entry.id, criteria=())
     definition = CohortDefinition(
-        name=definition.name, description=definition.description,
-        criteria=(*definition.criteria, ParticipantIs(_COHORT, (entry.cohort,))))
+        name=approved.name, description=approved.description,
+        criteria=(*approved.criteria, ParticipantIs(_COHORT, (entry.cohort,))))
     variables, _ = extractable(list(request.variables))
     if not variables:
         raise UserError("None of the approved variables can be extracted", where="variables",

@@ -51,9 +51,15 @@ class Platform:
         return self._secret
 
     def releases(self) -> list[dict]:
+        """Releases, newest first; ``holds_withdrawn`` marks one that still holds people
+        who withdrew or were erased since it was made (it gives no extract of them)."""
+        from precimed.lake.consent import withdrawn_since_each
+
         catalog = self.lake.catalog()
+        marked = self.cached(("withdrawn_since",), lambda: withdrawn_since_each(self.lake))
         return sorted(({"name": r.name, "created_at": r.created_at,
-                        "description": r.description, "standard_version": r.standard_version}
+                        "description": r.description, "standard_version": r.standard_version,
+                        "holds_withdrawn": marked.get(r.name, 0) > 0}
                        for r in catalog.releases.values()),
                       key=lambda r: r["created_at"], reverse=True)
 

@@ -97,7 +97,8 @@ def extract(settings_of, definition: Path, out: Path, release: str, variables: s
     if out.suffix not in {".csv", ".parquet"}:
         raise UserError(f"Unknown output format {out.suffix!r}", where=str(out),
                         hint="Name the file .csv or .parquet.")
-    con = Lake(settings.lake_dir).snapshot(release).database(settings.cache_dir)
+    # people who withdrew or were erased since the release are left out of its extracts
+    con = Lake(settings.lake_dir).extract_snapshot(release).connect()
     try:
         frame = engine.extract(con, cohort, names)
     finally:

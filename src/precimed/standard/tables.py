@@ -170,7 +170,14 @@ PARTICIPANT = Table(
         Field("consent_date", "date", "知情同意日期", "Consent date",
               "Date the current consent was signed.", required=True),
         Field("consent_scope", "string", "知情同意范围", "Consent scope",
-              "What the consent allows.", required=True, vocabulary="consent_scope"),
+              "What the current consent allows. A person whose scope is withdrawn is "
+              "left out of every count, extract, analysis, Beacon answer and reference "
+              "frequency of every release made after the withdrawal is submitted (older "
+              "releases stay frozen, are marked, and cut no extract of that person); "
+              "no_genetic keeps the person's genotypes out of every genotype dataset and "
+              "genotype-based request. Change the scope by resubmitting the participant "
+              "row with a new consent_date (precimed.standard.consent).",
+              required=True, vocabulary="consent_scope"),
     ),
     key=("pseudonym",),
     observed="enrolment_date",

@@ -33,6 +33,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "endpoints": ("终点事件", "Endpoint events"),
     "endpoint": ("终点", "Endpoint"),
     "latest_release": ("最新数据版本", "Latest release"),
+    "holds_withdrawn": ("含此后撤回同意或已删除的参与者，不再为其提取数据",
+                        "holds people who withdrew or were erased since; no extract of them"),
     "none_yet": ("暂无", "None yet"),
     "suppressed_note": ("少于 {t} 的计数不予显示（<{t}），以保护参与者隐私。",
                         "Counts below {t} are not shown (<{t}) to protect participants."),

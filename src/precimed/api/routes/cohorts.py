@@ -136,8 +136,12 @@ def extract(body: ExtractRequest, request: Request,
     p = platform(request)
     definition = parse(body.definition)
     name = p.release(body.release)
-    with p.query_database(name) as con:
+    # people who withdrew or were erased since the release are left out of its extracts
+    con = p.lake.extract_snapshot(name).connect()
+    try:
         frame = engine.extract(con, definition, body.variables)
+    finally:
+        con.disconnect()
     if protect_count(len(frame), policy=p.policy) is None:
         audit.record(p.ops, actor=principal.username, action="export", outcome="deny",
                      resource=f"release {name}", client=client_of(request),

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +21,7 @@ from sqlalchemy import select
 from precimed.deid import Policy
 from precimed.deid.project import ProjectKey
 from precimed.errors import NotFound, UserError
+from precimed.lake import Lake
 from precimed.ops import audit
 from precimed.ops.accounts import Principal
 from precimed.ops.db import AccessRequest, CatalogueEntry, OpsDatabase, ProjectExtract
@@ -119,11 +118,11 @@ def terms_of(request: AccessRequest, entry: CatalogueEntry) -> ExtractTerms:
 
 
 def cut_extract(settings: Settings, ops: OpsDatabase, request: AccessRequest, *,
-                principal: Principal, database: Callable[[str], AbstractContextManager],
-                dataset: str | None = None, on: dt.date, client: str = ""
-                ) -> dict[str, Any]:
-    """Cut, write, record and audit one extract of an active project. ``database(release)``
-    opens the release's query database (the server's shared one, or a fresh one)."""
+                principal: Principal, dataset: str | None = None, on: dt.date,
+                client: str = "") -> dict[str, Any]:
+    """Cut, write, record and audit one extract of an active project. The release is read
+    through :meth:`precimed.lake.Lake.extract_snapshot`: people who withdrew or were
+    erased since it was made are left out too."""
     entries = clinical_datasets(ops, request.id)
     chosen = [e for e in entries if dataset in (None, e.id)]
     if not chosen:
@@ -135,8 +134,12 @@ def cut_extract(settings: Settings, ops: OpsDatabase, request: AccessRequest, *,
     key = ProjectKey.create(settings.keys_dir, request.id)
     policy = Policy.from_settings(settings)
     try:
-        with database(entry.release) as con:
-            extract = cut(con, terms, key=key, k=settings.extract_k_anonymity, policy=policy)
+        con = Lake(settings.lake_dir).extract_snapshot(entry.release).connect()
+        try:
+            extract = cut(con, terms, key=key, k=settings.extract_k_anonymity,
+                          policy=policy)
+        finally:
+            con.disconnect()
     except UserError as refused:
         audit.record(ops, actor=principal.username, action="project.extract",
                      outcome="deny", resource=f"project {request.id}", client=client,
@@ -171,8 +174,6 @@ def cut_extract(settings: Settings, ops: OpsDatabase, request: AccessRequest, *,
 
 
 def _catalog_version(settings: Settings, release: str) -> int | None:
-    from precimed.lake import Lake
-
     found = Lake(settings.lake_dir).catalog().releases.get(release)
     return found.catalog_version if found else None
 

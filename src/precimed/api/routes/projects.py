@@ -75,8 +75,8 @@ def cut_extract(request_id: str, body: ExtractRequest, request: Request,
     p = platform(request)
     project = _project(request, principal, request_id, "project.extract")
     return workspace.cut_extract(p.settings, p.ops, project, principal=principal,
-                                 database=p.query_database, dataset=body.dataset,
-                                 on=_today(request), client=client_of(request))
+                                 dataset=body.dataset, on=_today(request),
+                                 client=client_of(request))
 
 
 @router.get("/projects/{request_id}/extracts/{extract_id}/{name}",

@@ -22,10 +22,10 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from precimed import __version__
-from precimed.api.platform import Platform
 from precimed.errors import UserError, internal_reference
 from precimed.ops.migrate import current, head
 from precimed.settings import Settings
+from precimed.workflows.platform import Platform
 
 log = logging.getLogger("precimed.api")
 

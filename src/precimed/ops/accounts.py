@@ -62,6 +62,20 @@ class Principal:
                 "permissions": sorted(self.permissions)}
 
 
+def check_centre(principal: Principal, centre: str, what: str) -> None:
+    """Another centre's object is reported exactly like a missing one (OWASP API1)."""
+    if not principal.sees_centre(centre):
+        raise NotFound(f"No {what} here", where=what,
+                       hint="It does not exist, or it belongs to a centre you do not serve.")
+
+
+def user_dict(user: User) -> dict:
+    """A user as JSON (never the password hash), for the admin API and page."""
+    return {"id": user.id, "username": user.username, "display_name": user.display_name,
+            "roles": user.roles, "centres": user.centres, "active": user.active,
+            "created_at": user.created_at.isoformat()}
+
+
 def _principal(user: User, via: str) -> Principal:
     return Principal(user.id, user.username, user.display_name, tuple(user.roles),
                      tuple(user.centres), via)

@@ -110,6 +110,8 @@ ASSAY_TYPE = Vocabulary(
      "microbiome_16s": ("16S微生物组", "16S microbiome"),
      "metagenome": ("宏基因组", "shotgun metagenome")},
 )
+# the assay types whose results come as a VCF (offered by the genotype upload form)
+VCF_ASSAY_TYPES = ("genotype_array", "wgs", "wes")
 
 GENOME_BUILD = Vocabulary(
     "genome_build", "参考基因组版本", "Genome build",

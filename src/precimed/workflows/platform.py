@@ -148,6 +148,19 @@ class Platform:
         self._cache[full] = (time.monotonic(), value)
         return value
 
+    def reference_database(self):
+        """The served reference summary (``HOME/reference``), opened once per version;
+        NotFound until one is built."""
+        from precimed.reference import ReferenceDatabase
+
+        path = self.settings.home / "reference"
+        if not (path / "manifest.json").exists():
+            # nothing to search yet is a missing resource, not a server fault
+            raise NotFound("No reference summary is served yet", where="reference",
+                           hint="An administrator builds one: precimed genomics summarise.")
+        return self.cached(("reference", (path / "manifest.json").stat().st_mtime),
+                           lambda: ReferenceDatabase.open(path), seconds=86400)
+
     def forget(self) -> None:
         self._cache.clear()
 

@@ -125,7 +125,7 @@ def test_the_older_release_is_marked_and_cuts_no_extract_of_the_withdrawn(
 @pytest.mark.slow
 def test_the_genotype_outputs_leave_out_the_withdrawn_and_the_no_genetic(consent_home):
     from precimed.api.app import _beacon_source
-    from precimed.api.platform import Platform
+    from precimed.workflows.platform import Platform
 
     home, n, withdrawn, no_genetic = consent_home
     lake = Lake(home.lake_dir)

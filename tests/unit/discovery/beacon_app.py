@@ -2,8 +2,8 @@
 schema-validation tests.
 
 The Beacon answers from a :class:`~precimed.discovery.source.LiveSource`, as under
-``precimed serve``. The home holds the reference summary of the same store (HOME/reference, written under
-the beacon's policy) unless ``with_summary=False``.
+``precimed serve``. The home holds the reference summary of the same store
+(HOME/reference, written under the beacon's policy) unless ``with_summary=False``.
 
 Callers: anonymous (public tier), a researcher with a real API token (registered), and
 a controlled-tier caller. Until ``beacon.controlled`` is granted to a role in

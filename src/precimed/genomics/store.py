@@ -250,6 +250,34 @@ class GenotypeStore:
         tmp.write_text(json.dumps(meta, indent=1, sort_keys=True), encoding="utf-8")
         tmp.rename(meta_file)
 
+    @staticmethod
+    def erase_samples(path, people: frozenset[str]) -> int:
+        """Remove the samples of ``people`` (pseudonyms) from every dataset of the store at
+        ``path``, rewriting their packed rows without those columns (erasure: the old
+        genotype files are replaced, not kept). Returns the samples removed.
+
+        A dataset is decoded whole in memory (variants x samples bytes); erasure is rare
+        enough that this is not worth a streaming rewrite yet."""
+        path = Path(path)
+        store = GenotypeStore.open(path)
+        removed = 0
+        for entry in store.meta["datasets"]:
+            folder = path / "datasets" / entry["name"]
+            samples = pd.read_parquet(folder / "samples.parquet")
+            drop = samples["sample_id"].isin(people).to_numpy()
+            if not drop.any():
+                continue
+            variants = pd.read_parquet(folder / "variants.parquet")
+            packed = np.fromfile(folder / "genotypes.bin", dtype=np.uint8).reshape(
+                len(variants), kernels.row_bytes(len(samples)))
+            kept = kernels.pack(kernels.unpack(packed, len(samples))[:, ~drop])
+            GenotypeStore.write_dataset(path, DatasetFiles(
+                entry["name"], entry.get("kind", "reference"),
+                samples[~drop].reset_index(drop=True), variants, kept, store.build,
+                entry.get("source", {})), replace=True)
+            removed += int(drop.sum())
+        return removed
+
     # -- reading -------------------------------------------------------------------
     def variants(self) -> pd.DataFrame:
         """One row per biallelic variant, sorted by (chrom, pos, ref, alt)."""

@@ -241,6 +241,9 @@ class Lake:
             known = ", ".join(sorted(catalog.releases)) or "none yet"
             raise NotFound(f"No release named {release!r}", where=str(self.root),
                            hint=f"Known releases: {known}. 'precimed release list' shows them.")
+        if release in catalog.retired:
+            raise NotFound(f"Release {release!r} can no longer be read", where=str(self.root),
+                           hint=catalog.retired[release] + " Use a release made after it.")
         frozen = catalog.releases[release]
         cut = dt.date.fromisoformat(frozen.data_cut) if frozen.data_cut else None
         return Snapshot(self, dict(frozen.tables), frozen.catalog_version, release, cut)

@@ -44,7 +44,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "sharing": ("sharing", "sharing_group", "Data catalogue, access requests, the data "
                                             "access committee, provisions."),
     "participants": ("participants", "participants_group", "A participant's rights: "
-                                                           "erasure (PIPL Art. 47)."),
+                                                           "erasure (PIPL article 47)."),
     "serve": ("serve", "serve", "Serve the web platform and the API (/api/v1, docs at "
                                 "/api/docs)."),
     "users": ("serve", "users", "Platform accounts (the first administrator is made here)."),

@@ -9,7 +9,7 @@ from precimed.settings import Settings
 
 @click.group("participants")
 def participants_group() -> None:
-    """A participant's rights: erasure (PIPL Art. 47)."""
+    """A participant's rights: erasure (PIPL article 47)."""
 
 
 def register(cli: click.Group) -> None:

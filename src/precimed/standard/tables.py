@@ -35,6 +35,8 @@ class Field:
     derived: bool = False  # filled by the platform, never submitted
     min: float | None = None
     max: float | None = None
+    # (table, field) of the record a value names, within the same centre: QC checks it
+    references: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
         if self.type not in FIELD_TYPES:
@@ -299,7 +301,8 @@ ASSAY = Table(
         Field("assay_type", "string", "检测类型", "Assay type", "Kind of assay.",
               required=True, vocabulary="assay_type"),
         Field("specimen_id", "string", "样本编号", "Specimen ID",
-              "The specimen assayed, if recorded."),
+              "The specimen assayed, if recorded: a specimen_id of the centre's specimens.",
+              references=("specimen", "specimen_id")),
         Field("performed_on", "date", "检测日期", "Assay date", "Date the assay was run.",
               required=True),
         Field("platform", "string", "检测平台", "Platform",

@@ -15,7 +15,6 @@ def mount(app: FastAPI) -> None:
         endpoints,
         followup,
         genotypes,
-        participants,
         projects,
         reference,
         sharing,
@@ -23,5 +22,5 @@ def mount(app: FastAPI) -> None:
     )
 
     for module in (auth, dashboard, submissions, genotypes, cohorts, followup, endpoints,
-                   dictionary, reference, sharing, projects, participants, admin):
+                   dictionary, reference, sharing, projects, admin):
         app.include_router(module.router, prefix="/api/v1")

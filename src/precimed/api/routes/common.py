@@ -1,4 +1,4 @@
-"""Counts as they may leave the server and frames as JSON: shared by the API and the pages."""
+"""Helpers shared by the routers: disclosure-safe counts and JSON-safe frames."""
 
 from __future__ import annotations
 

@@ -19,6 +19,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	bash scripts/system-deps.sh
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest
 
 bench: $(STAMP)

@@ -13,9 +13,12 @@ done
 if ((${#missing[@]})); then
   echo "installing: ${missing[*]}"
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
-  $SUDO apt-get update -q >/dev/null || true
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends \
-    "${missing[@]}" >/dev/null
+  # another apt or dpkg (unattended upgrades, a second make) may hold the lock: wait for
+  # it, up to 10 minutes, instead of failing at once
+  wait_lock=(-o DPkg::Lock::Timeout=600)
+  $SUDO apt-get "${wait_lock[@]}" update -q >/dev/null || true
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get "${wait_lock[@]}" install -y -q \
+    --no-install-recommends "${missing[@]}" >/dev/null
 fi
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null
 command -v chromium >/dev/null

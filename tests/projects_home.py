@@ -27,8 +27,11 @@ def clinical_entry(ops, lake_dir) -> str:
 def make_project(ops, lake_dir, *, on: dt.date, applicant: str, members: tuple[str, ...] = (),
                  status: str = "active", expires_on: dt.date | None = None,
                  date_handling: str = "shifted", coarsen_allowed: bool = True,
-                 variables: tuple[str, ...] = VARIABLES) -> str:
-    entry = clinical_entry(ops, lake_dir)
+                 variables: tuple[str, ...] = VARIABLES, entry: str | None = None,
+                 definition: dict | None = EVERYONE) -> str:
+    """An access request as the committee leaves it; ``entry`` names its dataset (else
+    r1's largest cohort, published from ``lake_dir``)."""
+    entry = entry or clinical_entry(ops, lake_dir)
     today = on  # the date the server judges access on (the home's as-of date)
     now = dt.datetime.now(dt.UTC)
     request_id = secrets.token_hex(8)
@@ -38,7 +41,7 @@ def make_project(ops, lake_dir, *, on: dt.date, applicant: str, members: tuple[s
             id=request_id, applicant_id=users[applicant], applicant=applicant,
             status=status, title_zh="血压与心血管事件", title_en="Blood pressure and CVD",
             summary_zh="", summary_en="", institution="Test University",
-            intended_use={"purpose": "HMB"}, cohort_definition=EVERYONE,
+            intended_use={"purpose": "HMB"}, cohort_definition=definition,
             variables=list(variables), ethics_number="IRB-1", foreign_party=False,
             foreign_sponsor=False, foreign_detail="", duration_months=12, match={},
             review_round=1, approved_conditions=[], date_handling=date_handling,

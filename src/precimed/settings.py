@@ -57,6 +57,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("output_dominance_percent", float, 50.0,
             "Output checking: a published sum is refused when its largest contributor is "
             "more than this percent of it (the (1, k) dominance rule)."),
+    Setting("erasure_retention_days", int, 30,
+            "Days an erased participant's rows stay in the lake's old files (and the releases "
+            "made before) until 'precimed lake vacuum' deletes them."),
     Setting("demo", bool, False,
             "Demo mode: allows embedded defaults that are refused in production."),
 )
@@ -74,6 +77,7 @@ class Settings:
     dac_chair: str
     extract_k_anonymity: int
     output_dominance_percent: float
+    erasure_retention_days: int
     demo: bool
 
     @property
@@ -203,6 +207,9 @@ def load_settings(
     if not 0 < settings.output_dominance_percent <= 100:
         raise UserError("The dominance percent must be above 0 and at most 100",
                         where="setting output_dominance_percent", hint="The default is 50.")
+    if settings.erasure_retention_days < 0:
+        raise UserError("The erasure retention must be 0 days or more",
+                        where="setting erasure_retention_days", hint="The default is 30.")
     if settings.disclosure_rounding < 1:
         raise UserError(
             "The disclosure rounding base must be at least 1",

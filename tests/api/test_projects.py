@@ -28,6 +28,8 @@ def projects(app, ops_of, released_home):
                                 expires_on=yesterday),
         "revoked": make_project(ops_of, lake, on=on, applicant="researcher",
                                 status="revoked"),
+        "whole": make_project(ops_of, lake, on=on, applicant="researcher", definition=None,
+                              variables=("age", "region", "SBP", "BMI")),
     }
 
 
@@ -68,6 +70,13 @@ def test_an_extract_has_project_ids_checksums_and_is_a_provision(as_user, projec
     actions = [(e.action, e.outcome) for e in audit.events(ops_of, limit=300)]
     assert ("sharing.provision", "ok") in actions and ("project.extract", "ok") in actions
     assert ("project.download", "ok") in actions
+
+
+def test_a_project_approved_for_a_whole_dataset_extracts_its_cohort(as_user, projects):
+    r = as_user("researcher").post(f"/api/v1/projects/{projects['whole']}/extracts",
+                                   json={})
+    assert r.status_code == 201, r.text
+    assert set(r.json()["columns"]) >= {"project_participant_id", "age", "region", "SBP"}
 
 
 def test_two_projects_extracts_share_no_id(as_user, projects, extracts):

@@ -18,12 +18,17 @@ def run(*args: str, home=None) -> subprocess.CompletedProcess:
          "sys.exit(main())", *prefix, *args], capture_output=True, text=True, timeout=600)
 
 
+def _sub(group: click.Group, name: str) -> click.Command:
+    """A subcommand as click finds it (the top group imports its commands lazily)."""
+    return group.get_command(click.Context(group), name)
+
+
 def all_commands() -> list[list[str]]:
     def walk(command: click.Command, path: list[str]):
         yield path
         if isinstance(command, click.Group):
-            for name, sub in command.commands.items():
-                yield from walk(sub, [*path, name])
+            for name in command.list_commands(click.Context(command)):
+                yield from walk(_sub(command, name), [*path, name])
     return list(walk(cli, []))
 
 
@@ -34,7 +39,7 @@ def test_every_command_has_help(path):
     assert "Usage:" in result.stdout
     command = cli
     for name in path:
-        command = command.commands[name]
+        command = _sub(command, name)
     assert command.help or command.short_help, f"{path} has no help text"
 
 

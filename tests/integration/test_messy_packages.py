@@ -12,6 +12,7 @@ import pytest
 from precimed.ingest.package import sha256_of
 from precimed.ingest.pipeline import submit
 from precimed.lake import Lake
+from precimed.standard.identity import check_character
 
 
 def reseal(package: Path) -> None:
@@ -112,3 +113,145 @@ def test_people_of_another_cohort_and_outside_the_region(package, home):
     reseal(package)
     problems = [p for p in rejected(package, home) if p.kind == "cohort"]
     assert {p.row for p in problems} == {2, 3}
+
+
+# -- QC that never goes silent ----------------------------------------------------------
+
+def edit_csv(path: Path, change) -> None:
+    """Rewrite a CSV in its own encoding (UTF-8 or GB18030) through ``change(rows)``."""
+    data = path.read_bytes()
+    try:
+        text, encoding = data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        text, encoding = data.decode("gb18030"), "gb18030"
+    rows = [line.split(",") for line in text.splitlines()]
+    change(rows)
+    path.write_bytes(("\n".join(",".join(r) for r in rows) + "\n").encode(encoding))
+
+
+def outsider() -> str:
+    """A valid resident ID of nobody in the packages."""
+    first17 = "31010119800101097"
+    return first17 + check_character(first17)
+
+
+def submitted(package: Path, home):
+    result = submit(package, home)
+    assert result.status == "rejected"
+    return result
+
+
+def by_check(result, check: str) -> list:
+    return [p for p in result.report.problems if p.kind == check]
+
+
+def not_run(result) -> dict[str, list]:
+    return {r["instance"]: r["not_read"] for r in result.report.qc["results"]
+            if r["status"] == "not_run"}
+
+
+def test_a_structural_problem_leaves_every_query_check_running(package, home):
+    """An unmapped column used to skip every query check: the five planted errors were
+    found only on the next resubmission."""
+    def plant(rows):
+        header = rows[0]
+        at = {name: header.index(name) for name in header}
+        header.append("备注")  # a column the mapping does not know
+        sbp = next(r for r in rows[1:] if r[at["code"]] == "SBP")
+        dbp = next(r for r in rows[1:] if r[at["code"]] == "DBP" and
+                   r[at["resident_id"]] == sbp[at["resident_id"]]
+                   and r[at["measured_on"]] == sbp[at["measured_on"]])
+        dbp[at["value"]] = str(float(sbp[at["value"]]) + 5)  # SBP below DBP
+        duplicate = list(rows[1])
+        orphan = list(rows[2])
+        orphan[at["resident_id"]] = outsider()
+        impossible = list(sbp)
+        impossible[at["value"]], impossible[at["measured_on"]] = "900", "2021-01-01"
+        before_birth = list(rows[3])
+        before_birth[at["measured_on"]], before_birth[at["wave"]] = "1900-01-02", "0"
+        rows += [duplicate, orphan, impossible, before_birth]
+        for row in rows[1:]:
+            row.append("")
+    edit_csv(package / "measurement.csv", plant)
+    reseal(package)
+    result = submitted(package, home)
+    assert by_check(result, "unknown_column")[0].column == "备注"
+    for check in ("uniqueness", "referential", "possible_range", "blood_pressure_order",
+                  "date_order"):
+        assert by_check(result, check), check
+    assert not_run(result) == {}
+
+
+def test_checks_that_could_not_run_are_listed_with_why(package, home):
+    def drop_cohort(rows):
+        at = rows[0].index("cohort")
+        for row in rows:
+            del row[at]
+    edit_csv(package / "participant.csv", drop_cohort)
+    edit_csv(package / "measurement.csv", lambda rows: rows.append(  # SBP 900 mmHg
+        [rows[1][0], "SBP", "900", rows[1][3], rows[1][4], "mmHg"]))
+    reseal(package)
+    result = submitted(package, home)
+    skipped = not_run(result)
+    for check in ("referential", "date_order", "plausible_range", "baseline_measurements"):
+        assert list(skipped[check]) == ["participant.csv"], check
+    assert by_check(result, "possible_range")  # run on the rows that could be read
+    html = (home.reports_dir / f"{result.submission_id}.html").read_text("utf-8")
+    assert "participant.csv could not be read" in html and "无法读取" in html
+
+
+@pytest.fixture
+def chinese_package(clean_packages, tmp_path) -> Path:
+    """SD01: GB18030 CSV with Chinese headers and a mapping."""
+    return Path(shutil.copytree(clean_packages.packages["SD01"], tmp_path / "SD01"))
+
+
+def test_query_problems_name_the_centres_column_and_one_error_is_one_problem(
+        chinese_package, home):
+    def measurements(rows):
+        orphan = list(rows[1])
+        orphan[0] = outsider()
+        impossible = list(rows[1])
+        impossible[1], impossible[2], impossible[5] = "SBP", "900", "mmHg"
+        rows += [orphan, impossible]
+
+    def ethnicity(rows):
+        rows[1][rows[0].index("民族")] = "火星族"  # not a code of GB 3304
+    edit_csv(chinese_package / "测量与检验.csv", measurements)
+    edit_csv(chinese_package / "参与者.csv", ethnicity)
+    reseal(chinese_package)
+    result = submitted(chinese_package, home)
+    orphan, = by_check(result, "referential")
+    assert (orphan.column, orphan.field) == ("居民身份证号", "resident_id")
+    impossible, = by_check(result, "possible_range")
+    assert (impossible.column, impossible.field) == ("数值", "value")
+    assert "数值 (field value)" in impossible.line()
+    wrong, = [p for p in by_check(result, "vocabulary") if p.column == "民族"]
+    assert not [p for p in by_check(result, "ethnicity_filled") if p.row == wrong.row]
+
+
+def test_phone_numbers_and_ids_in_free_text_are_never_echoed(package, home):
+    secret = ("13800000001", "110101199003074514", "zhang.wei@example.com")
+    def free_text(rows):
+        at = rows[0].index("value")
+        rows[1][at] = f"家属张伟 电话{secret[0]}"
+        rows[2][at] = f"身份证{secret[1]} {secret[2]}"
+    edit_csv(package / "measurement.csv", free_text)
+    reseal(package)
+    result = submitted(package, home)
+    shown = [p.value for p in by_check(result, "type")][:2]
+    assert shown == ["家属张伟 电话***********", "身份证****************** " + "*" * 21]
+    for path in home.home.rglob("*"):  # report JSON and HTML, operational database, lake
+        if path.is_file():
+            data = path.read_bytes()
+            assert not any(s.encode() in data for s in secret), path
+
+
+def test_an_assay_naming_no_specimen_is_an_error(package, home):
+    def unknown_specimen(rows):
+        rows[1][rows[0].index("specimen_id")] = "SH01-99999999"
+    edit_csv(package / "assay.csv", unknown_specimen)
+    reseal(package)
+    result = submitted(package, home)
+    problem, = by_check(result, "field_reference")
+    assert (problem.row, problem.column, problem.value) == (2, "specimen_id", "SH01-99999999")

@@ -110,6 +110,20 @@ def test_lung_naive(lung, ties):
     check_predictions(fit, LUNG_NEW, R["lung" if ties == "efron" else "lung_breslow"])
 
 
+def test_equal_covariates_tie_exactly():
+    """age, sex and Karnofsky score on lung: a product over the whole (Fortran-ordered)
+    design matrix gave some equal rows risks 1e-17 apart, counting 7,146 discordant and
+    64 tied pairs; by the definition (equal covariates, equal risk) they are 7,145 and 65.
+    The R references above still match exactly with the same computation."""
+    data = read("lung").assign(female=lambda d: (d.sex == 2).astype(float),
+                               event=lambda d: (d.status == 2).astype(int))
+    covariates = ["age", "female", "ph.karno"]
+    data = data[["time", "event", *covariates]].dropna().reset_index(drop=True)
+    fit = CoxPH().fit(data, "time", "event", covariates=covariates)
+    counts = fit.concordance_result_
+    assert (counts.concordant, counts.discordant, counts.tied_risk) == (12578, 7145, 65)
+
+
 def test_lung_residuals(lung):
     fit = CoxPH().fit(lung, "time", "event", covariates=LUNG)
     np.testing.assert_allclose(fit.schoenfeld_residuals_, R["lung"]["schoenfeld"],

@@ -402,10 +402,16 @@ class CoxPH:
     def concordance_result_(self) -> Concordance:
         """Harrell's C of the linear predictor with its counts and standard error, as
         R's ``fit$concordance`` (within strata; influences summed by cluster). Computed on
-        first use: it costs about as much as the fit."""
+        first use: it costs about as much as the fit.
+
+        The linear predictor is computed once per distinct covariate row, so people with
+        equal covariates get bit-identical risks and tie (a matrix product over all rows
+        may round two equal rows differently, by 1e-17, and count a tie as discordant)."""
         self._check()
-        return concordance(self._t, self._x @ self.params_.to_numpy(), self._e,
-                           strata=self._s, weights=self._wt, cluster=self._groups)
+        rows, which = np.unique(self._x, axis=0, return_inverse=True)
+        risk = (rows @ self.params_.to_numpy())[which.ravel()]
+        return concordance(self._t, risk, self._e, strata=self._s, weights=self._wt,
+                           cluster=self._groups)
 
     @property
     def concordance_(self) -> float:

@@ -22,10 +22,10 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from precimed import __version__
-from precimed.api.platform import Platform
 from precimed.errors import UserError, internal_reference
 from precimed.ops.migrate import current, head
 from precimed.settings import Settings
+from precimed.workflows.platform import Platform
 
 log = logging.getLogger("precimed.api")
 
@@ -146,10 +146,13 @@ def create_app(settings: Settings) -> FastAPI:
 
 def _beacon_source(platform: Platform):
     """The Beacon's source, kept current (:class:`precimed.discovery.source.LiveSource`):
-    the genotype store with its samples labelled from the newest release, rebuilt when a
+    the genotype store with its samples labelled from the newest release (without the
+    people consent keeps out of genetics: precimed.genomics.consent), rebuilt when a
     dataset is published or a release made; None (the Beacon's data routes then answer
     503) until a store exists."""
     from precimed.discovery.source import BeaconSource, LiveSource
+    from precimed.genomics import GenotypeStore
+    from precimed.genomics.consent import consented_store
 
     store = platform.settings.genotypes_dir
 
@@ -164,10 +167,13 @@ def _beacon_source(platform: Platform):
             return None
         participants = None
         releases = platform.releases()
-        if releases:
-            table = platform.lake.snapshot(releases[0]["name"]).to_arrow(
+        newest = releases[0]["name"] if releases else None
+        if newest:
+            table = platform.lake.snapshot(newest).to_arrow(
                 "participant", columns=["pseudonym", "sex", "native_province", "cohort"])
             participants = table.to_pandas()
-        return BeaconSource.open(store, policy=platform.policy, participants=participants)
+        consented = consented_store(GenotypeStore.open(store), platform.lake, newest)
+        return BeaconSource.from_store(consented, policy=platform.policy,
+                                       participants=participants)
 
     return LiveSource(build, stamp)

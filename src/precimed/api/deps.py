@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from fastapi import Request
+from fastapi import Request, Response
 
-from precimed.api.platform import Platform
-from precimed.errors import Forbidden, NotFound, Unauthenticated
+from precimed.errors import Forbidden, Unauthenticated
 from precimed.ops import accounts, audit
-from precimed.ops.accounts import Principal
+from precimed.ops.accounts import Principal, check_centre
+from precimed.workflows.platform import Platform
 
 SESSION_COOKIE = "precimed_session"
 
@@ -28,6 +28,13 @@ def platform(request: Request) -> Platform:
 
 def client_of(request: Request) -> str:
     return request.client.host if request.client else ""
+
+
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    """The session cookie: HttpOnly, same-site strict, Secure over HTTPS."""
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https", path="/",
+                        max_age=accounts.SESSION_HOURS * 3600)
 
 
 def resolve(request: Request) -> Principal | None:
@@ -79,17 +86,12 @@ def require(permission: str) -> Callable[[Request], Principal]:
     return gate
 
 
-def check_centre(principal: Principal, centre: str, what: str) -> None:
-    """Another centre's object is reported exactly like a missing one (OWASP API1)."""
-    if not principal.sees_centre(centre):
-        raise NotFound(f"No {what} here", where=what,
-                       hint="It does not exist, or it belongs to a centre you do not serve.")
-
-
 def read_rows(request: Request, principal: Principal, *, what: str, count: int,
               detail: dict | None = None, action: str = "read.row_level") -> None:
     """Record a read of row-level data (worklists, candidates) or an export."""
-    audit.record(platform(request).ops, actor=principal.username, action=action,
-                 outcome="ok", resource=what, client=client_of(request),
-                 detail={"rows": count, **(detail or {})})
+    audit.row_read(platform(request).ops, actor=principal.username, what=what, count=count,
+                   client=client_of(request), detail=detail, action=action)
 
+
+__all__ = ["SESSION_COOKIE", "check_centre", "client_of", "platform", "read_rows",
+           "require", "resolve", "set_session_cookie"]

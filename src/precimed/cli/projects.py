@@ -5,7 +5,6 @@ roles and project membership, as the API does (every action audited by the domai
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -61,25 +60,15 @@ def extract_cmd(settings_of, request_id: str, as_user: str, dataset: str | None,
                 as_json: bool) -> None:
     """Cut an extract of project REQUEST_ID's approved data: project IDs, dates as
     approved, k-anonymous; kept under HOME/projects and recorded as a provision."""
-    from precimed.lake import Lake
     from precimed.sharing import workspace
 
     settings: Settings = settings_of()
     ops, principal = _context(settings, as_user, "sharing.apply")
-
-    @contextmanager
-    def database(release: str):
-        con = Lake(settings.lake_dir).snapshot(release).database(settings.cache_dir)
-        try:
-            yield con
-        finally:
-            con.disconnect()
-
     try:
         project = _project(settings, ops, principal, request_id, "project.extract")
         made = workspace.cut_extract(settings, ops, project, principal=principal,
-                                     database=database, dataset=dataset,
-                                     on=workspace.access_date(settings), client="cli")
+                                     dataset=dataset, on=workspace.access_date(settings),
+                                     client="cli")
     finally:
         ops.dispose()
     if as_json:

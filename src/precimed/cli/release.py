@@ -40,12 +40,18 @@ def create(settings_of, name: str, description: str, data_cut) -> None:
 @click.pass_obj
 def list_releases(settings_of) -> None:
     """Show every release with its date and table versions."""
+    from precimed.lake.consent import withdrawn_since_each
+
     settings: Settings = settings_of()
-    catalog = Lake(settings.lake_dir).catalog()
+    lake = Lake(settings.lake_dir)
+    catalog = lake.catalog()
     if not catalog.releases:
         click.echo("no releases yet ('precimed release create NAME')")
+    marked = withdrawn_since_each(lake)
     for release in sorted(catalog.releases.values(), key=lambda r: r.created_at):
         cut = release.data_cut or "not recorded"
+        mark = ("  [holds people who withdrew or were erased since; no extract of them]"
+                if marked.get(release.name) else "")
         click.echo(f"{release.name:<16} {release.created_at}  catalog v{release.catalog_version}"
                    f"  standard {release.standard_version}  data cut {cut}"
-                   f"  {release.description}")
+                   f"  {release.description}{mark}")

@@ -27,8 +27,20 @@ def _ops(settings: Settings):
                    hint="Create one with 'precimed init', or pass --home.")
 
 
-def start(settings: Settings, host: str, port: int, workers: int) -> None:
-    """Migrate once, mark interrupted jobs, then run uvicorn workers on this home."""
+# uvicorn's supervisor kills a worker that does not answer its health check within this
+# many seconds; a worker imports the app in that time, which on a loaded machine takes far
+# more than uvicorn's default 5 s (workers were killed and restarted in a loop)
+HEALTH_TIMEOUT = 60
+
+
+def start(settings: Settings, host: str, port: int, workers: int, *,
+          health_timeout: int = HEALTH_TIMEOUT) -> None:
+    """Migrate once, mark interrupted jobs, then run uvicorn workers on this home.
+
+    The supervisor logs at info level (a worker that dies or is restarted is named in the
+    log); request lines are not logged (the app logs route templates, never paths). On
+    SIGTERM or SIGINT the supervisor stops its workers and exits; a worker also stops
+    when its parent dies (:func:`precimed.api.server.app`)."""
     import uvicorn
 
     from precimed.api.jobs import interrupted
@@ -42,20 +54,25 @@ def start(settings: Settings, host: str, port: int, workers: int) -> None:
         if value not in ("", None):
             os.environ[f"PRECIMED_{name.upper()}"] = str(value)
     uvicorn.run("precimed.api.server:app", factory=True, host=host, port=port,
-                workers=workers, log_level="warning", proxy_headers=False)
+                workers=workers, log_level="info", access_log=False, proxy_headers=False,
+                timeout_worker_healthcheck=health_timeout)
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
 @click.option("--workers", default=2, show_default=True, help="Server processes.")
+@click.option("--health-timeout", default=HEALTH_TIMEOUT, show_default=True,
+              type=click.IntRange(1, 3600),
+              help="Seconds a worker may take to answer the supervisor's health check "
+                   "(starting included) before it is restarted.")
 @click.pass_obj
-def serve(settings_of, host: str, port: int, workers: int) -> None:
+def serve(settings_of, host: str, port: int, workers: int, health_timeout: int) -> None:
     """Serve the web platform and the API (/api/v1, docs at /api/docs)."""
     settings: Settings = settings_of()
     click.echo(f"precimed serving {settings.home} at http://{host}:{port} "
                f"({workers} workers); Ctrl-C stops")
-    start(settings, host, port, workers)
+    start(settings, host, port, workers, health_timeout=health_timeout)
 
 
 @click.group()

@@ -493,6 +493,7 @@ def demo_requests(settings: Settings, say) -> list[tuple[str, str]]:
         committee.decide(ops, approved, "approve", principal=dac, reason="approved; results "
                          "go back to the resource (RTN)", on=on, quorum=settings.dac_votes,
                          approval=committee.Approval(date_handling="shifted",
+                                                     coarsen_allowed=True,
                                                      conditions=("RTN",)))
         pending_form = {**DEMO_FORM, "title_zh": "中国人群药物基因组变异频率",
                         "title_en": "Pharmacogenomic variant frequencies in Chinese "

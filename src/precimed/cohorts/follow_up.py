@@ -12,9 +12,11 @@ Waves
     ``enrolment_date + floor(w × 365.25)`` days. A wave is *closed* at ``as_of`` once its
     grace period has passed: ``due_date + grace_days <= as_of`` (default grace 180 days).
     A wave's *window* opens half a wave interval (182 days) before its due date. Only the
-    protocol's waves count: ``waves`` of them if given, else, per cohort, as many as the
-    highest wave at which the cohort has recorded any contact attempt (after the last
-    wave, active follow-up ends and nobody becomes lost for want of a contact).
+    protocol's waves count: ``waves`` of them if given, else the cohort's protocol in the
+    standard (:attr:`precimed.standard.cohorts.Cohort.follow_up_waves`), never the waves a
+    centre happened to submit: a centre that stops following people up shows them lost.
+    After the last wave, active follow-up ends and nobody becomes lost for want of a
+    contact.
 
 Tracing evidence
     Evidence that a participant was alive and traced: a follow-up contact with outcome
@@ -35,11 +37,13 @@ Death
     contact with outcome ``deceased`` (an upper bound of the death date).
 
 LOST
-    A participant is lost to follow-up at ``as_of`` when they are not known to have died,
-    at least one of their waves is closed, and they were not traced at their latest closed
-    wave. In words: their most recent follow-up wave fell due more than ``grace_days``
-    before ``as_of``, and since half a wave interval before that wave fell due there has
-    been no reached contact, visit, measurement or linkage record of them.
+    A participant is lost to follow-up at ``as_of`` when they are not known to have died
+    by ``as_of``, at least one of their waves is closed, and they were not traced at their
+    latest closed wave. In words: their most recent follow-up wave fell due more than
+    ``grace_days`` before ``as_of``, and since half a wave interval before that wave fell
+    due there has been no reached contact, visit, measurement or linkage record of them.
+    As in cohort epidemiology, the dead are never lost: their vital status is known from
+    the death registry, whenever they died.
 
 Observation
     Observation ends at death for the dead (death registries trace everyone, lost or not),
@@ -49,13 +53,13 @@ Observation
 Retention
     The same definition, wave by wave. At each closed wave, among participants alive at
     the wave's due date (``due``), each is ``reached`` (traced at the wave), ``died`` (not
-    traced at the wave and dead before it closed) or ``lost`` (neither). ``newly_lost`` are
-    lost at the wave but traced at the one before. The cumulative loss at wave w is
-    lost / (reached + lost): the share of those alive at wave w's close who have not been
-    traced since its window opened. A living participant is lost in :func:`observation`
-    exactly when they are lost at their latest closed wave; a participant lost at wave 2
-    and later found in the death registry counts as lost at the waves they lived through,
-    while :func:`observation` ends their follow-up at death.
+    traced at the wave and known dead by ``as_of``, whether they died before the wave
+    closed or after) or ``lost`` (neither). ``newly_lost`` are lost at the wave but traced
+    at the one before. The cumulative loss at wave w is lost / (reached + lost). A
+    participant is lost in :func:`observation` exactly when they are lost at their latest
+    closed wave, and never when they are known dead: a participant not traced since wave 2
+    and later found in the death registry counts as died, not lost, at every wave, and
+    :func:`observation` ends their follow-up at death.
 """
 
 from __future__ import annotations
@@ -67,6 +71,8 @@ import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 from ibis import _
+
+from precimed.standard.cohorts import COHORTS
 
 YEAR_DAYS = 365.25  # one wave interval
 WINDOW_DAYS = 182  # a wave's window opens this many days before it falls due
@@ -257,11 +263,12 @@ def _status(con: ibis.BaseBackend, cut: ir.DateScalar, grace_days: int,
     t = (people.left_join(traced, people.pseudonym == traced._p1)
          .left_join(registered, _.pseudonym == registered._p2)
          .left_join(reported, _.pseudonym == reported._p3))
-    if waves is None:  # the protocol's waves: the highest wave attempted in the cohort
-        enrolled = people.select(_p4=_.pseudonym, _c4=_.cohort)
-        attempted = (contact.inner_join(enrolled, contact.pseudonym == enrolled._p4)
-                     .group_by(_c5=_._c4).agg(_protocol=_.wave.max().cast("int32")))
-        t = t.left_join(attempted, _.cohort == attempted._c5)
+    if waves is None:  # the protocol's waves, per cohort, from the standard
+        protocols = ibis.memtable(pa.table({
+            "_c5": pa.array(list(COHORTS), pa.string()),
+            "_protocol": pa.array([c.follow_up_waves for c in COHORTS.values()], pa.int32()),
+        }))
+        t = t.left_join(protocols, _.cohort == protocols._c5)
         protocol = t._protocol.fill_null(0)
     else:
         protocol = ibis.literal(waves, type="int32")
@@ -305,8 +312,8 @@ def _grid(con: ibis.BaseBackend, status: ir.Table, cut: ir.DateScalar, grace_day
     grid = grid.left_join(attempts, [grid.pseudonym == attempts._pa,
                                      grid.wave == attempts._wa])
     reached = _traced_at(grid, grid.wave)
-    closes = grid.due_date + ibis.interval(days=grace_days)
-    died = ~reached & grid.death_date.notnull() & (grid.death_date <= closes)
+    # the dead are not lost, whenever they died (the grid holds deaths up to the cut)
+    died = ~reached & grid.death_date.notnull()
     grid = grid.mutate(contacted=grid._pa.notnull(), reached=reached, died=died,
                        lost=~reached & ~died)
     return grid.mutate(newly_lost=grid.lost & _traced_at(grid, grid.wave - 1))

@@ -15,7 +15,6 @@ from precimed.deid.disclosure import (
     Cell,
     CountTable,
     Policy,
-    consistent_counts,
     fields_of,
     protect_count,
     protect_counts,
@@ -26,5 +25,5 @@ from precimed.deid.disclosure import (
 )
 
 __all__ = ["EXACT", "PERTURBED", "SECONDARY", "SMALL", "TIERS", "Cell", "CountTable",
-           "Policy", "consistent_counts", "fields_of", "protect_count", "protect_counts",
-           "protect_sequence", "publish_count", "publish_sequence", "publish_table"]
+           "Policy", "fields_of", "protect_count", "protect_counts", "protect_sequence",
+           "publish_count", "publish_sequence", "publish_table"]

@@ -9,10 +9,3 @@ import pyarrow.compute as pc
 def year_month(dates: pa.Array) -> pa.Array:
     """Birth dates kept only as ``YYYY-MM``."""
     return pc.strftime(pc.cast(dates, pa.timestamp("s")), format="%Y-%m")
-
-
-def mask(value: str) -> str:
-    """A value shown in a report without revealing it: first 4 and last 2 characters."""
-    if len(value) <= 6:
-        return "*" * len(value)
-    return value[:4] + "*" * (len(value) - 6) + value[-2:]

@@ -68,6 +68,10 @@ class Asker:
     def tier(self) -> Tier:
         return tier_of(self.principal)
 
+    def tier_for(self, dataset: str) -> Tier:
+        """The tier deciding one dataset's granularity (an approval's visa counts)."""
+        return tier_of(self.principal, dataset)
+
     def audited(self, body: dict[str, Any]) -> dict[str, Any]:
         """Record-level answers are row-level reads: each is written to the audit log."""
         if body["meta"]["returnedGranularity"] == "record" and self.principal is not None:
@@ -84,6 +88,8 @@ class DatasetAnswer:
     count: int  # raw: never leaves the server as it is
     records: list[dict[str, Any]] = field(default_factory=list)  # this page only
     people: bool = True  # the count is of people (else of variants)
+    # hidden whatever its size: a wider query's count minus this one would be small
+    complement_small: bool = False
 
 
 def answer(answers: list[DatasetAnswer], query: BeaconQuery, tier: Tier,
@@ -97,7 +103,8 @@ def answer(answers: list[DatasetAnswer], query: BeaconQuery, tier: Tier,
         shown = published.get(a.dataset.id)
         # existence is judged on the dataset's own count (it does not reveal the number);
         # a variant count is already gated variant by variant
-        gate = protect_count(a.count, policy=policy) if a.people else a.count
+        gate = (None if a.complement_small else protect_count(a.count, policy=policy)
+                if a.people else a.count)
         exists = a.count > 0 and discloses_existence(tier, a.dataset.access, gate)
         exists_any |= exists
         item = {"id": a.dataset.id, "granularity": a.granularity.value, "exists": exists}
@@ -122,8 +129,14 @@ def answer(answers: list[DatasetAnswer], query: BeaconQuery, tier: Tier,
 
 
 def published_counts(answers: list[DatasetAnswer], policy: Policy, *, protected: bool
-                      ) -> dict[str, int | None]:
-    """Counts of the datasets answered at count level or above, and their total."""
+                     ) -> dict[str, int | None]:
+    """Counts of the datasets answered at count level or above, and their total.
+
+    Below the controlled tier, a controlled dataset's count of people is withheld when it
+    is small, when a wider query's count minus it would be small, and when it is zero: a
+    zero shown beside a withheld count would tell "nobody" from "a few" (a made-up
+    pseudonym from a real one). Whenever a dataset's count is withheld, so is the total.
+    """
     counted = [a for a in answers if a.granularity >= Granularity.COUNT]
     if not counted:
         return {}
@@ -133,8 +146,15 @@ def published_counts(answers: list[DatasetAnswer], policy: Policy, *, protected:
     frame = pd.DataFrame({"dataset": [a.dataset.id for a in counted],
                           "count": [a.count for a in counted]})
     table = protect_counts(frame, by=["dataset"], policy=policy, total_label="__total__")
-    return {r.dataset: (None if pd.isna(r.count) else int(r.count))
-            for r in table.itertuples(index=False)}
+    shown = {r.dataset: (None if pd.isna(r.count) else int(r.count))
+             for r in table.itertuples(index=False)}
+    for a in counted:
+        if a.complement_small or (a.dataset.access is Access.CONTROLLED
+                                  and shown[a.dataset.id] == 0):
+            shown[a.dataset.id] = None
+    if any(shown[a.dataset.id] is None for a in counted):
+        shown["__total__"] = None
+    return shown
 
 
 def result_sets(answers: list[DatasetAnswer], query: BeaconQuery
@@ -187,7 +207,7 @@ def variants(src: BeaconSource, query: BeaconQuery, who: Asker, *,
     chosen = src.chosen(query)
     answers = []
     for dataset in chosen:
-        granted = grant(tier, query.granularity, dataset.access)
+        granted = grant(who.tier_for(dataset.id), query.granularity, dataset.access)
         carriers, publishable = src.carriers(dataset.id, rows, query)
         present = carriers > 0
         if counts_are_protected(tier) and dataset.access is Access.CONTROLLED:
@@ -240,15 +260,34 @@ def people(src: BeaconSource, query: BeaconQuery, who: Asker, entity: str,
                 else models.biosample_record)
     answers = []
     for dataset in src.chosen(query):
-        granted = grant(tier, query.granularity, dataset.access)
+        granted = grant(who.tier_for(dataset.id), query.granularity, dataset.access)
         samples = src.matching_samples(dataset.id, query)
         if only is not None:
             samples = only(samples)
         page = samples.iloc[query.skip:query.skip + query.limit]
         records = ([document(s) for s in page.itertuples(index=False)]
                    if granted is Granularity.RECORD else [])
-        answers.append(DatasetAnswer(dataset, granted, len(samples), records))
+        hidden = (counts_are_protected(tier)
+                  and complement_is_small(src, dataset.id, query, only, len(samples)))
+        answers.append(DatasetAnswer(dataset, granted, len(samples), records,
+                                     complement_small=hidden))
     return who.audited(answer(answers, query, tier, src.policy, entity))
+
+
+def complement_is_small(src: BeaconSource, dataset: str, query: BeaconQuery,
+                        only: Selection | None, n: int) -> bool:
+    """Whether a query one criterion wider (a filter dropped, or the selection of a
+    variant's carriers or a cohort's members) counts 1 to T-1 more people than ``n``:
+    both counts published would give those few away by subtraction (carriers minus
+    female carriers are male carriers)."""
+    wider = [replace(query, filters=query.filters[:i] + query.filters[i + 1:])
+             for i in range(len(query.filters))]
+    for q in wider:
+        samples = src.matching_samples(dataset, q)
+        if src.policy.is_small(len(only(samples) if only is not None else samples) - n):
+            return True
+    return only is not None and src.policy.is_small(
+        len(src.matching_samples(dataset, query)) - n)
 
 
 def carried(src: BeaconSource, query: BeaconQuery, who: Asker, person: Selection, *,
@@ -262,7 +301,7 @@ def carried(src: BeaconSource, query: BeaconQuery, who: Asker, person: Selection
     chosen = src.chosen(query)
     answers = []
     for dataset in chosen:
-        granted = grant(tier, query.granularity, dataset.access)
+        granted = grant(who.tier_for(dataset.id), query.granularity, dataset.access)
         samples = person(src.matching_samples(dataset.id, query))
         present = (src.dosage(rows, samples) > 0).any(axis=0)
         if (counts_are_protected(tier) and dataset.access is Access.CONTROLLED

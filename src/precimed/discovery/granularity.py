@@ -1,10 +1,12 @@
 """The granularity gate: how much a Beacon caller may learn, decided in one function.
 
 Tiers (:func:`tier_of`): an anonymous caller is **public**; any signed-in user is
-**registered**; a user whose roles grant :data:`CONTROLLED_PERMISSION` is
-**controlled**. Each resource has an access level (:class:`Access`): the 1000 Genomes
-reference is ``public``, the platform's participant callset ``controlled``, and
-descriptions of collections (which datasets and cohorts exist) are ``open``.
+**registered**; a user holding a GA4GH ``ControlledAccessGrants`` visa for a dataset
+(an active approval, :mod:`precimed.sharing.visas`) is **controlled** for that dataset's
+granularity, and a user whose roles grant :data:`CONTROLLED_PERMISSION` for every one.
+Each resource has an access level (:class:`Access`): the 1000 Genomes reference is
+``public``, the platform's participant callset ``controlled``, and descriptions of
+collections (which datasets and cohorts exist) are ``open``.
 
 :func:`grant` is the one decision. The ceiling per tier and access level is
 
@@ -86,10 +88,14 @@ _CEILING = {
 }
 
 
-def tier_of(principal: Principal | None) -> Tier:
+def tier_of(principal: Principal | None, dataset: str | None = None) -> Tier:
+    """The caller's tier, for one dataset when named: controlled where an active
+    approval's visa grants that dataset (``Principal.grants``), or for every dataset
+    with :data:`CONTROLLED_PERMISSION` (the platform's operators)."""
     if principal is None:
         return Tier.PUBLIC
-    if principal.can(CONTROLLED_PERMISSION):
+    if principal.can(CONTROLLED_PERMISSION) or (dataset is not None
+                                                and dataset in principal.grants):
         return Tier.CONTROLLED
     return Tier.REGISTERED
 

@@ -37,6 +37,7 @@ rows counted in place, without a key lookup.
 
 from __future__ import annotations
 
+import copy
 import fcntl
 import io
 import json
@@ -121,6 +122,17 @@ class GenotypeStore:
         self._variant_frame: pd.DataFrame | None = None
         self._sample_frames: list[pd.DataFrame] | None = None
         self._row_maps: list[np.ndarray] | None = None
+        self.left_out: frozenset[str] = frozenset()
+
+    def without(self, people: frozenset[str]) -> GenotypeStore:
+        """This store with the samples of ``people`` (pseudonyms) left out of
+        :meth:`samples`, sharing the mapped rows: the consent rule of the genotype paths
+        (:func:`precimed.genomics.consent.consented_store`). Everything that counts,
+        summarises or serves genotypes chooses its samples from :meth:`samples`, so none
+        of it sees them; sample indices stay those of the whole store."""
+        view = copy.copy(self)
+        view.left_out = self.left_out | frozenset(people)
+        return view
 
     def _frame(self, name: str) -> pd.DataFrame:
         return pd.read_parquet(io.BytesIO(self._files[name]))
@@ -238,13 +250,44 @@ class GenotypeStore:
         tmp.write_text(json.dumps(meta, indent=1, sort_keys=True), encoding="utf-8")
         tmp.rename(meta_file)
 
+    @staticmethod
+    def erase_samples(path, people: frozenset[str]) -> int:
+        """Remove the samples of ``people`` (pseudonyms) from every dataset of the store at
+        ``path``, rewriting their packed rows without those columns (erasure: the old
+        genotype files are replaced, not kept). Returns the samples removed.
+
+        A dataset is decoded whole in memory (variants x samples bytes); erasure is rare
+        enough that this is not worth a streaming rewrite yet."""
+        path = Path(path)
+        store = GenotypeStore.open(path)
+        removed = 0
+        for entry in store.meta["datasets"]:
+            folder = path / "datasets" / entry["name"]
+            samples = pd.read_parquet(folder / "samples.parquet")
+            drop = samples["sample_id"].isin(people).to_numpy()
+            if not drop.any():
+                continue
+            variants = pd.read_parquet(folder / "variants.parquet")
+            packed = np.fromfile(folder / "genotypes.bin", dtype=np.uint8).reshape(
+                len(variants), kernels.row_bytes(len(samples)))
+            kept = kernels.pack(kernels.unpack(packed, len(samples))[:, ~drop])
+            GenotypeStore.write_dataset(path, DatasetFiles(
+                entry["name"], entry.get("kind", "reference"),
+                samples[~drop].reset_index(drop=True), variants, kept, store.build,
+                entry.get("source", {})), replace=True)
+            removed += int(drop.sum())
+        return removed
+
     # -- reading -------------------------------------------------------------------
     def variants(self) -> pd.DataFrame:
         """One row per biallelic variant, sorted by (chrom, pos, ref, alt)."""
         return self._variants.copy()
 
     def samples(self, dataset: str | None = None) -> pd.DataFrame:
+        """Samples with ``sample_index`` and ``dataset``, those of :attr:`left_out` not."""
         frame = pd.concat(self._samples, ignore_index=True)
+        if self.left_out:
+            frame = frame[~frame["sample_id"].isin(self.left_out)].reset_index(drop=True)
         if dataset is None:
             return frame
         if dataset not in self.datasets:
@@ -310,9 +353,17 @@ class GenotypeStore:
             total["missing"][~typed] += len(chosen)
         return total
 
+    def sample_columns(self, dataset: str, sample_index: np.ndarray) -> tuple[np.ndarray, int]:
+        """The columns of ``sample_index`` (the dataset's samples) in its packed rows, and
+        the number of columns (every sample of the dataset, left out or not)."""
+        part = self.datasets.index(dataset)
+        return (np.asarray(sample_index, dtype=np.int64) - int(self._offsets[part]),
+                self._sizes[part])
+
     def packed_rows(self, dataset: str) -> tuple[np.ndarray, np.ndarray]:
-        """One dataset's packed rows (memory-mapped; column order = ``samples(dataset)``)
-        and, per store variant, its row there (-1 where the dataset did not type it)."""
+        """One dataset's packed rows (memory-mapped; a column per sample of the dataset,
+        left out or not: :meth:`sample_columns`) and, per store variant, its row there
+        (-1 where the dataset did not type it)."""
         if dataset not in self.datasets:
             raise NotFound(f"No dataset {dataset!r} in the genotype store", where=str(self.path),
                            hint="Datasets: " + ", ".join(self.datasets))

@@ -109,13 +109,16 @@ def publish_variant_summary(lake: Lake, store: GenotypeStore, dataset: str, *,
     """Compute one dataset's summary and replace its rows in the lake, in one catalog
     write. ``centre`` is the submitting centre (``reference`` for a public callset).
 
-    Idempotent: the digest is that of the dataset's source (the VCF's sha256, recorded in
-    the store at ingest) and the summary's content, so publishing the same dataset again
-    writes nothing, and a dataset replaced by another VCF replaces its rows.
+    The people the lake keeps out of genetics are left out of the counts
+    (:mod:`precimed.genomics.consent`). Idempotent: the digest is that of the dataset's
+    source (the VCF's sha256, recorded in the store at ingest) and the summary's content,
+    so publishing the same dataset again writes nothing, a dataset replaced by another VCF
+    replaces its rows, and so does a change of consent.
     """
+    from precimed.genomics.consent import consented_store
     from precimed.lake.rows import with_row_keys
 
-    summary = variant_summary(store, dataset, participants=participants)
+    summary = variant_summary(consented_store(store, lake), dataset, participants=participants)
     kind = _kind(store, dataset)
     centre = centre or REFERENCE_CENTRE
     source = next(d for d in store.meta["datasets"] if d["name"] == dataset).get("source", {})

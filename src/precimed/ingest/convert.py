@@ -7,6 +7,7 @@ vectorised; Python loops run only over distinct values and over bad cells.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from functools import lru_cache
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from precimed.deid.generalise import mask, year_month
+from precimed.deid.generalise import year_month
 from precimed.ingest.package import DROP, FileMapping
 from precimed.ingest.parse import (
     bad_mask,
@@ -25,6 +26,7 @@ from precimed.ingest.parse import (
     parse_numbers,
 )
 from precimed.ingest.readers import RawFile
+from precimed.reports.masking import mask
 from precimed.reports.problems import Problem, Report
 from precimed.standard import (
     CENTRES,
@@ -46,12 +48,19 @@ EARLIEST_BIRTH = dt.date(1880, 1, 1)
 
 @dataclass(frozen=True)
 class Converted:
-    """A file's rows in standard form, still carrying the resident ID for pseudonymising."""
+    """A file's rows in standard form, still carrying the resident ID for pseudonymising.
+
+    ``headers`` maps a standard field to the centre's header, so QC problems name the
+    column the centre knows; ``invalid`` maps a field to the cells that held a value
+    that did not convert (already reported), so no check calls them empty.
+    """
 
     file: str
     table: str
     columns: dict[str, pa.Array]
     rows: pa.Array
+    headers: dict[str, str] = dataclasses.field(default_factory=dict)
+    invalid: dict[str, pa.Array] = dataclasses.field(default_factory=dict)
 
 
 class FileConverter:
@@ -62,6 +71,7 @@ class FileConverter:
         self.raw, self.table, self.mapping = raw, table, mapping
         self.report, self.centre, self.today = report, centre, today
         self.file = raw.name
+        self.invalid: dict[str, pa.Array] = {}
 
     # -- reporting ----------------------------------------------------------------
     def problems(self, kind: str, bad: pa.Array, column: str, values: pa.Array,
@@ -136,7 +146,9 @@ class FileConverter:
         special = getattr(self, f"table_{self.table.name}", None)
         if special is not None:
             special(columns, out)
-        return Converted(self.file, self.table.name, out, self.raw.rows)
+        headers = {name: header for name, (header, _raw) in columns.items()}
+        return Converted(self.file, self.table.name, out, self.raw.rows, headers,
+                         self.invalid)
 
     def field(self, field: Field, header: str, raw: pa.Array) -> pa.Array:
         if field.vocabulary == "icd10":
@@ -176,6 +188,9 @@ class FileConverter:
             self.problems("missing_value", pc.is_null(raw), header, raw,
                           f"the required field {field.name} is empty",
                           "Fill the cell; the data dictionary says what it holds.")
+        invalid = bad_mask(raw, values)
+        if pc.any(invalid).as_py():
+            self.invalid[field.name] = invalid
         return values
 
     def range_check(self, field: Field, header: str, raw: pa.Array, values: pa.Array) -> None:

@@ -33,7 +33,6 @@ from precimed.lake.rows import with_row_keys
 from precimed.ops import OpsDatabase, QcScoring, SubmissionRecord
 from precimed.qc import QcOutcome, evaluate, load_ruleset
 from precimed.qc.report import write_html_report
-from precimed.qc.runner import check_for_kind
 from precimed.qc.stage import staged_data
 from precimed.reports.problems import Problem, Report
 from precimed.settings import Settings
@@ -117,10 +116,12 @@ def _submit(package, settings, lake, ops, pseudonymise, say, after_table, today)
     mappings = read_mapping(package, manifest, report)
     converted: list[Converted] = []
     rows_read: dict[str, int] = {}
+    not_read: dict[str, list[str]] = {}  # table -> its files that could not be read
     for entry in manifest.files:
         say(f"reading {entry.path}")
         raw = read_file(package / entry.path, entry.path, report, encoding=entry.encoding)
         if raw is None:
+            not_read.setdefault(entry.table, []).append(entry.path)
             continue
         rows_read[entry.table] = rows_read.get(entry.table, 0) + raw.table.num_rows
         converter = FileConverter(raw, TABLES[entry.table], mappings.get(entry.path), report,
@@ -128,15 +129,17 @@ def _submit(package, settings, lake, ops, pseudonymise, say, after_table, today)
         result = converter.convert()
         if result is not None:
             converted.append(result)
+        else:
+            not_read.setdefault(entry.table, []).append(entry.path)
     say("pseudonymising")
-    readable = len(converted) == len(manifest.files)
     staged = _assemble(converted, pseudonymise, manifest.centre, report.submission_id)
+    read = ReadFiles(not_read, {c.file: c.headers for c in converted},
+                     _invalid_cells(converted))
     converted.clear()  # the staged tables are a copy; free the first one
     report.rows = {name: t.num_rows for name, t in staged.items()}
     outcome = _assess(staged, report, ruleset, lake, manifest.centre, files, rows_read,
-                      readable=readable, say=say)
+                      read=read, say=say)
     report.qc = outcome.to_dict()
-    _record_enrolment_clashes(staged, lake, manifest.centre, report.submission_id, ops)
     if outcome.verdict == "fail":
         return _finish(report, "rejected", settings, ops, received, manifest.digest)
     tables = {name: t.drop_columns(["_file", "_row"]) for name, t in staged.items()}
@@ -149,42 +152,29 @@ def _submit(package, settings, lake, ops, pseudonymise, say, after_table, today)
                    manifest.digest, committed=committed)
 
 
-def _record_enrolment_clashes(staged: dict[str, pa.Table], lake: Lake, centre: str,
-                              submission_id: str, ops: OpsDatabase) -> None:
-    """Write to the audit log (read by administrators only) which rows name a person
-    enrolled through another centre, and which centre: the QC report the centre reads
-    says only that the person can not be enrolled here."""
-    incoming = staged.get("participant")
-    if incoming is None or not incoming.num_rows:
-        return
-    lake_people = lake.snapshot().to_arrow("participant", ["pseudonym", "centre"])
-    elsewhere = lake_people.filter(pc.not_equal(lake_people["centre"], centre))
-    clash = incoming.select(["pseudonym", "_file", "_row"]).join(
-        elsewhere.rename_columns(["pseudonym", "enrolled_at"]), "pseudonym", join_type="inner")
-    if not clash.num_rows:
-        return
-    from precimed.ops import audit
+@dataclass(frozen=True)
+class ReadFiles:
+    """What reading the files left for QC besides the rows: the files that could not be
+    read (by table), each file's headers (by field), and the cells whose value did not
+    convert (``_file``, ``_row``, ``field``)."""
 
-    rows = sorted(zip(clash["_file"].to_pylist(), clash["_row"].to_pylist(),
-                      clash["enrolled_at"].to_pylist(), strict=True))
-    audit.record(ops, actor="system", action="enrolment_clash", outcome="deny",
-                 resource=f"submission {submission_id}",
-                 detail={"centre": centre, "rows": [{"file": f, "row": r, "enrolled_at": c}
-                                                    for f, r, c in rows[:1000]]})
+    not_read: dict[str, list[str]]
+    headers: dict[str, dict[str, str]]
+    invalid: pa.Table
 
 
 def _assess(staged: dict[str, pa.Table], report: Report, ruleset, lake: Lake, centre: str,
-            files: dict[str, str], rows: dict[str, int], *, readable: bool, say) -> QcOutcome:
-    """Score the staged rows; query checks run only on a package read whole."""
-    structural = any(check_for_kind(ruleset.checks, kind) == "structure"
-                     for kind, _, _ in report.problem_counts())
-    if not readable or structural:
-        return evaluate(ruleset, centre, report, files=files, rows=rows, data=None)
+            files: dict[str, str], rows: dict[str, int], *, read: ReadFiles, say
+            ) -> QcOutcome:
+    """Score the staged rows. The query checks run on whatever could be read, even when
+    a structural problem already rejects the package, so one report lists every problem;
+    a check that needs a file that could not be read is listed as not run."""
     con = ibis.duckdb.connect()
     try:
-        data = staged_data(con, staged, lake.snapshot(), centre, ruleset)
+        data = staged_data(con, staged, lake.snapshot(), centre, ruleset,
+                           headers=read.headers, invalid=read.invalid)
         return evaluate(ruleset, centre, report, files=files, rows=rows, data=data,
-                        progress=say)
+                        not_read=read.not_read, progress=say)
     finally:
         con.disconnect()
 
@@ -233,6 +223,19 @@ def _assemble(converted: list[Converted], pseudonymise: Pseudonymiser, centre: s
                 for name, parts in pieces.items()}
     finally:
         con.disconnect()
+
+
+def _invalid_cells(converted: list[Converted]) -> pa.Table:
+    """One row per cell whose value did not convert: ``_file``, ``_row``, ``field``."""
+    files, rows, fields = [], [], []
+    for item in converted:
+        for name, bad in item.invalid.items():
+            found = pc.filter(item.rows, bad).to_pylist()
+            files += [item.file] * len(found)
+            rows += found
+            fields += [name] * len(found)
+    return pa.table({"_file": pa.array(files, pa.string()), "_row": pa.array(rows, pa.int64()),
+                     "field": pa.array(fields, pa.string())})
 
 
 def _pseudonyms(ids: pa.Array, pseudonymise: Pseudonymiser) -> pa.Array:

@@ -45,6 +45,21 @@ class CommittedSubmission:
 
 
 @dataclass(frozen=True)
+class Erasure:
+    """One erasure of participants (PIPL Art. 47): how many people, which centre, the rows
+    and Parquet files it removed; never who (:mod:`precimed.lake.erasure`)."""
+
+    id: str
+    erased_at: str
+    centre: str
+    people: int
+    catalog_version: int
+    rows_removed: dict[str, int]
+    files: dict[str, list[str]]  # table -> removed files, relative to the table's folder
+    vacuumed_at: str = ""
+
+
+@dataclass(frozen=True)
 class Catalog:
     version: int
     standard_version: str
@@ -52,6 +67,9 @@ class Catalog:
     submissions: dict[str, CommittedSubmission] = field(default_factory=dict)  # by digest
     releases: dict[str, Release] = field(default_factory=dict)
     updated_at: str = ""
+    erasures: list[Erasure] = field(default_factory=list)
+    # releases whose files an erasure's vacuum deleted: name -> why they can not be read
+    retired: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> str:
         data = {"format": CATALOG_FORMAT, **asdict(self)}
@@ -66,6 +84,7 @@ class Catalog:
             k: CommittedSubmission(**v) for k, v in data.get("submissions", {}).items()
         }
         data["releases"] = {k: Release(**v) for k, v in data.get("releases", {}).items()}
+        data["erasures"] = [Erasure(**e) for e in data.get("erasures", [])]
         return cls(**data)
 
     def current(self, digest: str) -> CommittedSubmission | None:

@@ -7,7 +7,7 @@ import datetime as dt
 import fcntl
 import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -17,13 +17,21 @@ import pyarrow.compute as pc
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 
 from precimed.errors import Conflict, NotFound, NotInitialised, UserError
+from precimed.lake import consent
 from precimed.lake.catalog import Catalog, CommittedSubmission, Release, now, write_atomically
 from precimed.standard import DERIVED_TABLES, LAKE_TABLES, STANDARD_VERSION
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """One consistent view of the lake: a version of every table."""
+    """One consistent view of the lake: a version of every table.
+
+    Every read (:meth:`connect`, :meth:`database`, :meth:`to_arrow`, :meth:`count`) leaves
+    out the people in :attr:`left_out`: those the snapshot's own participant table records
+    as withdrawn (:mod:`precimed.lake.consent`), and for an extract of an older release
+    those who withdrew or were erased since (``also_left_out``). :meth:`files` and
+    :meth:`including_withdrawn` are the raw view, for ingest, QC and erasure only.
+    """
 
     lake: Lake
     tables: dict[str, int]
@@ -47,10 +55,26 @@ class Snapshot:
                            hint="Submit data first, or give the date (--as-of).")
         return day
 
+    also_left_out: frozenset[str] = frozenset()
+    honour_consent: bool = True
+
+    @cached_property
+    def left_out(self) -> frozenset[str]:
+        """Pseudonyms no read of this snapshot includes."""
+        if not self.honour_consent:
+            return frozenset()
+        return consent.withdrawn(self) | self.also_left_out
+
+    def including_withdrawn(self) -> Snapshot:
+        """The same table versions with nobody left out: for ingest, QC and erasure,
+        never for anything that leaves the platform."""
+        return replace(self, honour_consent=False, also_left_out=frozenset())
+
     def delta(self, table: str) -> DeltaTable:
         return DeltaTable(self.lake.table_path(table), version=self.tables[table])
 
     def files(self, table: str) -> list[str]:
+        """The table's Parquet files as stored: nobody left out (see the class)."""
         if table not in self.tables:  # a table added by a newer standard than the release
             return []
         return self.delta(table).file_uris()
@@ -60,24 +84,43 @@ class Snapshot:
             schema = LAKE_TABLES[table].arrow_schema()
             return (schema if columns is None
                     else pa.schema([schema.field(c) for c in columns])).empty_table()
-        return self.delta(table).to_pyarrow_table(columns=columns)
+        if not (self.left_out and consent.personal(table)):
+            return self.delta(table).to_pyarrow_table(columns=columns)
+        wanted = None if columns is None else list(dict.fromkeys([*columns, "pseudonym"]))
+        data = consent.leave_out(self.delta(table).to_pyarrow_table(columns=wanted),
+                                 self.left_out)
+        return data if columns is None else data.select(columns)
 
     def count(self, table: str) -> int:
-        return self.delta(table).count() if table in self.tables else 0
+        if table not in self.tables:
+            return 0
+        if self.left_out and consent.personal(table):
+            return self.to_arrow(table, columns=["pseudonym"]).num_rows
+        return self.delta(table).count()
 
     def connect(self) -> ibis.BaseBackend:
-        """An in-process DuckDB with one view per table over this snapshot's Parquet files."""
+        """An in-process DuckDB with one view per table over this snapshot's Parquet files
+        (the people :attr:`left_out` filtered out of every table that has people)."""
         con = ibis.duckdb.connect()
         con.raw_sql("SET enable_object_cache = true")  # Parquet footers read once
+        left_out = self._left_out_table(con)
         for name, table in LAKE_TABLES.items():
             files = self.files(name)
-            if files:
-                con.read_parquet(files, table_name=name)
-            else:  # nullable like Parquet's columns, so unions with read tables match
+            if not files:  # nullable like Parquet's columns, so unions with read tables match
                 schema = pa.schema([f.with_nullable(True) for f in table.arrow_schema()])
                 con.create_table(name, schema=ibis.Schema.from_pyarrow(schema))
+            elif left_out is not None and consent.personal(name):
+                rows = con.read_parquet(files)
+                con.create_view(name, rows.anti_join(left_out, "pseudonym"))
+            else:
+                con.read_parquet(files, table_name=name)
         return con
 
+    def _left_out_table(self, con: ibis.BaseBackend) -> ibis.Table | None:
+        if not self.left_out:
+            return None
+        people = pa.table({"pseudonym": pa.array(sorted(self.left_out), pa.string())})
+        return con.create_table("_left_out", ibis.memtable(people))
 
     def database(self, cache_dir: Path) -> ibis.BaseBackend:
         """A DuckDB database file of this release, built once and opened read-only.
@@ -93,6 +136,8 @@ class Snapshot:
         if self.release is None:
             raise UserError("Only a release can be cached", where="lake snapshot",
                             hint="Create a release first ('precimed release create NAME').")
+        if self.also_left_out or not self.honour_consent:
+            raise ValueError("only a release as frozen is cached; use connect()")
         path = Path(cache_dir) / f"{self.release}.duckdb"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -100,12 +145,17 @@ class Snapshot:
             building.unlink(missing_ok=True)
             con = duckdb.connect(str(building))
             try:
+                left_out = con.from_arrow(pa.table({"pseudonym": pa.array(
+                    sorted(self.left_out), pa.string())}))
                 for name, table in LAKE_TABLES.items():
                     files = self.files(name)
                     if not files:
                         con.from_arrow(table.arrow_schema().empty_table()).to_table(name)
                         continue
-                    con.read_parquet(files).order(", ".join(table.order_by)).to_table(name)
+                    rows = con.read_parquet(files)
+                    if self.left_out and consent.personal(name):
+                        rows = rows.join(left_out, "pseudonym", how="anti")
+                    rows.order(", ".join(table.order_by)).to_table(name)
             finally:
                 con.close()
             building.rename(path)
@@ -191,9 +241,20 @@ class Lake:
             known = ", ".join(sorted(catalog.releases)) or "none yet"
             raise NotFound(f"No release named {release!r}", where=str(self.root),
                            hint=f"Known releases: {known}. 'precimed release list' shows them.")
+        if release in catalog.retired:
+            raise NotFound(f"Release {release!r} can no longer be read", where=str(self.root),
+                           hint=catalog.retired[release] + " Use a release made after it.")
         frozen = catalog.releases[release]
         cut = dt.date.fromisoformat(frozen.data_cut) if frozen.data_cut else None
         return Snapshot(self, dict(frozen.tables), frozen.catalog_version, release, cut)
+
+    def extract_snapshot(self, release: str) -> Snapshot:
+        """A release as an extract may read it: besides the people the release itself
+        leaves out, those who withdrew or were erased since it was made
+        (:func:`precimed.lake.consent.withdrawn_since`). Every row-level extract of a
+        release reads through this (its :meth:`Snapshot.connect`)."""
+        frozen = self.snapshot(release)
+        return replace(frozen, also_left_out=consent.withdrawn_since(self, release))
 
     # -- writing ------------------------------------------------------------------
     def commit(

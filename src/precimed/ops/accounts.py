@@ -42,6 +42,9 @@ class Principal:
     roles: tuple[str, ...]
     centres: tuple[str, ...]  # empty: every centre
     via: str  # session or token
+    # datasets the caller's GA4GH ControlledAccessGrants visas grant (precimed.sharing.visas):
+    # the Beacon's controlled tier per dataset comes from an approval, not a role
+    grants: frozenset[str] = frozenset()
 
     @property
     def permissions(self) -> frozenset[str]:
@@ -57,6 +60,20 @@ class Principal:
         return {"username": self.username, "display_name": self.display_name,
                 "roles": list(self.roles), "centres": list(self.centres),
                 "permissions": sorted(self.permissions)}
+
+
+def check_centre(principal: Principal, centre: str, what: str) -> None:
+    """Another centre's object is reported exactly like a missing one (OWASP API1)."""
+    if not principal.sees_centre(centre):
+        raise NotFound(f"No {what} here", where=what,
+                       hint="It does not exist, or it belongs to a centre you do not serve.")
+
+
+def user_dict(user: User) -> dict:
+    """A user as JSON (never the password hash), for the admin API and page."""
+    return {"id": user.id, "username": user.username, "display_name": user.display_name,
+            "roles": user.roles, "centres": user.centres, "active": user.active,
+            "created_at": user.created_at.isoformat()}
 
 
 def _principal(user: User, via: str) -> Principal:

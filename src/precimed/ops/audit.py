@@ -79,6 +79,21 @@ def record(ops: OpsDatabase, *, actor: str, action: str, outcome: str, resource:
     return seq
 
 
+def row_read(ops: OpsDatabase, *, actor: str, what: str, count: int, client: str = "",
+             detail: dict[str, Any] | None = None, action: str = "read.row_level") -> int:
+    """Record a read of row-level data (a worklist, candidates, an extract) or an export:
+    the one path for the API, the pages and the CLI, so each is audited alike."""
+    return record(ops, actor=actor, action=action, outcome="ok", resource=what,
+                  client=client, detail={"rows": count, **(detail or {})})
+
+
+def event_dict(e: AuditEvent) -> dict[str, Any]:
+    """An event as JSON, for the audit API and the admin page."""
+    return {"seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,
+            "resource": e.resource, "outcome": e.outcome, "client": e.client,
+            "detail": e.detail, "hash": e.hash}
+
+
 @dataclass(frozen=True)
 class Verification:
     ok: bool

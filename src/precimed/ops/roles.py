@@ -41,6 +41,8 @@ PERMISSIONS = MappingProxyType({
     "sharing.provisions": "Read the record of data provisions (the annual list)",
     "outputs.review": "Check a project's outputs and release or return them (output "
                       "checking)",
+    "participants.erase": "Erase a participant's data (PIPL right to deletion; data managers "
+                          "for their own centres)",
     "beacon.controlled": "Receive record-level Beacon answers (pseudonymous individuals, "
                          "case-level genotypes)",
 })
@@ -52,7 +54,7 @@ ROLE_PERMISSIONS = MappingProxyType({
     "admin": _ALL,
     "data_manager": _EVERYONE | {"submissions.create", "submissions.read", "followup.read",
                                  "cohorts.count", "cohorts.save", "catalogue.manage",
-                                 "sharing.provisions"},
+                                 "sharing.provisions", "participants.erase"},
     "reviewer": _EVERYONE | {"endpoints.read", "endpoints.review"},
     "researcher": _EVERYONE | {"cohorts.count", "cohorts.save", "endpoints.read",
                                "sharing.apply"},

@@ -33,6 +33,8 @@ HINTS = {
     "uniqueness": "Keep one of the rows, or correct the one that is wrong.",
     "referential": "Send the participant row first (in this package or an earlier one), "
                    "or correct the resident ID.",
+    "field_reference": "Send the referenced row first (in this package or an earlier one), "
+                       "or correct the ID.",
     "possible_range": "Check the value and its unit; the data dictionary gives each item's "
                       "unit and limits.",
     "plausible_range": "Check the value against the source record; if it is right, leave it: "
@@ -62,7 +64,10 @@ class QcData:
     lake when re-scoring), each with ``_file`` and ``_row`` naming where a row came from.
     ``known`` holds the centre's rows already in the lake that are not under check (empty
     when re-scoring), so a follow-up package can refer to people enrolled earlier.
-    ``others`` holds the other centres' rows in the lake.
+    ``others`` holds the other centres' rows in the lake. ``headers`` maps a file to its
+    headers by standard field, so problems name the centre's column; ``invalid`` lists
+    the cells (``_file``, ``_row``, ``field``) whose value did not convert: ingest has
+    reported them, so no check here reports them again as empty.
     """
 
     con: ibis.BaseBackend
@@ -71,7 +76,13 @@ class QcData:
     known: dict[str, ibis.Table]
     others: dict[str, ibis.Table]
     ranges: tuple[RangeRule, ...] = ()
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)
+    invalid: ibis.Table | None = None
     _cache: dict = field(default_factory=dict)
+
+    def header(self, file: str, field_name: str) -> str:
+        """The centre's header of a field in a file (the field if not known)."""
+        return self.headers.get(file, {}).get(field_name, field_name)
 
     def mine(self, table: str, *columns: str) -> ibis.Table:
         """Rows of the centre under check and already known, with the given columns."""
@@ -113,10 +124,21 @@ class Built:
 
 @dataclass(frozen=True)
 class CheckType:
+    """A parameterised query. ``reads`` names the tables whose rows it checks (None:
+    every table), ``judged_by`` the tables a row is judged against: without them the
+    check cannot run at all (every row would look like an orphan, or undated)."""
+
     name: str
     defaults: dict
     build_fn: Callable[[QcData, dict], Built | None]
     doc: str
+    reads: tuple[str, ...] | Callable[[dict], tuple[str, ...]] | None = None
+    judged_by: tuple[str, ...] = ()
+
+    def tables_read(self, params: dict) -> tuple[str, ...] | None:
+        """The tables whose rows this check looks at under ``params`` (None: all)."""
+        reads = self.reads(params) if callable(self.reads) else self.reads
+        return None if reads is None else tuple(dict.fromkeys((*reads, *self.judged_by)))
 
     def validate(self, params: dict, at: str) -> None:
         for key, value in params.items():
@@ -150,10 +172,12 @@ class CheckType:
 CHECK_TYPES: dict[str, CheckType] = {}
 
 
-def check_type(**defaults):
+def check_type(*, reads: tuple[str, ...] | Callable[[dict], tuple[str, ...]] | None = None,
+               judged_by: tuple[str, ...] = (), **defaults):
     def register(fn):
         name = fn.__name__.lstrip("_")
-        CHECK_TYPES[name] = CheckType(name, defaults, fn, (fn.__doc__ or "").strip())
+        CHECK_TYPES[name] = CheckType(name, defaults, fn, (fn.__doc__ or "").strip(),
+                                      reads, judged_by)
         return fn
     return register
 
@@ -210,10 +234,6 @@ def _fmt(value: ibis.Value) -> ibis.Value:
 
 # -- uniqueness and references -----------------------------------------------------------
 
-NOT_ENROLLABLE = ("this person can not be enrolled at this centre; a platform "
-                  "administrator can tell you why")
-
-
 @check_type()
 def _uniqueness(data: QcData, params: dict) -> Built | None:
     """The same record twice (same natural key) in the rows under check, or a person
@@ -242,22 +262,19 @@ def _uniqueness(data: QcData, params: dict) -> Built | None:
                      field_name=ibis.literal(""))))
     incoming, elsewhere = data.tables.get("participant"), data.others.get("participant")
     if incoming is not None and elsewhere is not None:
-        # The message names no centre and does not say "enrolled elsewhere": a data
-        # manager could otherwise test anyone's resident ID for membership of another
-        # centre's (perhaps psychiatric) cohort. An administrator sees why from the lake.
-        other = elsewhere.select(o_pseudonym=elsewhere.pseudonym)
+        other = elsewhere.select(o_pseudonym=elsewhere.pseudonym, o_centre=elsewhere.centre)
         clash = incoming.inner_join(other, incoming.pseudonym == other.o_pseudonym)
-        instance = ibis.literal("participant (enrolment)")
+        instance = ibis.literal("participant (other centres)")
         built.append(Built(
             _failing(clash, instance=instance, table="participant",
                      field_name=ibis.literal("resident_id"), value=ibis.literal(""),
-                     detail=ibis.literal(NOT_ENROLLABLE)),
+                     detail="this person is already enrolled through centre " + clash.o_centre),
             _checked(incoming, instance=instance, table="participant",
                      field_name=ibis.literal("resident_id"))))
     return _combine(built)
 
 
-@check_type()
+@check_type(judged_by=("participant",))
 def _referential(data: QcData, params: dict) -> Built | None:
     """Every row of every table names a participant of this centre (new or known)."""
     people = data.people.select(p_pseudonym=data.people.pseudonym)
@@ -278,6 +295,37 @@ def _referential(data: QcData, params: dict) -> Built | None:
     return _combine(built)
 
 
+def _references() -> tuple[tuple[str, str, str, str], ...]:
+    """(table, field, referenced table, referenced field) for every field of the standard
+    that names a record of another table."""
+    return tuple((t.name, f.name, *f.references) for t in TABLES.values() for f in t.fields
+                 if f.references)
+
+
+@check_type(reads=tuple(r[0] for r in _references()),
+            judged_by=tuple(dict.fromkeys(r[2] for r in _references())))
+def _field_reference(data: QcData, params: dict) -> Built | None:
+    """Fields that name another record (assay.specimen_id) name one of this centre's,
+    sent in this package or an earlier one."""
+    built = []
+    for name, column, target, key in _references():
+        t = data.tables.get(name)
+        if t is None:
+            continue
+        keyed = t.filter(t[column].notnull())
+        known = data.mine(target, key)
+        known = known.select(r_key=known[key]).distinct()
+        orphans = keyed.anti_join(known, keyed[column] == known.r_key)
+        instance = ibis.literal(f"{name}.{column} → {target}")
+        built.append(Built(
+            _failing(orphans, instance=instance, table=name, field_name=ibis.literal(column),
+                     value=orphans[column],
+                     detail=ibis.literal(f"no {target} of this centre has this {key}; send "
+                                         f"the {target} row first, or correct the {column}")),
+            _checked(keyed, instance=instance, table=name, field_name=ibis.literal(column))))
+    return _combine(built)
+
+
 # -- ranges and units ----------------------------------------------------------------------
 
 def _limits_table() -> ibis.Table:
@@ -287,7 +335,7 @@ def _limits_table() -> ibis.Table:
         columns=["l_code", "l_low", "l_high", "l_plow", "l_phigh", "l_unit"]))
 
 
-@check_type()
+@check_type(reads=("measurement",))
 def _possible_range(data: QcData, params: dict) -> Built | None:
     """Measurements outside the item's physically possible limits (in its canonical unit)."""
     m = _numeric_measurements(data)
@@ -337,7 +385,7 @@ def resolved_ranges(rules: tuple[RangeRule, ...]) -> pd.DataFrame:
                         columns=["r_code", "r_sex", "r_band", "r_province", "r_low", "r_high"])
 
 
-@check_type()
+@check_type(reads=("measurement",), judged_by=("participant",))
 def _plausible_range(data: QcData, params: dict) -> Built | None:
     """Measurements outside the plausible range for the person's sex and age band (and
     native province where the rule set says so); values outside the possible limits are
@@ -379,7 +427,7 @@ def _plausible_range(data: QcData, params: dict) -> Built | None:
                  field_name=ibis.literal("value")))
 
 
-@check_type()
+@check_type(reads=("measurement",))
 def _unit_plausibility(data: QcData, params: dict) -> Built | None:
     """Values implausible in the unit they were sent in but plausible, and typical, if
     read in another accepted unit of the item: glucose in mg/dL labelled mmol/L, height
@@ -438,7 +486,7 @@ def _item(m: ibis.Table, code: str, prefix: str, *extra: str) -> ibis.Table:
                        **{c: rows[c] for c in extra})
 
 
-@check_type()
+@check_type(reads=("measurement",))
 def _blood_pressure_order(data: QcData, params: dict) -> Built | None:
     """Systolic pressure must exceed diastolic pressure measured the same day."""
     m = _numeric_measurements(data)
@@ -457,7 +505,7 @@ def _blood_pressure_order(data: QcData, params: dict) -> Built | None:
         _checked(j, instance=instance, table="measurement", field_name=ibis.literal("value")))
 
 
-@check_type(tolerance=1.0)
+@check_type(reads=("measurement",), tolerance=1.0)
 def _bmi_consistency(data: QcData, params: dict) -> Built | None:
     """BMI must equal weight / height² (kg/m²) within the tolerance, same day."""
     m = _numeric_measurements(data)
@@ -495,7 +543,7 @@ DATE_RULES: tuple[tuple[str, str, bool, str], ...] = (
 )
 
 
-@check_type()
+@check_type(reads=tuple(rule[0] for rule in DATE_RULES), judged_by=("participant",))
 def _date_order(data: QcData, params: dict) -> Built | None:
     """Dates not before birth (month), not after death, and follow-up dates and deaths
     not before enrolment."""
@@ -535,7 +583,8 @@ def _date_order(data: QcData, params: dict) -> Built | None:
 
 # -- completeness ----------------------------------------------------------------------
 
-@check_type(table="participant", fields=["ethnicity"])
+@check_type(reads=lambda params: (params["table"],), table="participant",
+            fields=["ethnicity"])
 def _not_null(data: QcData, params: dict) -> Built | None:
     """Optional fields that should nevertheless be filled in most rows."""
     t = data.tables.get(params["table"])
@@ -545,6 +594,9 @@ def _not_null(data: QcData, params: dict) -> Built | None:
     for name in params["fields"]:
         instance = ibis.literal(f"{params['table']}.{name}")
         bad = t.filter(t[name].isnull())
+        if data.invalid is not None:  # a value that did not convert is not an empty cell
+            cells = data.invalid.filter(data.invalid.field == name)
+            bad = bad.anti_join(cells, [bad._file == cells._file, bad._row == cells._row])
         built.append(Built(
             _failing(bad, instance=instance, table=params["table"],
                      field_name=ibis.literal(name), value=ibis.literal(""),
@@ -554,7 +606,8 @@ def _not_null(data: QcData, params: dict) -> Built | None:
     return _combine(built)
 
 
-@check_type(items=["HEIGHT", "WEIGHT", "SBP", "DBP"], wave=0)
+@check_type(reads=(), judged_by=("participant", "measurement"),
+            items=["HEIGHT", "WEIGHT", "SBP", "DBP"], wave=0)
 def _measurement_present(data: QcData, params: dict) -> Built | None:
     """Each participant under check has each listed item measured at the given wave."""
     people = data.tables.get("participant")
@@ -577,7 +630,7 @@ def _measurement_present(data: QcData, params: dict) -> Built | None:
     return _combine(built)
 
 
-@check_type(grace_days=90)
+@check_type(reads=(), judged_by=("participant", "follow_up_contact"), grace_days=90)
 def _follow_up_wave(data: QcData, params: dict) -> Built | None:
     """Per annual wave: participants due (alive, wave date plus grace before the latest
     contact the centre recorded) with no contact attempt recorded for that wave."""
@@ -619,7 +672,8 @@ def _moments(m: ibis.Table, people: ibis.Table) -> ibis.Table:
     return j.group_by(["code", "sex"]).agg(n=_.count(), mean=_.value.mean(), sd=_.value.std())
 
 
-@check_type(min_n=50, max_smd=0.75, max_sd_ratio=2.0)
+@check_type(reads=("measurement",), judged_by=("participant",), min_n=50, max_smd=0.75,
+            max_sd_ratio=2.0)
 def _distribution_drift(data: QcData, params: dict) -> Built | None:
     """Each measurement's mean and SD here against all other centres, within sex: a
     standardised mean difference above max_smd, or an SD ratio beyond max_sd_ratio, in

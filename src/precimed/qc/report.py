@@ -38,7 +38,10 @@ VERDICT_NAMES = {
     "fail": ("未通过", "Fail"),
 }
 STATUS_NAMES = {"pass": ("通过", "pass"), "warn": ("警告", "warning"),
-                "fail": ("未通过", "fail"), "n/a": ("不适用", "n/a")}
+                "fail": ("未通过", "fail"), "n/a": ("不适用", "n/a"),
+                "not_run": ("未能运行", "not run")}
+# From least to most in need of attention, for a check's overall status.
+SEVERITY_ORDER = ("n/a", "pass", "not_run", "warn", "fail")
 
 
 def environment() -> Environment:
@@ -95,9 +98,9 @@ def render_html(report: Report) -> str:
         results = [r for r in outcome.results if r.check == check_id]
         if not results:
             continue
-        worst = max(results, key=lambda r: ["n/a", "pass", "warn", "fail"].index(r.status))
+        worst = max(results, key=lambda r: SEVERITY_ORDER.index(r.status))
         # instances with something to say, then one line for the rest
-        visible = [r for r in results if r.status in {"warn", "fail"} or r.failing]
+        visible = [r for r in results if r.status in {"warn", "fail", "not_run"} or r.failing]
         rest = [r for r in results if r not in visible]
         checks.append({"id": check_id, "zh": meta["zh"], "en": meta["en"], "results": visible,
                        "rest": {"instances": len(rest),

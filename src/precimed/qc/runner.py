@@ -9,7 +9,7 @@ so re-scoring under other thresholds needs no re-run (:func:`rescore_results`).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
 import ibis
@@ -21,6 +21,7 @@ from precimed.reports.problems import MAX_EXAMPLES_PER_KIND, Problem, Report
 from precimed.standard import MEASUREMENT_ITEMS
 
 VERDICTS = ("pass", "pass_with_warnings", "fail")
+NOT_RUN = "not_run"
 # Measurements whose distributions the report draws against the platform's.
 KEY_ITEMS = ("SBP", "DBP", "BMI", "GLU_FAST", "TC", "HB")
 BINS = 30
@@ -38,8 +39,11 @@ class CheckResult:
     threshold: float
     failing: int
     checked: int
-    status: str  # pass, warn, fail, or n/a when nothing was there to check
+    # pass, warn, fail; n/a when nothing was there to check; not_run when the rows the
+    # check needs could not be read (``not_read`` names those files; empty: the package)
+    status: str
     params_hash: str = ""
+    not_read: tuple[str, ...] = ()
 
     @property
     def rate(self) -> float:
@@ -50,7 +54,9 @@ class CheckResult:
 
     @classmethod
     def from_dict(cls, data: dict) -> CheckResult:
-        return cls(**{k: v for k, v in data.items() if k != "rate"})
+        values = {k: v for k, v in data.items() if k != "rate"}
+        values["not_read"] = tuple(values.get("not_read", ()))
+        return cls(**values)
 
 
 @dataclass
@@ -75,7 +81,8 @@ class QcOutcome:
         """Share of check instances passing, by Kahn category (None: nothing checked)."""
         rates: dict[str, float | None] = {}
         for category in CATEGORIES:
-            scored = [r for r in self.results if r.category == category and r.status != "n/a"]
+            scored = [r for r in self.results if r.category == category
+                      and r.status not in {"n/a", NOT_RUN}]
             rates[category] = (sum(r.status == "pass" for r in scored) / len(scored)
                                if scored else None)
         return rates
@@ -159,12 +166,20 @@ def ingest_results(report: Report, specs: dict[str, CheckSpec], files: dict[str,
 # -- checks run as queries ---------------------------------------------------------------
 
 def run_queries(data: QcData, specs: dict[str, CheckSpec], report: Report,
-                hashes: dict[str, str], *, progress: Callable[[str], None] | None = None,
+                hashes: dict[str, str], *, not_read: Mapping[str, Sequence[str]] | None = None,
+                progress: Callable[[str], None] | None = None,
                 ) -> tuple[list[CheckResult], dict[str, float]]:
+    """Run every query check on the rows that could be read. ``not_read`` maps a table
+    to its files that could not be read: a check judged against such a table does not
+    run, and a check reading it runs on the rest; both are listed as not_run."""
     results: list[CheckResult] = []
     seconds: dict[str, float] = {}
     for spec in specs.values():
         if spec.type == "ingest":
+            continue
+        skipped, blocked = _not_run(spec, not_read or {}, hashes[spec.id])
+        results += skipped
+        if blocked:
             continue
         if progress:
             progress(f"QC check {spec.id}")
@@ -172,6 +187,28 @@ def run_queries(data: QcData, specs: dict[str, CheckSpec], report: Report,
         results += _run_one(data, spec, report, hashes[spec.id])
         seconds[spec.id] = time.perf_counter() - started
     return results, seconds
+
+
+def not_run(spec: CheckSpec, instance: str, table: str, files: Sequence[str],
+            hash_: str = "") -> CheckResult:
+    """A check (instance) that could not run because ``files`` (none: the package)
+    could not be read."""
+    return CheckResult(spec.id, instance, table, "", spec.category, spec.subcategory,
+                       spec.severity, spec.threshold, 0, 0, NOT_RUN, hash_,
+                       tuple(sorted(files)))
+
+
+def _not_run(spec: CheckSpec, unread: Mapping[str, Sequence[str]], hash_: str,
+             ) -> tuple[list[CheckResult], bool]:
+    """The not_run results of one check, and whether the whole check is blocked."""
+    kind = CHECK_TYPES[spec.type]
+    judged = [t for t in kind.judged_by if t in unread]
+    if judged:
+        files = [f for t in judged for f in unread[t]]
+        return [not_run(spec, spec.id, judged[0], files, hash_)], True
+    reads = kind.tables_read({**kind.defaults, **spec.params})
+    tables = sorted(unread) if reads is None else [t for t in reads if t in unread]
+    return [not_run(spec, f"{t} (not read)", t, unread[t], hash_) for t in tables], False
 
 
 def _run_one(data: QcData, spec: CheckSpec, report: Report, hash_: str) -> list[CheckResult]:
@@ -193,7 +230,7 @@ def _run_one(data: QcData, spec: CheckSpec, report: Report, hash_: str) -> list[
                                .order_by(["instance", "_file", "_row"]))
     finally:
         con.con.unregister(name)
-    _add_examples(report, spec, examples, counts)
+    _add_examples(report, spec, examples, counts, data)
     failed = dict(zip(counts.instance, counts.failing, strict=True))
     results = [_result(spec, i, t, f, failed.pop(i, 0), n, hash_)
                for i, t, f, n in checked.itertuples(index=False)]
@@ -205,14 +242,18 @@ def _run_one(data: QcData, spec: CheckSpec, report: Report, hash_: str) -> list[
 
 
 def _add_examples(report: Report, spec: CheckSpec, examples: pd.DataFrame,
-                  counts: pd.DataFrame) -> None:
+                  counts: pd.DataFrame, data: QcData) -> None:
+    """Failing rows as problems, named as ingest names them: the centre's column (and
+    the standard's field), so one report speaks one vocabulary."""
     hint = HINTS.get(spec.type, "See the check's description in the QC report.")
     shown: dict[str, tuple[int, str, str]] = {}
     for row in examples.to_dict("records"):
-        report.add(Problem(spec.id, row["_file"], int(row["_row"]), row["field"], row["value"],
-                           row["detail"], hint, pseudonym=row["pseudonym"][:8]))
+        column = data.header(row["_file"], row["field"]) if row["field"] else ""
+        report.add(Problem(spec.id, row["_file"], int(row["_row"]), column, row["value"],
+                           row["detail"], hint, pseudonym=row["pseudonym"][:8],
+                           field=row["field"]))
         n, _, _ = shown.get(row["instance"], (0, "", ""))
-        shown[row["instance"]] = (n + 1, row["_file"], row["field"])
+        shown[row["instance"]] = (n + 1, row["_file"], column)
     for instance, total in zip(counts.instance, counts.failing, strict=True):
         n, file, column = shown.get(instance, (0, "", ""))
         report.note_omitted(spec.id, file, column, int(total) - n)
@@ -260,17 +301,23 @@ def check_meta(specs: dict[str, CheckSpec]) -> dict[str, dict]:
 
 def evaluate(ruleset: RuleSet, centre: str, report: Report, *, files: dict[str, str],
              rows: dict[str, int], data: QcData | None,
+             not_read: Mapping[str, Sequence[str]] | None = None,
              progress: Callable[[str], None] | None = None) -> QcOutcome:
     """Score one submission (or one centre's rows in the lake). ``data`` is None when the
-    package could not be read far enough to query."""
+    package could not be read far enough to query; ``not_read`` maps a table to its files
+    that could not be read. Query checks that could not run are listed as not_run."""
     specs = ruleset.for_centre(centre)
     hashes = {i: fingerprint(s, ruleset, centre) for i, s in specs.items()}
     outcome = QcOutcome(ruleset.version, ruleset.digest(), centre, checks=check_meta(specs))
     started = time.perf_counter()
     outcome.results = ingest_results(report, specs, files, rows, hashes)
     outcome.seconds["ingest"] = time.perf_counter() - started
-    if data is not None:
-        results, seconds = run_queries(data, specs, report, hashes, progress=progress)
+    if data is None:  # say so for every query check, rather than leave them out
+        outcome.results += [not_run(s, i, "", (), hashes[i]) for i, s in specs.items()
+                            if s.type != "ingest"]
+    else:
+        results, seconds = run_queries(data, specs, report, hashes, not_read=not_read,
+                                       progress=progress)
         outcome.results += results
         outcome.seconds.update(seconds)
         started = time.perf_counter()
@@ -289,6 +336,9 @@ def rescore_results(results: list[CheckResult], ruleset: RuleSet, centre: str,
         spec = specs.get(r.check)
         if spec is None or fingerprint(spec, ruleset, centre) != r.params_hash:
             return None
+        if r.status == NOT_RUN:
+            rescored.append(not_run(spec, r.instance, r.table, r.not_read, r.params_hash))
+            continue
         rescored.append(_result(spec, r.instance, r.table, r.field, r.failing, r.checked,
                                 r.params_hash))
     if {i for i, s in specs.items() if s.type != "ingest"} - {r.check for r in results}:

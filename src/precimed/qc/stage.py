@@ -36,8 +36,11 @@ def _split(tables: dict[str, ibis.Table], centre: str):
 
 
 def staged_data(con: ibis.BaseBackend, staged: dict[str, pa.Table], snapshot: Snapshot,
-                centre: str, ruleset: RuleSet) -> QcData:
-    """A submission's staged tables (with ``_file`` and ``_row``) against the lake."""
+                centre: str, ruleset: RuleSet, *,
+                headers: dict[str, dict[str, str]] | None = None,
+                invalid: pa.Table | None = None) -> QcData:
+    """A submission's staged tables (with ``_file`` and ``_row``) against the lake;
+    ``headers`` and ``invalid`` as :class:`QcData` takes them."""
     tables = {}
     for name, table in staged.items():
         # a view over the Arrow table, no copy (Ibis 12's create_table from Arrow trips
@@ -45,7 +48,12 @@ def staged_data(con: ibis.BaseBackend, staged: dict[str, pa.Table], snapshot: Sn
         con.con.register(f"staged_{name}", _nullable(table))
         tables[name] = con.table(f"staged_{name}")
     known, others = _split(_lake_tables(con, snapshot), centre)
-    return QcData(con, centre, tables, known, others, ruleset.ranges_for_centre(centre))
+    cells = None
+    if invalid is not None and invalid.num_rows:
+        con.con.register("staged_invalid_cells", invalid)
+        cells = con.table("staged_invalid_cells")
+    return QcData(con, centre, tables, known, others, ruleset.ranges_for_centre(centre),
+                  headers=headers or {}, invalid=cells)
 
 
 def lake_data(con: ibis.BaseBackend, snapshot: Snapshot, centre: str,

@@ -106,6 +106,8 @@ class GenotypeSource(Protocol):
     def variants(self) -> pd.DataFrame: ...
     def samples(self, dataset: str | None = None) -> pd.DataFrame: ...
     def packed_rows(self, dataset: str) -> tuple[np.ndarray, np.ndarray]: ...
+    def sample_columns(self, dataset: str, sample_index: np.ndarray
+                       ) -> tuple[np.ndarray, int]: ...
 
 
 # -- labels ------------------------------------------------------------------------------
@@ -232,10 +234,15 @@ def build_summary(store: GenotypeSource, *, participants: pd.DataFrame | None = 
         layout = layout_of(labelled, kind=dataset_kind(store, dataset))
         cells = Cells.of(labelled, layout.tables)
         packed, rows = store.packed_rows(dataset)
+        # samples the store leaves out (consent) fall in one more cell, never read
+        n_cells = len(cells.sizes)
+        columns, width = store.sample_columns(dataset, labelled["sample_index"].to_numpy())
+        cell_of = np.full(width, n_cells, dtype=np.int64)
+        cell_of[columns] = cells.of_sample
         for start in range(0, len(variants), chunk_variants):
             chunk = slice(start, start + chunk_variants)
-            per_cell = kernels.count_cells(packed, rows[indices[chunk]], cells.of_sample,
-                                           len(cells.sizes))
+            per_cell = kernels.count_cells(packed, rows[indices[chunk]], cell_of,
+                                           n_cells + 1)[:, :n_cells]
             counts = cells.counts(per_cell, hemizygous[chunk])
             frames.append(_long(indices[chunk], dataset, cells.groups, counts))
     if not frames:

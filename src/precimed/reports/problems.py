@@ -8,6 +8,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from precimed.reports.masking import redact
+
 # A broken file can produce a problem per row; past this many of one kind in one column
 # the report keeps a count instead of every row.
 MAX_EXAMPLES_PER_KIND = 1000
@@ -19,7 +21,10 @@ class Problem:
 
     ``row`` is the spreadsheet row as a person sees it when opening the file (the header
     is row 1, the first data row is row 2); 0 when the problem concerns the whole file.
-    ``value`` is what the file holds, masked when the column is an identifier.
+    ``column`` is the centre's header; ``field`` the standard's field when it differs.
+    ``value`` is what the file holds, masked when the column is an identifier; in
+    ``value`` and ``message`` anything that looks like a phone number, a resident ID or
+    an e-mail address is starred out (:func:`precimed.reports.masking.redact`).
     """
 
     kind: str
@@ -30,10 +35,16 @@ class Problem:
     message: str
     hint: str
     pseudonym: str = ""  # a short pseudonym reference for rows found by QC queries
+    field: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "value", redact(self.value))
+        object.__setattr__(self, "message", redact(self.message))
 
     def line(self) -> str:
         where = self.file + (f", row {self.row}" if self.row else "")
         where += f", column {self.column}" if self.column else ""
+        where += f" (field {self.field})" if self.field and self.field != self.column else ""
         value = f" (value {self.value!r})" if self.value else ""
         return f"{where}: {self.message}{value}. Hint: {self.hint}"
 

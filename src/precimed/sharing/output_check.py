@@ -63,16 +63,21 @@ class TableSpec:
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> TableSpec:
         data = data or {}
-        try:
-            return cls(by=tuple(data.get("by", ())), counts=tuple(data.get("counts", ())),
-                       sums=tuple(SumSpec(**s) for s in data.get("sums", ())),
-                       statistics=tuple(data.get("statistics", ())),
-                       labels=tuple(data.get("labels", ())),
-                       margins=bool(data.get("margins", True)))
-        except TypeError:
-            raise UserError("The table description is not understood", where="spec",
-                            hint="Give by, counts, statistics (lists of column names) and "
-                                 "sums (objects with column, largest, contributors).") from None
+        unknown = sorted(set(data) - {"by", "labels", "counts", "sums", "statistics",
+                                      "margins"})
+        if unknown:
+            raise UserError(f"Unknown key {unknown[0]!r} in the table description",
+                            where="spec", hint=_SPEC_HINT)
+        sums = data.get("sums", [])
+        if not isinstance(sums, list) or not all(
+                isinstance(x, dict) and set(x) == {"column", "largest", "contributors"}
+                and all(isinstance(v, str) for v in x.values()) for x in sums):
+            raise UserError("The sums of the table description are not understood",
+                            where="spec.sums", hint=_SPEC_HINT)
+        return cls(by=_names(data, "by"), labels=_names(data, "labels"),
+                   counts=_names(data, "counts"), statistics=_names(data, "statistics"),
+                   sums=tuple(SumSpec(**x) for x in sums),
+                   margins=bool(data.get("margins", True)))
 
     def to_dict(self) -> dict[str, Any]:
         return {"by": list(self.by), "counts": list(self.counts),
@@ -83,6 +88,18 @@ class TableSpec:
     def declared(self) -> list[str]:
         sums = [c for s in self.sums for c in (s.column, s.largest, s.contributors)]
         return [*self.by, *self.labels, *self.counts, *sums, *self.statistics]
+
+
+_SPEC_HINT = ("Give by, labels, counts, statistics as lists of column names, sums as "
+              "objects with column, largest and contributors, and margins as true/false.")
+
+
+def _names(data: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise UserError(f"{key} of the table description is not a list of column names",
+                        where=f"spec.{key}", hint=_SPEC_HINT)
+    return tuple(value)
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +21,7 @@ from sqlalchemy import select
 from precimed.deid import Policy
 from precimed.deid.project import ProjectKey
 from precimed.errors import NotFound, UserError
+from precimed.lake import Lake
 from precimed.ops import audit
 from precimed.ops.accounts import Principal
 from precimed.ops.db import AccessRequest, CatalogueEntry, OpsDatabase, ProjectExtract
@@ -100,14 +99,14 @@ def extractable(variables: list[str]) -> tuple[list[str], list[str]]:
 
 def terms_of(request: AccessRequest, entry: CatalogueEntry) -> ExtractTerms:
     """What the approval lets the project extract from one dataset: the approved cohort
-    definition, narrowed to the dataset's cohort."""
-    if not request.cohort_definition:
-        raise UserError("The approved request has no cohort definition", where="project",
-                        hint="The committee approves a cohort definition with the request.")
-    definition = CohortDefinition.from_dict(request.cohort_definition, where="project")
+    definition (none: the whole dataset), narrowed to the dataset's cohort."""
+    if request.cohort_definition:
+        approved = CohortDefinition.from_dict(request.cohort_definition, where="project")
+    else:  # approved for the whole dataset
+        approved = CohortDefinition(name=entry.id, criteria=())
     definition = CohortDefinition(
-        name=definition.name, description=definition.description,
-        criteria=(*definition.criteria, ParticipantIs(_COHORT, (entry.cohort,))))
+        name=approved.name, description=approved.description,
+        criteria=(*approved.criteria, ParticipantIs(_COHORT, (entry.cohort,))))
     variables, _ = extractable(list(request.variables))
     if not variables:
         raise UserError("None of the approved variables can be extracted", where="variables",
@@ -119,11 +118,11 @@ def terms_of(request: AccessRequest, entry: CatalogueEntry) -> ExtractTerms:
 
 
 def cut_extract(settings: Settings, ops: OpsDatabase, request: AccessRequest, *,
-                principal: Principal, database: Callable[[str], AbstractContextManager],
-                dataset: str | None = None, on: dt.date, client: str = ""
-                ) -> dict[str, Any]:
-    """Cut, write, record and audit one extract of an active project. ``database(release)``
-    opens the release's query database (the server's shared one, or a fresh one)."""
+                principal: Principal, dataset: str | None = None, on: dt.date,
+                client: str = "") -> dict[str, Any]:
+    """Cut, write, record and audit one extract of an active project. The release is read
+    through :meth:`precimed.lake.Lake.extract_snapshot`: people who withdrew or were
+    erased since it was made are left out too."""
     entries = clinical_datasets(ops, request.id)
     chosen = [e for e in entries if dataset in (None, e.id)]
     if not chosen:
@@ -135,8 +134,12 @@ def cut_extract(settings: Settings, ops: OpsDatabase, request: AccessRequest, *,
     key = ProjectKey.create(settings.keys_dir, request.id)
     policy = Policy.from_settings(settings)
     try:
-        with database(entry.release) as con:
-            extract = cut(con, terms, key=key, k=settings.extract_k_anonymity, policy=policy)
+        con = Lake(settings.lake_dir).extract_snapshot(entry.release).connect()
+        try:
+            extract = cut(con, terms, key=key, k=settings.extract_k_anonymity,
+                          policy=policy)
+        finally:
+            con.disconnect()
     except UserError as refused:
         audit.record(ops, actor=principal.username, action="project.extract",
                      outcome="deny", resource=f"project {request.id}", client=client,
@@ -171,8 +174,6 @@ def cut_extract(settings: Settings, ops: OpsDatabase, request: AccessRequest, *,
 
 
 def _catalog_version(settings: Settings, release: str) -> int | None:
-    from precimed.lake import Lake
-
     found = Lake(settings.lake_dir).catalog().releases.get(release)
     return found.catalog_version if found else None
 

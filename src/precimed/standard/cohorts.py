@@ -11,6 +11,11 @@ from dataclasses import dataclass
 
 from precimed.standard.regions import REGIONS
 
+# The programme's follow-up protocol: annual waves after baseline (wave 0). Retention and
+# loss are assessed against the protocol, never against the waves a centre happened to
+# submit, so a centre that stops following people up shows them as lost.
+FOLLOW_UP_WAVES = 6
+
 
 @dataclass(frozen=True)
 class Cohort:
@@ -21,6 +26,7 @@ class Cohort:
     region: str | None = None  # regional cohorts: the region whose natives may join
     icd10: tuple[str, ...] = ()  # disease cohorts: the qualifying diagnoses
     target_size: int = 0
+    follow_up_waves: int = FOLLOW_UP_WAVES  # annual follow-up waves in the protocol
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,8 @@ class Field:
     derived: bool = False  # filled by the platform, never submitted
     min: float | None = None
     max: float | None = None
+    # (table, field) of the record a value names, within the same centre: QC checks it
+    references: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
         if self.type not in FIELD_TYPES:
@@ -170,7 +172,14 @@ PARTICIPANT = Table(
         Field("consent_date", "date", "知情同意日期", "Consent date",
               "Date the current consent was signed.", required=True),
         Field("consent_scope", "string", "知情同意范围", "Consent scope",
-              "What the consent allows.", required=True, vocabulary="consent_scope"),
+              "What the current consent allows. A person whose scope is withdrawn is "
+              "left out of every count, extract, analysis, Beacon answer and reference "
+              "frequency of every release made after the withdrawal is submitted (older "
+              "releases stay frozen, are marked, and cut no extract of that person); "
+              "no_genetic keeps the person's genotypes out of every genotype dataset and "
+              "genotype-based request. Change the scope by resubmitting the participant "
+              "row with a new consent_date (precimed.standard.consent).",
+              required=True, vocabulary="consent_scope"),
     ),
     key=("pseudonym",),
     observed="enrolment_date",
@@ -292,7 +301,8 @@ ASSAY = Table(
         Field("assay_type", "string", "检测类型", "Assay type", "Kind of assay.",
               required=True, vocabulary="assay_type"),
         Field("specimen_id", "string", "样本编号", "Specimen ID",
-              "The specimen assayed, if recorded."),
+              "The specimen assayed, if recorded: a specimen_id of the centre's specimens.",
+              references=("specimen", "specimen_id")),
         Field("performed_on", "date", "检测日期", "Assay date", "Date the assay was run.",
               required=True),
         Field("platform", "string", "检测平台", "Platform",

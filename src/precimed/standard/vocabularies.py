@@ -45,10 +45,16 @@ SEX = Vocabulary(
     synonyms={"男": "1", "女": "2", "M": "1", "F": "2", "m": "1", "f": "2"},
 )
 
+# What each scope allows is the rule of precimed.standard.consent
+# (docs/explanation/consent.md); codes are only ever added, so old submissions stay valid.
 CONSENT_SCOPE = Vocabulary(
     "consent_scope", "知情同意范围", "Consent scope",
     {"broad": ("广泛同意（未来研究）", "broad consent for future research"),
      "specific": ("特定研究同意", "consent for the named study only"),
+     "disease_specific": ("特定疾病研究同意", "consent for research on the named disease "
+                          "area only"),
+     "no_genetic": ("同意研究但不含遗传学研究", "research allowed, genetic research "
+                    "excluded"),
      "withdrawn": ("已撤回同意", "consent withdrawn")},
 )
 
@@ -104,6 +110,8 @@ ASSAY_TYPE = Vocabulary(
      "microbiome_16s": ("16S微生物组", "16S microbiome"),
      "metagenome": ("宏基因组", "shotgun metagenome")},
 )
+# the assay types whose results come as a VCF (offered by the genotype upload form)
+VCF_ASSAY_TYPES = ("genotype_array", "wgs", "wes")
 
 GENOME_BUILD = Vocabulary(
     "genome_build", "参考基因组版本", "Genome build",

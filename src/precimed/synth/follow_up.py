@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 
 from precimed.standard import CENTRES
+from precimed.standard.cohorts import FOLLOW_UP_WAVES
 from precimed.synth.people import DATA_CUT
 
-WAVES = 6  # annual waves after baseline, as far as the data cut allows
+WAVES = FOLLOW_UP_WAVES  # the protocol's annual waves, as far as the data cut allows
 YEAR = 365.25
 
 

@@ -1,4 +1,6 @@
-"""The pages: server-rendered Jinja templates over the same functions as the API.
+"""The pages: server-rendered Jinja templates over the same services as the API
+(:mod:`precimed.workflows`, :mod:`precimed.standard.listing`, :mod:`precimed.ops`), never
+its route functions.
 
 Each page passes the same permission gate as its API (``require``), so a page and its API
 cannot disagree about who may see what; a signed-out visitor is sent to the login page.
@@ -20,7 +22,14 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from precimed.api.deps import SESSION_COOKIE, platform, require, resolve
+from precimed.api.deps import (
+    SESSION_COOKIE,
+    client_of,
+    platform,
+    require,
+    resolve,
+    set_session_cookie,
+)
 from precimed.errors import UserError
 from precimed.ops.accounts import Principal
 from precimed.web.i18n import DEFAULT, LANGUAGES, translator
@@ -105,48 +114,50 @@ def _local(target: str) -> str:
 @router.post("/login")
 def login(request: Request, username: str = Form(""), password: str = Form(""),
           next: str = Form("/")) -> Response:
-    from precimed.api.routes.auth import sign_in
+    from precimed.ops import signin
 
     response = RedirectResponse(_local(next), status_code=303)
     try:
-        sign_in(request, response, username, password)
+        _, token = signin.sign_in(platform(request).ops, username, password,
+                                  client=client_of(request))
     except UserError as exc:
         return render(request, "login.html", code=exc.http_status, next=_local(next),
                       failed=exc.to_dict())
+    set_session_cookie(request, response, token)
     return response
 
 
 @router.post("/logout")
 def logout(request: Request) -> Response:
-    from precimed.api.routes.auth import logout as api_logout
+    from precimed.ops import signin
 
     response = RedirectResponse("/login", status_code=303)
-    api_logout(request, response)
+    signin.sign_out(platform(request).ops, request.cookies.get(SESSION_COOKIE),
+                    resolve(request), client=client_of(request))
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
 
 @router.get("/")
 def dashboard(request: Request, principal: Principal = Depends(require("dashboard.read"))):
-    from precimed.api.routes.dashboard import dashboard as data
+    from precimed.workflows import dashboard as services
+    from precimed.workflows.endpoints import incidence as rates
 
-    incidence = None
-    if principal.can("endpoints.read"):
-        from precimed.api.routes.endpoints import incidence as rates
-
-        incidence = rates(request, "region", principal)
-    return render(request, "dashboard.html", data=data(request, principal),
+    p = platform(request)
+    incidence = rates(p, by="region") if principal.can("endpoints.read") else None
+    return render(request, "dashboard.html", data=services.dashboard(p),
                   incidence=incidence)
 
 
 @router.get("/submissions")
 def submissions(request: Request,
                 principal: Principal = Depends(require("submissions.read"))):
-    from precimed.api.routes.genotypes import VCF_ASSAY_TYPES
-    from precimed.api.routes.submissions import summary, visible_submissions
     from precimed.standard import CENTRES, vocabulary
+    from precimed.standard.vocabularies import VCF_ASSAY_TYPES
+    from precimed.workflows.submissions import summary, visible_submissions
 
-    rows = [summary(r) for r in reversed(visible_submissions(request, principal, None))]
+    rows = [summary(r) for r in
+            reversed(visible_submissions(platform(request), principal, None))]
     assays = vocabulary("assay_type").codes
     return render(request, "submissions.html", rows=rows[:200],
                   can_upload=principal.can("submissions.create"),
@@ -189,13 +200,15 @@ def cohorts(request: Request, principal: Principal = Depends(require("cohorts.co
 @router.get("/followup")
 def followup(request: Request, centre: str | None = None,
              principal: Principal = Depends(require("followup.read"))):
-    from precimed.api.routes.followup import retention, worklist
     from precimed.standard import CENTRES
+    from precimed.workflows.followup import retention, worklist
 
-    data = retention(request, principal)
+    p = platform(request)
+    data = retention(p, principal)
     centres = [c for c in CENTRES if principal.sees_centre(c)]
     chosen = centre if centre in centres else (centres[0] if len(principal.centres) else None)
-    work = worklist(request, chosen, 200, principal) if chosen else None
+    work = (worklist(p, principal, centre=chosen, limit=200, client=client_of(request))
+            if chosen else None)
     return render(request, "followup.html", data=data, centres=centres, chosen=chosen,
                   work=work)
 
@@ -203,23 +216,23 @@ def followup(request: Request, centre: str | None = None,
 @router.get("/adjudication")
 def adjudication(request: Request, status: str = "pending",
                  principal: Principal = Depends(require("endpoints.review"))):
-    from precimed.api.routes.endpoints import candidates
+    from precimed.workflows.endpoints import candidates
 
     status = status if status in {"pending", "needs_information", "confirmed",
                                   "rejected"} else "pending"
-    rows = candidates(request, status, None, None, 200, principal)
+    rows = candidates(platform(request), principal, status=status, limit=200,
+                      client=client_of(request))
     return render(request, "adjudication.html", rows=rows, status=status)
 
 
 @router.get("/dictionary")
 def dictionary(request: Request, table: str = "participant",
                principal: Principal = Depends(require("dictionary.read"))):
-    from precimed.api.routes.dictionary import measurements, overview, table_dict
-    from precimed.standard import LAKE_TABLES
+    from precimed.standard import LAKE_TABLES, listing
 
     chosen = table if table in LAKE_TABLES else "participant"
-    return render(request, "dictionary.html", overview=overview(principal),
-                  table=table_dict(chosen), measurements=measurements(principal))
+    return render(request, "dictionary.html", overview=listing.overview(),
+                  table=listing.table_dict(chosen), measurements=listing.measurements())
 
 
 @router.get("/reference")
@@ -234,17 +247,14 @@ def reference(request: Request, q: str = "",
 
 @router.get("/admin")
 def admin(request: Request, principal: Principal = Depends(require("audit.read"))):
-    from precimed.api.routes.admin import event_dict
     from precimed.ops import accounts, audit
     from precimed.ops.roles import ROLES
     from precimed.standard import CENTRES
 
     users = None
     if principal.can("users.manage"):
-        from precimed.api.routes.admin import user_dict
-
-        users = [user_dict(u) for u in accounts.users(platform(request).ops)]
-    events = [event_dict(e) for e in audit.events(platform(request).ops, limit=100)]
+        users = [accounts.user_dict(u) for u in accounts.users(platform(request).ops)]
+    events = [audit.event_dict(e) for e in audit.events(platform(request).ops, limit=100)]
     return render(request, "admin.html", users=users, events=events, roles=ROLES,
                   centres=sorted(CENTRES))
 

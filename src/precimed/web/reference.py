@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from precimed.api.deps import platform
 from precimed.errors import UserError
 from precimed.standard.populations import POPULATIONS_1KG, SUPER_POPULATIONS_1KG
 
@@ -51,9 +52,7 @@ def stratum_labels(lang: str) -> dict[str, str]:
 def dataset_layouts(request: Request) -> dict[str, dict]:
     """Each served dataset's tables and nesting (labels only, no counts); empty when no
     summary is served, whose message the page shows from the API's answer."""
-    from precimed.api.routes.reference import database
-
     try:
-        return database(request).manifest["datasets"]
+        return platform(request).reference_database().manifest["datasets"]
     except UserError:
         return {}

@@ -66,7 +66,7 @@ ENROLLED = {
     "G": dt.date(2020, 1, 1),  # reached at every wave
     "H": dt.date(2019, 1, 15),  # reached 1-2, refused 3; reached and died after the as-of date
     "J": dt.date(2019, 3, 1),  # like C, but reached at wave 2 only: lost, one more missed wave
-    "K": dt.date(2019, 1, 1),  # another centre whose cohort has recorded no follow-up at all
+    "K": dt.date(2019, 1, 1),  # another centre, which never followed anyone up: lost
 }
 A_DEATH = dt.date(2024, 3, 1)
 B_DECEASED = due(ENROLLED["B"], 2) + 10 * DAY
@@ -197,12 +197,12 @@ def test_a_later_as_of_date_sees_the_later_death(con):
     assert later.last_traced == ts(dt.date(2025, 8, 1))
 
 
-def test_a_cohort_without_follow_up_waves_loses_nobody_unless_told(con, observed):
-    assert (observed.loc["K", "lost"], observed.loc["K", "end_reason"]) == (
-        False, "end of follow-up")
-    told = observation(con, as_of=AS_OF, waves=5).set_index("pseudonym")
-    assert (told.loc["K", "lost"], told.loc["K", "end_date"]) == (True, ts(ENROLLED["K"]))
-    assert told.drop(index="K").lost.equals(observed.drop(index="K").lost)
+def test_waves_come_from_the_protocol_not_from_what_a_centre_submitted(con, observed):
+    # K's centre submitted no follow-up at all: K is lost at the protocol's waves
+    assert (observed.loc["K", "lost"], observed.loc["K", "end_date"]) == (
+        True, ts(ENROLLED["K"]))
+    told = observation(con, as_of=AS_OF, waves=0).set_index("pseudonym")
+    assert (told.loc["K", "lost"], told.loc["K", "end_reason"]) == (False, "end of follow-up")
 
 
 # -- retention --------------------------------------------------------------------------
@@ -241,7 +241,8 @@ def test_retention_counts_and_cumulative_loss(con):
     assert fourth[["due", "reached", "lost", "newly_lost"]].tolist() == [6, 3, 3, 0]
     assert fourth.cumulative_loss == pytest.approx(0.5)
     assert fourth.flag
-    assert ("NP-SOUTH", "C2", 1) not in table.index  # no protocol waves in that cohort
+    south = table.loc[("NP-SOUTH", "C2")]  # nobody followed up, every protocol wave due
+    assert list(south.index) == [1, 2, 3, 4, 5, 6] and south.lost.eq(1).all()
 
 
 def test_summary_against_the_target(con):
@@ -252,8 +253,7 @@ def test_summary_against_the_target(con):
     assert (east.loss, east.target, east.flag) == (0.5, 0.08, True)
     assert east.loss_se == pytest.approx(math.sqrt(0.25 / 6))
     south = summary.loc["C2"]
-    assert (south.participants, south.eligible, south.flag) == (1, 0, False)
-    assert pd.isna(south.loss)
+    assert (south.participants, south.eligible, south.lost, south.flag) == (1, 1, 1, True)
     one_year = retention_summary(con, as_of=AS_OF, years=1, target=0.2).loc[0]
     assert (one_year.eligible, one_year.lost, one_year.flag) == (8, 1, False)
 
@@ -277,8 +277,8 @@ def test_worklist_orders_the_overdue(con):
     assert list(work.last_outcome.fillna("none")) == [
         "none", "refused", "not_reached", "not_reached", "none"]
     assert work.set_index("pseudonym").loc["D", "last_traced"] == ts(D_HOSPITAL)
-    assert list(worklist(con, centre="C2", as_of=AS_OF).pseudonym) == []
-    assert list(worklist(con, centre="C2", as_of=AS_OF, waves=5).pseudonym) == ["K"]
+    assert list(worklist(con, centre="C2", as_of=AS_OF).pseudonym) == ["K"]
+    assert list(worklist(con, centre="C2", as_of=AS_OF, waves=0).pseudonym) == []
 
 
 def test_worklist_holds_every_living_lost_participant(con, observed):
@@ -297,3 +297,37 @@ def test_closed_waves_at_every_leap_offset():
     for p, e in enrolled.items():
         expected = max(w for w in range(11) if w == 0 or due(e, w) + 180 * DAY <= AS_OF)
         assert closed.get(p, 0) == expected == int(p[1]) - (p.endswith("d-1")), p
+
+
+def test_a_centre_that_stops_following_up_shows_its_people_lost_and_flagged():
+    """Contacts only to wave 3 (the centre stopped): wave 4 of the protocol is still due."""
+    people = [f"S{i}" for i in range(20)]
+    enrolled = dt.date(2019, 1, 1)
+    rows = {
+        "participant": [{"pseudonym": p, "enrolment_date": enrolled} for p in people],
+        "follow_up_contact": [{"pseudonym": p, "wave": w, "outcome": "reached",
+                               "contact_date": due(enrolled, w) + 5 * DAY}
+                              for p in people for w in (1, 2, 3)],
+    }
+    summary = retention_summary(connect(rows), as_of=AS_OF).set_index("centre").loc["C1"]
+    assert (summary.eligible, summary.lost, summary.flag) == (20, 20, True)
+
+
+def test_the_dead_are_not_lost_whenever_they_died():
+    """Reached at wave 1 only, then found in the death registry in 2024, long after waves
+    2 and 3 closed: died, not lost, in the wave tables and in observation() alike."""
+    enrolled = dt.date(2019, 1, 1)
+    death = dt.date(2024, 1, 1)
+    rows = {
+        "participant": [{"pseudonym": "P", "enrolment_date": enrolled}],
+        "follow_up_contact": [{"pseudonym": "P", "wave": 1, "outcome": "reached",
+                               "contact_date": due(enrolled, 1) + 5 * DAY}],
+        "death": [{"pseudonym": "P", "death_date": death}],
+    }
+    con = connect(rows)
+    waves = wave_status(con, as_of=AS_OF).set_index("wave")
+    assert list(waves.index) == [1, 2, 3, 4, 5]  # alive when wave 5 fell due (2024-01-01)
+    assert not waves.lost.any() and list(waves.died) == [False, True, True, True, True]
+    assert not observation(con, as_of=AS_OF).lost.any()
+    summary = retention_summary(con, as_of=AS_OF).loc[0]
+    assert (summary.eligible, summary.lost, summary.died) == (0, 0, 1)

@@ -1,8 +1,9 @@
 """The real app with the Beacon router and a small genotype store, for the discovery and
 schema-validation tests.
 
-The home holds the reference summary of the same store (HOME/reference, written under
-the beacon's policy) unless ``with_summary=False``.
+The Beacon answers from a :class:`~precimed.discovery.source.LiveSource`, as under
+``precimed serve``. The home holds the reference summary of the same store
+(HOME/reference, written under the beacon's policy) unless ``with_summary=False``.
 
 Callers: anonymous (public tier), a researcher with a real API token (registered), and
 a controlled-tier caller. Until ``beacon.controlled`` is granted to a role in
@@ -22,7 +23,7 @@ from precimed.api.app import create_app
 from precimed.api.routes import beacon
 from precimed.deid import Policy
 from precimed.discovery.granularity import CONTROLLED_PERMISSION
-from precimed.discovery.source import BeaconSource
+from precimed.discovery.source import BeaconSource, LiveSource
 from precimed.genomics import GenotypeStore
 from precimed.home import initialise
 from precimed.ops import OpsDatabase, accounts
@@ -64,8 +65,11 @@ def build_beacon_app(root: Path, *, with_summary: bool = True) -> BeaconApp:
                             "sex": small.participants["sex"],
                             "native_province": small.participants["native_province"]})
     app = create_app(settings)  # mounts the beacon router
-    app.state.beacon = BeaconSource.open(root / "store", policy=Policy(THRESHOLD),
-                                                participants=cohorts)
+    # served as `precimed serve` serves it: through a LiveSource that keeps it current
+    app.state.beacon = LiveSource(
+        lambda: BeaconSource.open(root / "store", policy=Policy(THRESHOLD),
+                                  participants=cohorts),
+        lambda: "fixed")
     if with_summary:  # record-level g_variants then carry frequencyInPopulations
         write_summary(GenotypeStore.open(root / "store"), settings.home / "reference",
                       participants=cohorts, policy=Policy(THRESHOLD))

@@ -303,3 +303,51 @@ def test_records_carry_frequencies_only_while_the_home_has_a_summary(beacon):
     finally:
         summary.with_name("reference-away").rename(summary)
     assert bare and "frequencyInPopulations" not in bare[0]
+
+
+# -- absent and hidden look the same (issue 14 (i)) ----------------------------------------
+MADE_UP = "0" * 64  # no participant has this pseudonym
+
+
+def _without_request(body: dict) -> dict:
+    """The answer without the echo of the request (which names what was asked)."""
+    return {k: v for k, v in body.items() if k != "meta"} | {
+        "returned": body["meta"]["returnedGranularity"]}
+
+
+@pytest.mark.parametrize("granularity", ["boolean", "count"])
+def test_a_real_pseudonym_answers_as_a_made_up_one(beacon, granularity):
+    params = {"requestedGranularity": granularity}
+    real, fake = (beacon.client.get(P + f"/individuals/{who}", headers=beacon.registered,
+                                    params=params).json() for who in (FIRST, MADE_UP))
+    assert _without_request(real) == _without_request(fake)
+    assert real["responseSummary"] == {"exists": False}
+
+
+def test_a_variant_with_a_few_carriers_answers_as_one_with_none(beacon):
+    params = {"requestedGranularity": "count", "datasetIds": "precimed"}
+    few, none = (beacon.client.get(P + f"/g_variants/{variant}/individuals",
+                                   headers=beacon.registered, params=params).json()
+                 for variant in ("1-55052000-C-T", "1-1-A-T"))  # 3 carriers, and none
+    assert _without_request(few) == _without_request(none)
+    rare, absent = (beacon.client.get(P + "/g_variants", headers=beacon.registered,
+                                      params={**params, **variant}).json()
+                    for variant in (RARE, {"referenceName": "1", "start": "1",
+                                           "alternateBases": "T"}))
+    assert _without_request(rare) == _without_request(absent)
+
+
+def test_a_filtered_count_is_protected_with_its_complement(beacon):
+    """28 carriers of X-5000000-G-A, 20 of them from the east: published together, the
+    8 carriers from elsewhere would follow by subtraction."""
+    params = {"requestedGranularity": "count", "datasetIds": "precimed"}
+    path = P + "/g_variants/X-5000000-G-A/individuals"
+    carriers = beacon.small.genotypes["precimed"][4] > 0
+    east = beacon.small.participants["native_province"].isin(["31", "32"]).to_numpy()
+    assert (carriers.sum(), (carriers & east).sum()) == (28, 20)
+    every = beacon.client.get(path, headers=beacon.registered, params=params).json()
+    eastern = beacon.client.get(path, headers=beacon.registered,
+                                params={**params, "filters": "region:east"}).json()
+    shown = [dataset(b, "precimed").get("count") for b in (every, eastern)]
+    assert None in shown or not 0 < shown[0] - shown[1] < THRESHOLD, shown
+    assert "numTotalResults" not in eastern["responseSummary"]

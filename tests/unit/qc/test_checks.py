@@ -44,13 +44,14 @@ def measure(pseudonym: str, code: str, value: float, unit: str, on=ENROLLED,
             "submitted_unit": unit, "measured_on": on, "wave": wave}
 
 
-def score(home, tables: dict[str, list[dict]], rules: str = "1.0"):
+def score(home, tables: dict[str, list[dict]], rules: str = "1.0", *, not_read=None):
     ruleset = load_ruleset(rules, home.qc_rules_dir)
     staged = {name: table(name, rows) for name, rows in tables.items()}
     report = Report("test", "SH01", "hand-written")
     con = ibis.duckdb.connect()
     data = staged_data(con, staged, Lake(home.lake_dir).snapshot(), "SH01", ruleset)
-    outcome = evaluate(ruleset, "SH01", report, files={}, rows={}, data=data)
+    outcome = evaluate(ruleset, "SH01", report, files={}, rows={}, data=data,
+                       not_read=not_read)
     return outcome, report
 
 
@@ -112,6 +113,58 @@ def test_cross_field_checks(home):
                {"blood_pressure_order", "bmi_consistency"}}
     assert checked == {"blood_pressure_order": 2, "bmi_consistency": 2}
     assert failing(outcome, "bmi_consistency") == {"measurement[BMI = WEIGHT / HEIGHT²]": 1}
+
+
+@pytest.mark.parametrize("systolic, diastolic", [(80, 90), (85, 85)])
+def test_an_impossible_blood_pressure_pair_is_an_error(home, systolic, diastolic):
+    """SBP at or below DBP cannot be measured in a living person: one such pair rejects
+    the package (it used to pass as a warning and be stored unmarked)."""
+    outcome, _ = score(home, {"participant": PEOPLE, "measurement": [
+        measure("a", "SBP", systolic, "mmHg"), measure("a", "DBP", diastolic, "mmHg"),
+        *[measure(f"b{i}", code, value, "mmHg") for i in range(2000)
+          for code, value in (("SBP", 120), ("DBP", 80))]]})
+    result, = [r for r in outcome.results if r.check == "blood_pressure_order"]
+    assert (result.failing, result.status, result.severity) == (1, "fail", "error")
+    assert outcome.verdict == "fail"
+
+
+def test_an_assay_must_name_a_specimen_of_the_centre(home):
+    specimen = {"pseudonym": "a", "specimen_id": "S1", "specimen_type": "serum",
+                "collected_on": ENROLLED, "storage_location": "F1"}
+    assay = {"pseudonym": "a", "assay_type": "wgs", "performed_on": ENROLLED}
+    outcome, report = score(home, {"participant": PEOPLE, "specimen": [specimen], "assay": [
+        {**assay, "assay_id": "A1", "specimen_id": "S1"},
+        {**assay, "assay_id": "A2", "specimen_id": "S9"},  # names no specimen
+        {**assay, "assay_id": "A3", "specimen_id": None}]})  # not recorded: allowed
+    assert failing(outcome, "field_reference") == {"assay.specimen_id → specimen": 1}
+    problem, = problems(report, "field_reference")
+    assert (problem.row, problem.value, problem.field) == (3, "S9", "specimen_id")
+    result, = [r for r in outcome.results if r.check == "field_reference"]
+    assert (result.checked, result.status) == (2, "fail")
+
+
+def test_checks_needing_an_unread_file_are_listed_not_silently_left_out(home):
+    outcome, _ = score(home, {"measurement": [measure("a", "SBP", 900, "mmHg")]},
+                       not_read={"participant": ["participant.csv"], "visit": ["v.xlsx"]})
+    skipped = {r.instance: r.not_read for r in outcome.results if r.status == "not_run"}
+    # judged against the people: cannot run at all
+    for check in ("referential", "date_order", "plausible_range", "baseline_measurements",
+                  "follow_up_wave", "distribution_drift"):
+        assert skipped[check] == ("participant.csv",), check
+    # run on what could be read; the unread tables are named
+    assert skipped["visit (not read)"] == ("v.xlsx",)
+    assert failing(outcome, "possible_range") == {"measurement.value[SBP]": 1}
+    assert outcome.pass_rates()["plausibility"] is not None  # not_run is not scored
+    again = rescore_results(outcome.results, load_ruleset("1.0"), "SH01")
+    assert [r.status for r in again] == [r.status for r in outcome.results]
+
+
+def test_an_unreadable_package_lists_every_query_check_as_not_run(home):
+    ruleset = load_ruleset("1.0", home.qc_rules_dir)
+    outcome = evaluate(ruleset, "SH01", Report("t", "SH01", "p"), files={}, rows={},
+                       data=None)
+    queries = {i for i, spec in ruleset.checks.items() if spec.type != "ingest"}
+    assert {r.check for r in outcome.results if r.status == "not_run"} == queries
 
 
 def test_ranges_by_sex_and_the_highland_rule_set(home):
@@ -176,23 +229,3 @@ def test_rescoring_reuses_counts_only_when_the_checks_count_alike(home):
 @pytest.mark.parametrize("centre, threshold", [("XJ01", 0.30), ("SH01", 0.25)])
 def test_a_region_override_applies_to_that_region_only(centre, threshold):
     assert load_ruleset("1.1").for_centre(centre)["follow_up_wave"].threshold == threshold
-
-
-def test_a_person_enrolled_elsewhere_is_refused_without_naming_the_centre(home):
-    # issue 14 (j): the message must not tell a data manager that anyone's resident ID
-    # is enrolled through another (here a psychiatric) centre
-    ruleset = load_ruleset("1.0", home.qc_rules_dir)
-    con = ibis.duckdb.connect()
-    data = staged_data(con, {"participant": table("participant", PEOPLE)},
-                       Lake(home.lake_dir).snapshot(), "SH01", ruleset)
-    theirs = table("participant", [person("a")])
-    theirs = theirs.set_column(theirs.schema.get_field_index("centre"), "centre",
-                               pa.array(["HN-PSY"]))
-    con.con.register("elsewhere", theirs)
-    data.others = {"participant": con.table("elsewhere")}
-    report = Report("test", "SH01", "hand-written")
-    outcome = evaluate(ruleset, "SH01", report, files={}, rows={}, data=data)
-    assert sum(failing(outcome, "uniqueness").values()) == 1
-    message, = [p.message for p in problems(report, "uniqueness")]
-    assert "HN-PSY" not in message and "enrolled through" not in message
-    assert "can not be enrolled at this centre" in message

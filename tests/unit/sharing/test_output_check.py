@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from precimed.deid import Policy
+from precimed.errors import UserError
 from precimed.sharing.output_check import TableSpec, check_table, read_table
 
 POLICY = Policy(threshold=10)
@@ -68,3 +70,11 @@ def test_without_groups_each_count_stands_alone():
                     labels=["term"], statistics=["estimate"])
     assert list(result.protected.n) == ["250", ""]
     assert isinstance(result.protected, pd.DataFrame)
+
+
+def test_a_description_that_is_not_understood_is_refused_naming_the_key():
+    for bad, where in (({"by": "sex"}, "spec.by"), ({"colour": []}, "spec"),
+                       ({"sums": [{"column": "x"}]}, "spec.sums")):
+        with pytest.raises(UserError) as refused:
+            TableSpec.from_dict(bad)
+        assert refused.value.where == where

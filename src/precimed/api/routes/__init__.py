@@ -15,6 +15,7 @@ def mount(app: FastAPI) -> None:
         endpoints,
         followup,
         genotypes,
+        participants,
         projects,
         reference,
         sharing,
@@ -22,5 +23,5 @@ def mount(app: FastAPI) -> None:
     )
 
     for module in (auth, dashboard, submissions, genotypes, cohorts, followup, endpoints,
-                   dictionary, reference, sharing, projects, admin):
+                   dictionary, reference, sharing, projects, participants, admin):
         app.include_router(module.router, prefix="/api/v1")

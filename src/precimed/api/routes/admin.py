@@ -9,7 +9,6 @@ from pydantic import BaseModel, Field
 from precimed.api.deps import client_of, platform, require
 from precimed.ops import accounts, audit
 from precimed.ops.accounts import Principal
-from precimed.ops.db import User
 from precimed.ops.roles import PERMISSIONS, ROLE_PERMISSIONS, ROLES
 
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -30,12 +29,6 @@ class UserChange(BaseModel):
     password: str | None = Field(None, min_length=12, max_length=256)
 
 
-def user_dict(user: User) -> dict:
-    return {"id": user.id, "username": user.username, "display_name": user.display_name,
-            "roles": user.roles, "centres": user.centres, "active": user.active,
-            "created_at": user.created_at.isoformat()}
-
-
 @router.get("/roles", summary="Roles and the permissions each grants")
 def roles(_: Principal = Depends(require("users.manage"))) -> dict:
     return {"roles": {r: {**labels, "permissions": sorted(ROLE_PERMISSIONS[r])}
@@ -45,7 +38,7 @@ def roles(_: Principal = Depends(require("users.manage"))) -> dict:
 
 @router.get("/users", summary="Every user")
 def list_users(request: Request, _: Principal = Depends(require("users.manage"))) -> list:
-    return [user_dict(u) for u in accounts.users(platform(request).ops)]
+    return [accounts.user_dict(u) for u in accounts.users(platform(request).ops)]
 
 
 @router.post("/users", status_code=201, summary="Create a user")
@@ -57,7 +50,7 @@ def create_user(body: NewUser, request: Request,
     audit.record(ops, actor=principal.username, action="user.create", outcome="ok",
                  resource=f"user {user.username}", client=client_of(request),
                  detail={"roles": body.roles, "centres": body.centres})
-    return user_dict(user)
+    return accounts.user_dict(user)
 
 
 @router.patch("/users/{user_id}", summary="Change a user's roles, centres, state or password")
@@ -71,13 +64,7 @@ def change_user(user_id: int, body: UserChange, request: Request,
         changed["password"] = "changed"
     audit.record(ops, actor=principal.username, action="user.change", outcome="ok",
                  resource=f"user {user.username}", client=client_of(request), detail=changed)
-    return user_dict(accounts.get_user(ops, user_id))
-
-
-def event_dict(e) -> dict:
-    return {"seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,
-            "resource": e.resource, "outcome": e.outcome, "client": e.client,
-            "detail": e.detail, "hash": e.hash}
+    return accounts.user_dict(accounts.get_user(ops, user_id))
 
 
 @router.get("/audit", summary="The audit log, newest first")
@@ -86,7 +73,7 @@ def audit_log(request: Request, limit: int = Query(100, ge=1, le=1000),
                                                                               max_length=64),
               action: str | None = Query(None, max_length=64),
               _: Principal = Depends(require("audit.read"))) -> list:
-    return [event_dict(e) for e in audit.events(platform(request).ops, limit=limit,
+    return [audit.event_dict(e) for e in audit.events(platform(request).ops, limit=limit,
                                                 before=before, actor=actor, action=action)]
 
 

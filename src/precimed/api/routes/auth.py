@@ -1,27 +1,27 @@
 """Sign in and out, who am I, and personal API tokens.
 
-Sign-in is rate-limited from the audit log: after 5 failures for an account, or 20 from
-one client, within 15 minutes, further attempts answer 429 until the window passes.
+Sign-in is rate-limited from the audit log (:mod:`precimed.ops.signin`, shared with the
+login page): after 5 failures for an account, or 20 from one client, within 15 minutes,
+further attempts answer 429 until the window passes.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
-from precimed.api.deps import SESSION_COOKIE, client_of, platform, require, resolve
-from precimed.errors import TooManyAttempts, Unauthenticated
-from precimed.ops import accounts, audit
+from precimed.api.deps import (
+    SESSION_COOKIE,
+    client_of,
+    platform,
+    require,
+    resolve,
+    set_session_cookie,
+)
+from precimed.ops import accounts, audit, signin
 from precimed.ops.accounts import Principal
 
 router = APIRouter(prefix="/auth", tags=["auth"])
-
-WINDOW = dt.timedelta(minutes=15)
-MAX_PER_ACCOUNT = 5
-MAX_PER_CLIENT = 20
-
 
 class Login(BaseModel):
     username: str = Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")
@@ -33,31 +33,10 @@ class NewToken(BaseModel):
 
 
 def sign_in(request: Request, response: Response, username: str, password: str) -> Principal:
-    """Check the rate limit and the password; set the session cookie. Shared with the
-    login page."""
-    ops = platform(request).ops
-    client = client_of(request)
-    since = dt.datetime.now(dt.UTC) - WINDOW
-    if (audit.recent_failures(ops, action="login", since=since, actor=username)
-            >= MAX_PER_ACCOUNT
-            or audit.recent_failures(ops, action="login", since=since, client=client)
-            >= MAX_PER_CLIENT):
-        audit.record(ops, actor=username, action="login", outcome="deny", client=client,
-                     detail={"reason": "rate limited"})
-        raise TooManyAttempts("Too many failed sign-ins", where="login",
-                              hint="Wait 15 minutes, or ask an administrator to check the "
-                                   "account.")
-    principal = accounts.authenticate(ops, username, password)
-    if principal is None:
-        audit.record(ops, actor=username[:64], action="login", outcome="fail", client=client)
-        raise Unauthenticated("Wrong user name or password", where="login",
-                              hint="Check both; accounts lock for 15 minutes after 5 "
-                                   "failures.")
-    token = accounts.start_session(ops, principal)
-    audit.record(ops, actor=principal.username, action="login", outcome="ok", client=client)
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https", path="/",
-                        max_age=accounts.SESSION_HOURS * 3600)
+    """Sign in (:func:`precimed.ops.signin.sign_in`) and set the session cookie."""
+    principal, token = signin.sign_in(platform(request).ops, username, password,
+                                      client=client_of(request))
+    set_session_cookie(request, response, token)
     return principal
 
 
@@ -68,13 +47,8 @@ def login(body: Login, request: Request, response: Response) -> dict:
 
 @router.post("/logout", summary="Sign out of this browser session")
 def logout(request: Request, response: Response) -> dict:
-    token = request.cookies.get(SESSION_COOKIE)
-    principal = resolve(request)
-    if token:
-        accounts.end_session(platform(request).ops, token)
-    if principal is not None:
-        audit.record(platform(request).ops, actor=principal.username, action="logout",
-                     outcome="ok", client=client_of(request))
+    signin.sign_out(platform(request).ops, request.cookies.get(SESSION_COOKIE),
+                    resolve(request), client=client_of(request))
     response.delete_cookie(SESSION_COOKIE, path="/")
     return {"signed_out": True}
 

@@ -39,6 +39,7 @@ the public-caller probe is tests/unit/discovery/test_beacon_api.py.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import Any
@@ -123,7 +124,25 @@ async def caller(request: Request) -> Principal | None:
     up in the thread pool, as a plain (sync) dependency would be."""
     if "authorization" not in request.headers and SESSION_COOKIE not in request.cookies:
         return resolve(request)
-    return await run_in_threadpool(resolve, request)
+    return await run_in_threadpool(_with_visas, request)
+
+
+def _with_visas(request: Request) -> Principal | None:
+    """The signed-in caller with the datasets their approvals' visas grant."""
+    from precimed.sharing import visas, workspace
+
+    principal = resolve(request)
+    if principal is None:
+        return None
+    p = request.app.state.platform
+    key = visas.visa_key(p.settings.keys_dir)
+    passport = visas.passport(p.ops, principal, key=key,
+                              on=workspace.access_date(p.settings))
+    if not passport:
+        return principal
+    granted = visas.grants(passport, key=key, subject=principal.username,
+                           now=dt.datetime.now(dt.UTC))
+    return replace(principal, grants=granted)
 
 
 def asking(request: Request, principal: Principal | None) -> Asker:
@@ -212,7 +231,8 @@ async def _variants_response(request: Request, query: Callable[[], BeaconQuery],
     resolves per request, the faster it answers); the source is read here."""
     src, who = _source(request), asking(request, principal)
     query = query()
-    if beacon.answered_on_event_loop(src, query, who.tier):
+    if beacon.answered_on_event_loop(src, query, who.tier) and not (
+            principal is not None and principal.grants):
         body = beacon.variants(src, query, who)
     else:
         body = await run_in_threadpool(beacon.variants, src, query, who,

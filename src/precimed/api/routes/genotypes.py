@@ -31,8 +31,6 @@ MAX_VCF = 2 * 1024**3
 MAX_SHEET = 64 * 1024**2
 DATASET_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 SAFE_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]")
-# the assay types a VCF comes from, offered by the page's form (the API takes any code)
-VCF_ASSAY_TYPES = ("genotype_array", "wgs", "wes")
 
 
 def default_dataset(centre: str) -> str:

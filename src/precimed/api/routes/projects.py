@@ -35,6 +35,17 @@ def _project(request: Request, principal: Principal, request_id: str, action: st
                              on=_today(request), client=client_of(request), action=action)
 
 
+@router.get("/passport", summary="My GA4GH Passport: one ControlledAccessGrants visa per "
+            "genotype dataset of my active projects")
+def my_passport(request: Request, principal: Principal = Depends(require("sharing.apply"))
+                ) -> dict:
+    from precimed.sharing import visas
+
+    p = platform(request)
+    return {"ga4gh_passport_v1": visas.passport(
+        p.ops, principal, key=visas.visa_key(p.settings.keys_dir), on=_today(request))}
+
+
 @router.get("/projects", summary="My active projects (approved requests I am a member of)")
 def my_projects(request: Request, principal: Principal = Depends(require("sharing.apply"))
                 ) -> list:
@@ -64,8 +75,8 @@ def cut_extract(request_id: str, body: ExtractRequest, request: Request,
     p = platform(request)
     project = _project(request, principal, request_id, "project.extract")
     return workspace.cut_extract(p.settings, p.ops, project, principal=principal,
-                                 database=p.query_database, dataset=body.dataset,
-                                 on=_today(request), client=client_of(request))
+                                 dataset=body.dataset, on=_today(request),
+                                 client=client_of(request))
 
 
 @router.get("/projects/{request_id}/extracts/{extract_id}/{name}",

@@ -16,32 +16,17 @@ from precimed.ops import audit
 from precimed.ops.accounts import Principal
 from precimed.ops.db import Job
 from precimed.qc.scorecard import scorecard, scorecard_html
+from precimed.workflows import submissions as services
 
 router = APIRouter(tags=["submissions"])
 MAX_UPLOAD = 2 * 1024**3
 
 
-def summary(record) -> dict:
-    qc = (record.report or {}).get("qc") or {}
-    return {"id": record.id, "centre": record.centre, "status": record.status,
-            "received_at": record.received_at.isoformat(),
-            "finished_at": record.finished_at.isoformat() if record.finished_at else None,
-            "problem_count": record.problem_count, "rows": record.rows,
-            "verdict": qc.get("verdict"), "rules_version": qc.get("rules_version")}
-
-
-def visible_submissions(request: Request, principal: Principal, centre: str | None) -> list:
-    ops = platform(request).ops
-    if centre is not None:
-        check_centre(principal, centre, "centre")
-    records = ops.submissions(centre=centre)
-    return [r for r in records if principal.sees_centre(r.centre)]
-
-
 @router.get("/submissions", summary="Submissions of the centres I serve, newest first")
 def list_submissions(request: Request, centre: str | None = None,
                      principal: Principal = Depends(require("submissions.read"))) -> list:
-    return [summary(r) for r in reversed(visible_submissions(request, principal, centre))]
+    return [services.summary(r) for r in
+            reversed(services.visible_submissions(platform(request), principal, centre))]
 
 
 def get_submission(request: Request, principal: Principal, submission_id: str):
@@ -57,7 +42,7 @@ def get_submission(request: Request, principal: Principal, submission_id: str):
 def read_submission(submission_id: str, request: Request,
                     principal: Principal = Depends(require("submissions.read"))) -> dict:
     record = get_submission(request, principal, submission_id)
-    return {**summary(record), "report": record.report}
+    return {**services.summary(record), "report": record.report}
 
 
 @router.get("/submissions/{submission_id}/report", response_class=HTMLResponse,

@@ -2,11 +2,7 @@
 "use strict";
 const precimed = (() => {
   const zh = () => window.PRECIMED.lang === "zh";
-  // a hidden count says why: "<T" when it is small, another text when it is hidden only
-  // to protect another cell (it may hold any number)
-  const shown = (n, why) => (n === null || n === undefined)
-    ? (why === "secondary" ? window.PRECIMED.hiddenSecondary : "<" + window.PRECIMED.threshold)
-    : n.toLocaleString();
+  const shown = (n) => (n === null || n === undefined) ? "<" + window.PRECIMED.threshold : n.toLocaleString();
 
   async function api(method, url, body, isForm) {
     const options = {method, headers: {}, credentials: "same-origin"};
@@ -260,10 +256,10 @@ const precimed = (() => {
         result.attrition.forEach((step, i) => {
           const tr = document.createElement("tr"); tr.className = "step";
           const a = document.createElement("td"); a.textContent = i === 0 ? words.all : step.label;
-          const b = document.createElement("td"); b.className = "num"; b.textContent = shown(step.count, (step.suppressed || {}).count);
+          const b = document.createElement("td"); b.className = "num"; b.textContent = shown(step.count);
           tr.append(a, b); table.append(tr);
         });
-        document.getElementById("final-count").textContent = shown(result.count, (result.suppressed || {}).count);
+        document.getElementById("final-count").textContent = shown(result.count);
       } catch (e) { error.hidden = false; error.textContent = e.message; document.getElementById("final-count").textContent = "–"; }
     }
 

@@ -51,9 +51,15 @@ class Platform:
         return self._secret
 
     def releases(self) -> list[dict]:
+        """Releases, newest first; ``holds_withdrawn`` marks one that still holds people
+        who withdrew or were erased since it was made (it gives no extract of them)."""
+        from precimed.lake.consent import withdrawn_since_each
+
         catalog = self.lake.catalog()
+        marked = self.cached(("withdrawn_since",), lambda: withdrawn_since_each(self.lake))
         return sorted(({"name": r.name, "created_at": r.created_at,
-                        "description": r.description, "standard_version": r.standard_version}
+                        "description": r.description, "standard_version": r.standard_version,
+                        "holds_withdrawn": marked.get(r.name, 0) > 0}
                        for r in catalog.releases.values()),
                       key=lambda r: r["created_at"], reverse=True)
 
@@ -141,6 +147,19 @@ class Platform:
             self._cache.clear()
         self._cache[full] = (time.monotonic(), value)
         return value
+
+    def reference_database(self):
+        """The served reference summary (``HOME/reference``), opened once per version;
+        NotFound until one is built."""
+        from precimed.reference import ReferenceDatabase
+
+        path = self.settings.home / "reference"
+        if not (path / "manifest.json").exists():
+            # nothing to search yet is a missing resource, not a server fault
+            raise NotFound("No reference summary is served yet", where="reference",
+                           hint="An administrator builds one: precimed genomics summarise.")
+        return self.cached(("reference", (path / "manifest.json").stat().st_mtime),
+                           lambda: ReferenceDatabase.open(path), seconds=86400)
 
     def forget(self) -> None:
         self._cache.clear()

@@ -1,4 +1,4 @@
-"""Helpers shared by the routers: disclosure-safe counts and JSON-safe frames."""
+"""Counts as they may leave the server and frames as JSON: shared by the API and the pages."""
 
 from __future__ import annotations
 

@@ -1,0 +1,57 @@
+"""Endpoints: the adjudication queue (reviewers; centre-scoped when the reviewer's account
+lists centres; every read audited) and incidence by group (aggregates), for the API and
+the page."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from precimed.cohorts import adjudication
+from precimed.ops import audit
+from precimed.ops.accounts import Principal, check_centre
+from precimed.ops.db import EndpointCandidate
+from precimed.workflows.platform import Platform
+from precimed.workflows.published import records
+
+
+def candidate_dict(c: EndpointCandidate) -> dict:
+    return {"id": c.id, "pseudonym": c.pseudonym[:12], "centre": c.centre,
+            "endpoint": c.endpoint, "first_date": c.first_date.isoformat(),
+            "sources": c.sources, "status": c.status, "updated_at": c.updated_at.isoformat()}
+
+
+def candidates(p: Platform, principal: Principal, *, status: str = "pending",
+               centre: str | None = None, endpoint: str | None = None, limit: int = 100,
+               client: str = "") -> list[dict]:
+    """The queue, oldest first (``status`` "all" for every status); an audited read."""
+    if centre is not None:
+        check_centre(principal, centre, "centre")
+    wanted = None if status == "all" else status
+    rows = [c for c in adjudication.queue(p.ops, centre=centre, status=wanted,
+                                          endpoint=endpoint)
+            if principal.sees_centre(c.centre)][:limit]
+    audit.row_read(p.ops, actor=principal.username, what="endpoint candidates",
+                   count=len(rows), client=client, detail={"status": status, "centre": centre})
+    return [candidate_dict(c) for c in rows]
+
+
+def incidence(p: Platform, *, by: str = "region") -> dict:
+    """Incidence per 1,000 person-years by one grouping on the live lake,
+    disclosure-controlled, and the as-of date it was computed at."""
+    from precimed.cohorts.endpoints import analysis_table, confirmed_events
+    from precimed.cohorts.endpoints import incidence as rates
+    from precimed.cohorts.follow_up import observation
+
+    as_of = p.as_of()
+
+    def compute():
+        if as_of is None:  # no dated data in the lake yet
+            return pd.DataFrame()
+        with p.live() as con:  # the lake as it is: the decisions as they stand
+            table = analysis_table(con, confirmed_events(p.lake.snapshot(), p.ops),
+                                   as_of=as_of)
+            seen = observation(con, as_of=as_of)
+        return rates(table, seen, by=[by], policy=p.policy)
+
+    return {"as_of": as_of.isoformat() if as_of else None, "by": by,
+            "rows": records(p.cached(("incidence", by, as_of), compute))}

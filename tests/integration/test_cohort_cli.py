@@ -9,6 +9,7 @@ import pytest
 from precimed.home import initialise
 from precimed.ingest.pipeline import submit
 from precimed.lake import Lake
+from precimed.ops import OpsDatabase, audit
 from precimed.query import (
     AgeAtEnrolment,
     Diagnosis,
@@ -90,6 +91,13 @@ def test_extract_has_every_member_and_their_baseline_values(released, tmp_path):
     assert sorted(extract.pseudonym) == sorted(expected.pseudonym)
     assert set(extract.sex) == {"2"} and extract.age.between(40, 69).all()
     assert (extract.SBP >= 140).all() and extract.BMI.notna().all()
+    ops = OpsDatabase(released.database_url)  # audited as the API's extract is
+    exports = audit.events(ops, action="export")
+    ops.dispose()
+    assert exports[0].outcome == "ok" and exports[0].client == "cli"
+    assert exports[0].actor.startswith("cli:")
+    assert exports[0].detail["rows"] == len(extract)
+    assert exports[0].resource == "cohort extract, release r1"
 
 
 def test_small_counts_are_suppressed_and_small_extracts_refused(released, tmp_path):
@@ -141,6 +149,13 @@ def test_follow_up_and_endpoint_adjudication_from_the_command_line(tmp_path):
     again = run("endpoints", "decide", first, "rejected", "--reviewer", "dr.wang", "--reason",
                 "x", home=home)
     assert again.returncode == 4  # confirmed is final; reopen first
+    ops = OpsDatabase(load_settings({"home": home}, environ={}).database_url)
+    decisions = audit.events(ops, action="adjudication")
+    reads = audit.events(ops, action="read.row_level")
+    ops.dispose()
+    assert [(e.resource, e.detail["to"], e.client) for e in decisions] == [
+        (f"candidate {first}", "confirmed", "cli")]  # the refused ones changed nothing
+    assert reads and reads[0].resource == "endpoint candidates"
     history = run("endpoints", "history", first, home=home)
     assert "pending → confirmed" in history.stdout and "dr.li" in history.stdout
     rates = run("endpoints", "incidence", "--as-of", cut, "--by", "sex", home=home)

@@ -105,6 +105,8 @@ def extract(settings_of, definition: Path, out: Path, release: str, variables: s
         con.disconnect()
     policy = Policy.from_settings(settings)
     if protect_count(len(frame), policy=policy) is None:
+        _audit(settings, action="export", outcome="deny", resource=f"release {release}",
+               detail={"reason": "cohort below threshold", "cohort": cohort.name})
         raise UserError(f"The cohort has fewer than {policy.threshold} members",
                         where=str(definition),
                         hint="An extract this small could identify people; widen the "
@@ -114,8 +116,23 @@ def extract(settings_of, definition: Path, out: Path, release: str, variables: s
         frame.to_csv(out, index=False)
     else:
         frame.to_parquet(out, index=False)
+    # the same audit event as the API's extract: a row-level read, written out
+    _audit(settings, action="export", outcome="ok",
+           resource=f"cohort extract, release {release}",
+           detail={"rows": len(frame), "cohort": cohort.name, "variables": names})
     click.echo(f"{len(frame):,} members, {len(frame.columns)} columns written to {out} "
                f"(release {release})")
+
+
+def _audit(settings: Settings, **event) -> None:
+    """One event in the platform's audit log, by the person running the command."""
+    from precimed.ops import OpsDatabase, audit
+
+    ops = OpsDatabase(settings.database_url)
+    try:
+        audit.record(ops, actor=audit.cli_actor(), client="cli", **event)
+    finally:
+        ops.dispose()
 
 
 @cohort_group.command("retention")

@@ -59,12 +59,16 @@ def load(settings_of, release: str | None, episode_days: int) -> None:
 def show_queue(settings_of, centre: str | None, status: str, limit: int) -> None:
     """Candidates awaiting review, oldest first."""
     from precimed.cohorts import queue
+    from precimed.ops import audit
 
     settings: Settings = settings_of()
     ops = _ops(settings)
     try:
         rows = queue(ops, centre=centre, status=None if status == "all" else status,
                      limit=limit)
+        audit.row_read(ops, actor=audit.cli_actor(), what="endpoint candidates",
+                       count=len(rows), client="cli",
+                       detail={"status": status, "centre": centre})
     finally:
         ops.dispose()
     for c in rows:
@@ -84,6 +88,7 @@ def decide_command(settings_of, candidate: str, status: str, reviewer: str,
                    reason: str | None) -> None:
     """Move CANDIDATE to STATUS (pending → confirmed / rejected / needs_information)."""
     from precimed.cohorts import decide, reopen
+    from precimed.ops import audit
 
     settings: Settings = settings_of()
     ops = _ops(settings)
@@ -92,6 +97,10 @@ def decide_command(settings_of, candidate: str, status: str, reviewer: str,
             reopen(ops, candidate, reviewer=reviewer, reason=reason)
         else:
             decide(ops, candidate, status, reviewer=reviewer, reason=reason)
+        # the same event the API writes for a decision, by who ran the command
+        audit.record(ops, actor=audit.cli_actor(), action="adjudication", outcome="ok",
+                     resource=f"candidate {candidate}", client="cli",
+                     detail={"to": status, "reviewer": reviewer})
     finally:
         ops.dispose()
     click.echo(f"{candidate}: {status} by {reviewer}")

@@ -87,6 +87,16 @@ def row_read(ops: OpsDatabase, *, actor: str, what: str, count: int, client: str
                   client=client, detail={"rows": count, **(detail or {})})
 
 
+def cli_actor() -> str:
+    """Who runs a CLI command, as the audit log names them (``cli:<os user>``)."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no name for this uid (a container)
+        return "cli:unknown"
+
+
 def event_dict(e: AuditEvent) -> dict[str, Any]:
     """An event as JSON, for the audit API and the admin page."""
     return {"seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,

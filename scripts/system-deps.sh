@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # System packages the tests need, installed from Debian's archive when missing:
 # PostgreSQL (the ops database's production engine), Chromium (browser tests, driven by
-# Playwright through its executable path) with CJK fonts for the Chinese pages, and the
-# reference tools the validation scripts name (R survival/pROC/snpStats, PLINK 2).
+# Playwright through its executable path) with CJK fonts for the Chinese pages, and
+# bcftools (htslib), which a test reads the synthetic VCF back with. The validation
+# references (R survival/pROC/snpStats, PLINK 2) are stored beside the scripts that made
+# them in tests/validation/reference; the tests compare with them and do not run R or PLINK.
 # The test suite starts its own PostgreSQL server; nothing here is left running.
 set -euo pipefail
-packages=(postgresql chromium fonts-noto-cjk)
+packages=(postgresql chromium fonts-noto-cjk bcftools)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -22,3 +24,4 @@ if ((${#missing[@]})); then
 fi
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null
 command -v chromium >/dev/null
+command -v bcftools >/dev/null

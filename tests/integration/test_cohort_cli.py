@@ -70,13 +70,22 @@ def by_pandas(home) -> tuple[list[int], pd.DataFrame]:
 def test_count_and_attrition_from_the_command_line(released, tmp_path):
     path = tmp_path / "def.json"
     path.write_text(DEFINITION.to_json(), encoding="utf-8")
-    shown = run("cohort", "count", str(path), "--release", "r1", home=released.home)
+    shown = run("cohort", "count", str(path), "--release", "r1", "--tier", "exact",
+                home=released.home)
     assert shown.returncode == 0, shown.stderr
     expected, _ = by_pandas(released)
     assert all(n >= 10 for n in expected)  # nothing here needs suppressing
     lines = [line for line in shown.stdout.splitlines() if line.startswith("  ")]
     assert [int(line.split()[-1].replace(",", "")) for line in lines] == expected
     assert shown.stdout.rstrip().endswith(f"count: {expected[-1]:,}")
+    # the default is what a researcher sees: noisy counts rounded to 5, near the truth
+    noisy = run("cohort", "count", str(path), "--release", "r1", home=released.home)
+    lines = [line for line in noisy.stdout.splitlines() if line.startswith("  ")]
+    published = [int(line.split()[-1].replace(",", "")) for line in lines]
+    assert all(p % 5 == 0 and abs(p - n) <= 4 for p, n in zip(published, expected,
+                                                               strict=True))
+    again = run("cohort", "count", str(path), "--release", "r1", home=released.home)
+    assert again.stdout == noisy.stdout  # the same people, the same numbers
 
 
 def test_extract_has_every_member_and_their_baseline_values(released, tmp_path):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from precimed.deid import Policy, protect_count, protect_sequence
+from precimed.deid import EXACT, PERTURBED, Cell, Policy, publish_sequence
 from precimed.errors import NotFound, UserError
 from precimed.lake import Lake
 from precimed.settings import Settings
@@ -31,16 +31,29 @@ def _definition(path: Path):
     return CohortDefinition.from_json(path.read_text(encoding="utf-8"), where=str(path))
 
 
+TIER = click.option(
+    "--tier", type=click.Choice([PERTURBED, EXACT]), default=PERTURBED, show_default=True,
+    help="Disclosure tier of the output: perturbed (what a researcher sees: cell-key noise "
+         "and rounding) or exact (suppression only, for output that stays with people "
+         "allowed to read participant rows).")
+
+
 def print_attrition(rows, policy: Policy) -> str:
     """Print an attrition table through disclosure control; return the final count."""
-    shown = protect_sequence([r.count for r in rows], policy=policy)
+    keys = [r.key for r in rows] if all(r.key is not None for r in rows) else None
+    shown = publish_sequence([r.count for r in rows], policy=policy, keys=keys)
     width = max(len(r.label) for r in rows)
-    for row, n in zip(rows, shown, strict=True):
-        click.echo(f"  {row.label:<{width}}  {_shown(n, policy):>10}")
+    for row, cell in zip(rows, shown, strict=True):
+        click.echo(f"  {row.label:<{width}}  {_shown(cell, policy):>10}")
     return _shown(shown[-1], policy)
 
 
-def _shown(n: int | None, policy: Policy) -> str:
+def _shown(n: Cell | int | None, policy: Policy) -> str:
+    """A count as printed: "<T" when small, "hidden" when hidden to protect another."""
+    if isinstance(n, Cell):
+        if n.value is None:
+            return "hidden" if n.reason == "secondary" else f"<{policy.threshold}"
+        n = n.value
     return f"<{policy.threshold}" if n is None else f"{n:,}"
 
 
@@ -57,24 +70,31 @@ def as_of_for(snapshot, given, settings: Settings) -> tuple[dt.date, str]:
 @cohort_group.command("count")
 @click.argument("definition", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--release", required=True, help="Release to count in (precimed release list).")
+@TIER
 @click.pass_obj
-def count(settings_of, definition: Path, release: str) -> None:
+def count(settings_of, definition: Path, release: str, tier: str) -> None:
     """Count DEFINITION's members in a release, with the attrition after each criterion.
 
-    Counts pass through disclosure control: counts below the disclosure threshold, and
-    steps that would reveal them, are shown as <T.
+    Counts pass through disclosure control: counts below the disclosure threshold are
+    shown as <T, steps hidden so that a small one cannot be worked out as "hidden"; in
+    the perturbed tier the others carry the cell-key noise and rounding.
     """
+    from precimed.deid import cellkey
     from precimed.query import compile as engine
 
     settings: Settings = settings_of()
     cohort = _definition(definition)
     con = Lake(settings.lake_dir).snapshot(release).database(settings.cache_dir)
     try:
-        rows = engine.attrition(con, cohort)
+        keys = None
+        if tier == PERTURBED:
+            cellkey.register(con, cellkey.keys_of(con, cellkey.platform_secret(settings)))
+            keys = cellkey.RECORD_KEY_TABLE
+        rows = engine.attrition(con, cohort, keys=keys)
     finally:
         con.disconnect()
-    click.echo(f"{cohort.name or definition.name} in release {release}")
-    final = print_attrition(rows, Policy.from_settings(settings))
+    click.echo(f"{cohort.name or definition.name} in release {release} ({tier} counts)")
+    final = print_attrition(rows, Policy.for_tier(settings, tier))
     click.echo(f"count: {final}")
 
 
@@ -104,7 +124,7 @@ def extract(settings_of, definition: Path, out: Path, release: str, variables: s
     finally:
         con.disconnect()
     policy = Policy.from_settings(settings)
-    if protect_count(len(frame), policy=policy) is None:
+    if policy.is_small(len(frame)):
         _audit(settings, action="export", outcome="deny", resource=f"release {release}",
                detail={"reason": "cohort below threshold", "cohort": cohort.name})
         raise UserError(f"The cohort has fewer than {policy.threshold} members",
@@ -140,10 +160,19 @@ def _audit(settings: Settings, **event) -> None:
 @click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Date to assess at (default: the data cut of the release or lake).")
 @click.option("--grace-days", default=180, show_default=True)
+@TIER
 @click.pass_obj
-def retention(settings_of, release: str | None, as_of, grace_days: int) -> None:
-    """Cumulative 4-year loss to follow-up per centre against the programme's 8% target."""
-    from precimed.cohorts.follow_up import retention_summary
+def retention(settings_of, release: str | None, as_of, grace_days: int, tier: str) -> None:
+    """Cumulative 4-year loss to follow-up per centre against the programme's 8% target.
+
+    The summary is published with the per-wave table it is part of (one table per
+    centre), so a hidden count cannot be worked out from the others."""
+    from precimed.cohorts import published
+    from precimed.cohorts.follow_up import (
+        TARGET_FOUR_YEAR_LOSS,
+        retention_summary,
+    )
+    from precimed.cohorts.follow_up import retention as by_wave
 
     settings: Settings = settings_of()
     snapshot = Lake(settings.lake_dir).snapshot(release)
@@ -151,17 +180,19 @@ def retention(settings_of, release: str | None, as_of, grace_days: int) -> None:
     con = snapshot.connect()
     try:
         summary = retention_summary(con, as_of=day, grace_days=grace_days)
+        waves = by_wave(con, as_of=day, grace_days=grace_days)
     finally:
         con.disconnect()
-    policy = Policy.from_settings(settings)
-    click.echo(f"4-year loss to follow-up {said} (target ≤ 8%)")
-    for row in summary.itertuples(index=False):
-        eligible = protect_count(int(row.eligible), policy=policy)
-        lost = protect_count(int(row.lost), policy=policy)
-        share = "–" if eligible is None or lost is None else f"{100 * row.loss:.1f}%"
-        flag = "  ABOVE TARGET" if row.flag and share != "–" else ""
-        click.echo(f"  {row.cohort:<12} {row.centre:<8} eligible {_shown(eligible, policy):>8}"
-                   f"  lost {_shown(lost, policy):>7}  {share:>6}{flag}")
+    policy = Policy.for_tier(settings, tier)
+    cells, _ = published.retention(summary, waves, policy=policy)
+    click.echo(f"4-year loss to follow-up {said} (target ≤ 8%, {tier} counts)")
+    for row, c in zip(summary.itertuples(index=False), cells, strict=True):
+        loss = published.ratio(c["lost"], c["eligible"])
+        share = "–" if loss is None else f"{100 * loss:.1f}%"
+        flag = "  ABOVE TARGET" if loss is not None and loss > TARGET_FOUR_YEAR_LOSS else ""
+        click.echo(f"  {row.cohort:<12} {row.centre:<8} eligible "
+                   f"{_shown(c['eligible'], policy):>8}  lost {_shown(c['lost'], policy):>7}"
+                   f"  {share:>6}{flag}")
 
 
 @cohort_group.command("worklist")
@@ -199,9 +230,10 @@ def worklist(settings_of, centre: str, as_of, limit: int) -> None:
               help="Cox covariates: age, male and baseline measurement codes.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the full result (with its provenance) to this JSON file.")
+@TIER
 @click.pass_obj
 def survival(settings_of, definition: Path, release: str, endpoint: str, by: str | None,
-             covariates: str, out: Path | None) -> None:
+             covariates: str, out: Path | None, tier: str) -> None:
     """Kaplan–Meier, log-rank and Cox for DEFINITION's members on a release; the result
     records the release and the definition, and its counts pass disclosure control."""
     import json
@@ -210,9 +242,10 @@ def survival(settings_of, definition: Path, release: str, endpoint: str, by: str
 
     settings: Settings = settings_of()
     names = tuple(c.strip() for c in covariates.split(",") if c.strip())
+    policy = Policy.for_tier(settings, tier)
     result = cohort_survival(settings, _definition(definition), release=release,
-                             endpoint=endpoint, by=by, covariates=names)
-    print_survival(result, Policy.from_settings(settings))
+                             endpoint=endpoint, by=by, covariates=names, policy=policy)
+    print_survival(result, policy)
     if out:
         out.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
         click.echo(f"result with provenance written to {out}")

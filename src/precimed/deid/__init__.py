@@ -15,6 +15,7 @@ from precimed.deid.disclosure import (
     Cell,
     CountTable,
     Policy,
+    consistent_counts,
     fields_of,
     protect_count,
     protect_counts,
@@ -25,5 +26,5 @@ from precimed.deid.disclosure import (
 )
 
 __all__ = ["EXACT", "PERTURBED", "SECONDARY", "SMALL", "TIERS", "Cell", "CountTable",
-           "Policy", "fields_of", "protect_count", "protect_counts", "protect_sequence",
-           "publish_count", "publish_sequence", "publish_table"]
+           "Policy", "consistent_counts", "fields_of", "protect_count", "protect_counts",
+           "protect_sequence", "publish_count", "publish_sequence", "publish_table"]

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from precimed.deid.cellkey import combine, noise
+from precimed.deid.cellkey import NOISE, combine, noise
 from precimed.errors import UserError
 
 if TYPE_CHECKING:
@@ -183,6 +183,22 @@ def publish_table(table: CountTable, *, policy: Policy) -> list[Cell]:
             key = None if table.keys is None else table.keys[i]
             out.append(Cell(policy.publish(v, key=None if key is None else int(key))))
     return out
+
+
+def consistent_counts(value: int, *, policy: Policy) -> frozenset[int]:
+    """Every true count that ``policy`` could publish as ``value``: what a reader who knows
+    the threshold, the noise table and the rounding (but not the secret) can conclude
+    from one published number. The tests of differencing attacks reason with it."""
+    if value == 0:
+        return frozenset({0})
+    noises = {e for _, e in NOISE} if policy.perturb else {0}
+    spread = max(abs(e) for e in noises) + policy.rounding + policy.threshold
+    out = set()
+    for n in range(max(policy.threshold, value - spread), value + spread + 1):
+        if any((policy.round(max(n + e, policy.threshold)) if policy.perturb
+                else policy.round(n)) == value for e in noises):
+            out.add(n)
+    return frozenset(out)
 
 
 def publish_count(n: int, *, policy: Policy, key: int | None = None) -> Cell:

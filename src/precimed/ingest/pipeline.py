@@ -140,6 +140,7 @@ def _submit(package, settings, lake, ops, pseudonymise, say, after_table, today)
     outcome = _assess(staged, report, ruleset, lake, manifest.centre, files, rows_read,
                       read=read, say=say)
     report.qc = outcome.to_dict()
+    _record_enrolment_clashes(staged, lake, manifest.centre, report.submission_id, ops)
     if outcome.verdict == "fail":
         return _finish(report, "rejected", settings, ops, received, manifest.digest)
     tables = {name: t.drop_columns(["_file", "_row"]) for name, t in staged.items()}
@@ -161,6 +162,30 @@ class ReadFiles:
     not_read: dict[str, list[str]]
     headers: dict[str, dict[str, str]]
     invalid: pa.Table
+
+
+def _record_enrolment_clashes(staged: dict[str, pa.Table], lake: Lake, centre: str,
+                              submission_id: str, ops: OpsDatabase) -> None:
+    """Write to the audit log (read by administrators only) which rows name a person
+    enrolled through another centre, and which centre: the QC report the centre reads
+    says only that the person can not be enrolled here."""
+    incoming = staged.get("participant")
+    if incoming is None or not incoming.num_rows:
+        return
+    lake_people = lake.snapshot().to_arrow("participant", ["pseudonym", "centre"])
+    elsewhere = lake_people.filter(pc.not_equal(lake_people["centre"], centre))
+    clash = incoming.select(["pseudonym", "_file", "_row"]).join(
+        elsewhere.rename_columns(["pseudonym", "enrolled_at"]), "pseudonym", join_type="inner")
+    if not clash.num_rows:
+        return
+    from precimed.ops import audit
+
+    rows = sorted(zip(clash["_file"].to_pylist(), clash["_row"].to_pylist(),
+                      clash["enrolled_at"].to_pylist(), strict=True))
+    audit.record(ops, actor="system", action="enrolment_clash", outcome="deny",
+                 resource=f"submission {submission_id}",
+                 detail={"centre": centre, "rows": [{"file": f, "row": r, "enrolled_at": c}
+                                                    for f, r, c in rows[:1000]]})
 
 
 def _assess(staged: dict[str, pa.Table], report: Report, ruleset, lake: Lake, centre: str,

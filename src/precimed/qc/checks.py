@@ -234,6 +234,10 @@ def _fmt(value: ibis.Value) -> ibis.Value:
 
 # -- uniqueness and references -----------------------------------------------------------
 
+NOT_ENROLLABLE = ("this person can not be enrolled at this centre; a platform "
+                  "administrator can tell you why")
+
+
 @check_type()
 def _uniqueness(data: QcData, params: dict) -> Built | None:
     """The same record twice (same natural key) in the rows under check, or a person
@@ -262,13 +266,16 @@ def _uniqueness(data: QcData, params: dict) -> Built | None:
                      field_name=ibis.literal(""))))
     incoming, elsewhere = data.tables.get("participant"), data.others.get("participant")
     if incoming is not None and elsewhere is not None:
-        other = elsewhere.select(o_pseudonym=elsewhere.pseudonym, o_centre=elsewhere.centre)
+        # The message names no centre and does not say "enrolled elsewhere": a data
+        # manager could otherwise test anyone's resident ID for membership of another
+        # centre's (perhaps psychiatric) cohort. An administrator sees why from the lake.
+        other = elsewhere.select(o_pseudonym=elsewhere.pseudonym)
         clash = incoming.inner_join(other, incoming.pseudonym == other.o_pseudonym)
-        instance = ibis.literal("participant (other centres)")
+        instance = ibis.literal("participant (enrolment)")
         built.append(Built(
             _failing(clash, instance=instance, table="participant",
                      field_name=ibis.literal("resident_id"), value=ibis.literal(""),
-                     detail="this person is already enrolled through centre " + clash.o_centre),
+                     detail=ibis.literal(NOT_ENROLLABLE)),
             _checked(incoming, instance=instance, table="participant",
                      field_name=ibis.literal("resident_id"))))
     return _combine(built)

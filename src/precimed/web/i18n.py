@@ -36,8 +36,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "holds_withdrawn": ("含此后撤回同意或已删除的参与者，不再为其提取数据",
                         "holds people who withdrew or were erased since; no extract of them"),
     "none_yet": ("暂无", "None yet"),
-    "suppressed_note": ("少于 {t} 的计数不予显示（<{t}），以保护参与者隐私。",
-                        "Counts below {t} are not shown (<{t}) to protect participants."),
+    "suppressed_note": ("少于 {t} 的计数不予显示（<{t}）；为防止被推算，另有部分单元格一并隐藏"
+                        "（为保护其他单元格而隐藏）。研究人员看到的计数加入了少量固定扰动并经取整。",
+                        "Counts below {t} are not shown (<{t}); some other cells are hidden so "
+                        "that those cannot be worked out (hidden to protect another cell). "
+                        "Counts shown to researchers carry a small fixed perturbation and are "
+                        "rounded."),
+    "hidden_secondary": ("为保护其他单元格而隐藏", "hidden to protect another cell"),
+    "hidden_secondary_short": ("已隐藏", "hidden"),
     "upload": ("上传数据包", "Upload a package"),
     "upload_help": ("将数据包文件夹（manifest.json、mapping.json 与数据文件）压缩为 .zip 后上传。",
                     "Zip the package folder (manifest.json, mapping.json and the data files) "

@@ -145,7 +145,7 @@ def dashboard(request: Request, principal: Principal = Depends(require("dashboar
 
     p = platform(request)
     incidence = rates(p, by="region") if principal.can("endpoints.read") else None
-    return render(request, "dashboard.html", data=services.dashboard(p),
+    return render(request, "dashboard.html", data=services.dashboard(p, principal),
                   incidence=incidence)
 
 

@@ -9,19 +9,31 @@ import datetime as dt
 import pandas as pd
 from sqlalchemy import func, select
 
+from precimed.cohorts import published
 from precimed.cohorts.follow_up import TARGET_FOUR_YEAR_LOSS, retention, retention_summary
+from precimed.deid import Cell, cellkey, fields_of
+from precimed.ops.accounts import Principal
 from precimed.ops.db import EndpointCandidate
 from precimed.standard import CENTRES, COHORTS
 from precimed.workflows.platform import Platform
 from precimed.workflows.published import safe
 
 
-def enrolment(p: Platform) -> dict:
-    def compute() -> dict:
+def enrolment(p: Platform) -> tuple[dict, dict]:
+    """Participants per (cohort, centre), and each cell's key (its members' record keys
+    summed in the same query), for the perturbed tier."""
+    def compute() -> tuple[dict, dict]:
         with p.live() as con:
+            cellkey.register(con, cellkey.keys_of(con, p.secret()))
             t = con.table("participant")
-            frame = t.group_by(["cohort", "centre"]).agg(n=t.count()).to_pandas()
-        return {(r.cohort, r.centre): int(r.n) for r in frame.itertuples()}
+            k = con.table(cellkey.RECORD_KEY_TABLE)
+            k = k.select(k_p=k.pseudonym, rk=k.record_key.cast("int64"))
+            j = t.inner_join(k, t.pseudonym == k.k_p)
+            frame = j.group_by(["cohort", "centre"]).agg(n=j.count(), k=j.rk.sum()
+                                                         ).to_pandas()
+        cells = [(r.cohort, r.centre) for r in frame.itertuples()]
+        return ({c: int(n) for c, n in zip(cells, frame.n, strict=True)},
+                {c: int(k) % cellkey.KEY_SPACE for c, k in zip(cells, frame.k, strict=True)})
 
     return p.cached("enrolment", compute)
 
@@ -37,17 +49,21 @@ def retention_tables(p: Platform, as_of: dt.date | None):
     return p.cached(("retention", as_of), compute)
 
 
-def dashboard(p: Platform) -> dict:
-    policy = p.policy
-    counts = enrolment(p)
+def dashboard(p: Platform, principal: Principal) -> dict:
+    """The dashboard in the caller's disclosure tier: enrolment as one table (cohort
+    totals with their centres), retention with its per-wave table."""
+    policy = p.policy_for(principal)
+    counts, keys = enrolment(p)
+    by_cohort, by_centre = published.enrolment(
+        {k: v for k, v in counts.items() if k[0] in COHORTS}, policy=policy, keys=keys)
     cohorts = []
     for code, cohort in COHORTS.items():
-        n = sum(v for (c, _), v in counts.items() if c == code)
         cohorts.append({"code": code, "zh": cohort.zh, "en": cohort.en, "kind": cohort.kind,
-                        "target": cohort.target_size, "enrolled": safe(n, policy)})
+                        "target": cohort.target_size,
+                        **fields_of({"enrolled": by_cohort.get(code) or Cell(0)})})
     centres = [{"centre": centre, "cohort": cohort, "zh": CENTRES[centre].zh,
-                "en": CENTRES[centre].en, "enrolled": safe(n, policy)}
-               for (cohort, centre), n in sorted(counts.items(), key=lambda x: x[0][1])
+                "en": CENTRES[centre].en, **fields_of({"enrolled": cell})}
+               for (cohort, centre), cell in sorted(by_centre.items(), key=lambda x: x[0][1])
                if centre in CENTRES]
     with p.ops.session() as session:
         rows = session.execute(select(EndpointCandidate.endpoint, EndpointCandidate.status,
@@ -57,17 +73,22 @@ def dashboard(p: Platform) -> dict:
     for endpoint, status, n in rows:
         endpoints.setdefault(endpoint, {})[status] = safe(n, policy)
     as_of = p.as_of()
-    summary, _ = retention_tables(p, as_of)
-    retention_rows = [
-        {"cohort": r.cohort, "centre": r.centre, "eligible": safe(r.eligible, policy),
-         "lost": safe(r.lost, policy),
-         "loss": (None if safe(r.eligible, policy) is None or safe(r.lost, policy) is None
-                  else round(float(r.loss), 4)),
-         "flag": bool(r.flag) and safe(r.lost, policy) is not None}
-        for r in summary.itertuples()]
+    summary, by_wave = retention_tables(p, as_of)
+    summary_cells, _ = published.retention(summary, by_wave, policy=policy)
+    retention_rows = [retention_row(r, cells) for r, cells in
+                      zip(summary.itertuples(), summary_cells, strict=True)]
     latest = p.releases()[0] if p.releases() else None
     return {"cohorts": cohorts, "centres": centres, "endpoints": endpoints,
             "retention": {"target": TARGET_FOUR_YEAR_LOSS,
                           "as_of": as_of.isoformat() if as_of else None,
                           "centres": retention_rows},
-            "latest_release": latest, "disclosure_threshold": policy.threshold}
+            "latest_release": latest, "disclosure_threshold": policy.threshold,
+            "tier": policy.tier}
+
+
+def retention_row(r, cells: dict) -> dict:
+    """One centre's four-year retention: its cells, and the loss share and target flag
+    computed from the published cells only."""
+    loss = published.ratio(cells["lost"], cells["eligible"])
+    return {"cohort": r.cohort, "centre": r.centre, **fields_of(cells), "loss": loss,
+            "flag": loss is not None and loss > TARGET_FOUR_YEAR_LOSS}

@@ -6,41 +6,37 @@ from __future__ import annotations
 
 import pandas as pd
 
+from precimed.cohorts import published
 from precimed.cohorts.follow_up import TARGET_FOUR_YEAR_LOSS
 from precimed.cohorts.follow_up import worklist as overdue
+from precimed.deid import fields_of
 from precimed.errors import UserError
 from precimed.ops import audit
 from precimed.ops.accounts import Principal, check_centre
 from precimed.standard import CENTRES
-from precimed.workflows.dashboard import retention_tables
+from precimed.workflows.dashboard import retention_row, retention_tables
 from precimed.workflows.platform import Platform
-from precimed.workflows.published import records, safe
+from precimed.workflows.published import records
 
 
 def retention(p: Platform, principal: Principal) -> dict:
-    policy = p.policy
+    """Retention in the caller's tier: per cohort and centre one table of the waves and
+    the four-year summary (precimed.cohorts.published.retention)."""
+    policy = p.policy_for(principal)
     as_of = p.as_of()
     summary, by_wave = retention_tables(p, as_of)
+    summary_cells, wave_cells = published.retention(summary, by_wave, policy=policy)
     waves = []
-    for r in by_wave.itertuples():
+    for r, cells in zip(by_wave.itertuples(), wave_cells, strict=True):
         if not principal.sees_centre(r.centre):
             continue
-        reached, lost = safe(r.reached, policy), safe(r.lost, policy)
         waves.append({"cohort": r.cohort, "centre": r.centre, "wave": int(r.wave),
-                      "due": safe(r.due, policy), "reached": reached, "lost": lost,
-                      "cumulative_loss": (None if reached is None or lost is None
-                                          else round(float(r.cumulative_loss), 4))})
-    centres = []
-    for r in summary.itertuples():
-        if not principal.sees_centre(r.centre):
-            continue
-        eligible, lost = safe(r.eligible, policy), safe(r.lost, policy)
-        shown = eligible is not None and lost is not None
-        centres.append({"cohort": r.cohort, "centre": r.centre,
-                        "participants": safe(r.participants, policy),
-                        "eligible": eligible, "lost": lost,
-                        "loss": round(float(r.loss), 4) if shown and r.loss == r.loss else None,
-                        "flag": bool(r.flag) and shown})
+                      **fields_of(cells),
+                      "cumulative_loss": published.ratio(cells["lost"], cells["reached"],
+                                                         cells["lost"])})
+    centres = [retention_row(r, cells)
+               for r, cells in zip(summary.itertuples(), summary_cells, strict=True)
+               if principal.sees_centre(r.centre)]
     return {"as_of": as_of.isoformat() if as_of else None, "target": TARGET_FOUR_YEAR_LOSS,
             "centres": centres, "waves": waves}
 

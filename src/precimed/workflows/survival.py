@@ -23,7 +23,7 @@ import pandas as pd
 
 from precimed import __version__
 from precimed.analysis.survival import CoxPH, KaplanMeier, logrank
-from precimed.deid import Policy, protect_count
+from precimed.deid import Cell, CountTable, Policy, fields_of, publish_table
 from precimed.errors import UserError
 from precimed.lake import Lake
 from precimed.ops import OpsDatabase
@@ -104,60 +104,114 @@ def survival_data(settings: Settings, definition: CohortDefinition, *, release: 
     return data.drop(columns=["pseudonym"]).reset_index(drop=True), provenance
 
 
-def _curve(km: KaplanMeier, years: int, policy: Policy) -> list[dict]:
-    """Survival at whole years (the estimator is fitted on years)."""
+def _curve(km: KaplanMeier, times: np.ndarray, events: np.ndarray, years: int,
+           policy: Policy) -> list[dict]:
+    """Survival at whole years (the estimator is fitted on years), at those years only
+    that leave no small count to subtract: between two published years the events and
+    the people censored must each be 0 or at least T (the number at risk and the survival
+    of both years give them), and so must the events and censored after the last one."""
     points = km.at(np.arange(0, years + 1, dtype=float))
-    out = []
-    for year, row in enumerate(points.itertuples()):
-        at_risk = protect_count(int(row.n_risk), policy=policy)
-        if not at_risk:
+    at_risk = points.n_risk.astype(int).tolist()
+    # events before each whole year (an event at exactly year y happens at year y)
+    before = [int(events[times < y].sum()) for y in range(years + 1)]
+    total = int(events.sum())
+    ok = policy.is_small
+    chosen = [0]
+    for year in range(1, years + 1):
+        last = chosen[-1]
+        happened = before[year] - before[last]
+        censored = at_risk[last] - at_risk[year] - happened
+        if at_risk[year] < policy.threshold:
             break  # hidden or nobody left: later years rest on fewer people still
-        out.append({"year": year, "survival": float(row.survival),
-                    "lower": float(row.lower), "upper": float(row.upper),
-                    "at_risk": at_risk})
-    return out
+        if not ok(happened) and not ok(censored):
+            chosen.append(year)
+    while len(chosen) > 1:
+        last = chosen[-1]
+        tail_events = total - before[last]
+        if not ok(tail_events) and not ok(at_risk[last] - tail_events):
+            break
+        chosen.pop()
+    return [{"year": y, "survival": float(points.survival.iloc[y]),
+             "lower": float(points.lower.iloc[y]), "upper": float(points.upper.iloc[y]),
+             "at_risk": policy.publish(at_risk[y])} for y in chosen]
+
+
+def _count_table(data: pd.DataFrame, groups: list[tuple[object, pd.DataFrame]],
+                 complete: pd.DataFrame, policy: Policy) -> list[Cell]:
+    """People and events overall, per group and in the Cox model's complete cases, as one
+    table: a reader knows the groups add up to the total, that people minus events are
+    censored, and that the complete cases are the total less those with a missing
+    covariate. Cells: n, events, then per group n, events, then Cox n, events."""
+    values: list[int] = []
+    latent: list[bool] = []
+    relations: list[tuple[int, np.ndarray]] = []
+
+    def cell(v: int, hidden: bool = False) -> int:
+        values.append(int(v))
+        latent.append(hidden)
+        return len(values) - 1
+
+    n, e = cell(len(data)), cell(int(data.event.sum()))
+    ns, es, cs = [], [], []
+    for _, rows in groups:
+        ns.append(cell(len(rows)))
+        es.append(cell(int(rows.event.sum())))
+    cox_n, cox_e = cell(len(complete)), cell(int(complete.event.sum()))
+    c = cell(values[n] - values[e], True)
+    for gn, ge in zip(ns, es, strict=True):
+        cs.append(cell(values[gn] - values[ge], True))
+        relations.append((gn, np.array([ge, cs[-1]])))
+    relations += [(n, np.array([e, c])), (n, np.array(ns)), (e, np.array(es)),
+                  (c, np.array(cs)),
+                  (n, np.array([cox_n, cell(values[n] - values[cox_n], True)])),
+                  (e, np.array([cox_e, cell(values[e] - values[cox_e], True)]))]
+    return publish_table(CountTable(np.array(values, dtype=np.int64), relations,
+                                    latent=np.array(latent)), policy=policy)
 
 
 def cohort_survival(settings: Settings, definition: CohortDefinition, *, release: str,
                     endpoint: str, by: str | None = None,
-                    covariates: tuple[str, ...] = ("age", "male"), years: int = 5) -> dict:
+                    covariates: tuple[str, ...] = ("age", "male"), years: int = 5,
+                    policy: Policy | None = None) -> dict:
     """Kaplan–Meier by group, the log-rank test, and a Cox model on the covariates, with
-    the provenance of the run; counts disclosure-controlled (a group with fewer people or
-    events than the threshold is reported without estimates)."""
+    the provenance of the run; counts disclosure-controlled as one table (a group with
+    fewer people or events than the threshold is reported without estimates). ``policy``
+    is the caller's tier; the exact tier by default."""
     if by is not None and by not in BY:
         raise UserError(f"Cannot group by {by!r}", where="by", hint="Use " + ", ".join(BY))
-    policy = Policy.from_settings(settings)
+    policy = policy or Policy.from_settings(settings)
     data, provenance = survival_data(settings, definition, release=release,
                                      endpoint=endpoint, covariates=covariates)
+    groups = [("all", data)] if by is None else list(data.groupby(by, sort=True))
+    usable = [c for c in covariates if c in data.columns and data[c].notna().any()]
+    frame = data[["time_days", "event", *usable]].dropna()
+    cells = _count_table(data, groups, frame, policy)
     result: dict = {"analysis": "cohort_survival", "endpoint": endpoint, "by": by,
-                    "provenance": provenance.to_dict(),
-                    "n": protect_count(len(data), policy=policy),
-                    "events": protect_count(int(data.event.sum()), policy=policy),
+                    "provenance": provenance.to_dict(), "tier": policy.tier,
+                    **fields_of({"n": cells[0], "events": cells[1]}),
                     "groups": [], "logrank": None, "cox": None}
     if not result["n"] or not result["events"]:  # hidden, or none at all
         result["note"] = f"fewer than {policy.threshold} members or events: no estimates"
         return result
-    groups = [("all", data)] if by is None else list(data.groupby(by, sort=True))
     shown = []
-    for label, rows in groups:
-        n, events = (protect_count(len(rows), policy=policy),
-                     protect_count(int(rows.event.sum()), policy=policy))
-        entry = {"group": str(label), "n": n, "events": events}
-        if n and events:
+    for i, (label, rows) in enumerate(groups):
+        n, events = cells[2 + 2 * i], cells[3 + 2 * i]
+        entry = {"group": str(label), **fields_of({"n": n, "events": events})}
+        if n.value and events.value:
             km = KaplanMeier().fit(rows.time_days / YEAR, rows.event, label=str(label))
-            entry |= {"median_years": km.median_, "curve": _curve(km, years, policy)}
+            entry |= {"median_years": km.median_,
+                      "curve": _curve(km, (rows.time_days / YEAR).to_numpy(),
+                                      rows.event.to_numpy(), years, policy)}
             shown.append(label)
         result["groups"].append(entry)
     if by is not None and len(shown) > 1:
         kept = data[data[by].isin(shown)]
         result["logrank"] = logrank(kept.time_days, kept.event, kept[by]).to_dict()
-    usable = [c for c in covariates if c in data.columns and data[c].notna().any()]
-    frame = data[["time_days", "event", *usable]].dropna()
-    if usable and protect_count(int(frame.event.sum()), policy=policy) is not None:
+    cox_n, cox_events = cells[2 + 2 * len(groups)], cells[3 + 2 * len(groups)]
+    if usable and cox_n.value and cox_events.value:
         cox = CoxPH().fit(frame, "time_days", "event", covariates=usable)
         summary = cox.summary
-        result["cox"] = {"n": protect_count(len(frame), policy=policy),
-                         "events": protect_count(int(frame.event.sum()), policy=policy),
+        result["cox"] = {**fields_of({"n": cox_n, "events": cox_events}),
                          "hazard_ratios": {c: {"hr": float(summary.loc[c, "exp(coef)"]),
                                                "lower": float(np.exp(summary.loc[c,
                                                                                  "lower 0.95"])),

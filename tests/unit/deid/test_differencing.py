@@ -24,7 +24,13 @@ import numpy as np
 import pytest
 
 from precimed.deid import cellkey
-from precimed.deid.disclosure import EXACT, PERTURBED, Policy, publish_sequence
+from precimed.deid.disclosure import (
+    EXACT,
+    PERTURBED,
+    Policy,
+    consistent_counts,
+    publish_sequence,
+)
 
 PAIRS = 10_000
 T = 10
@@ -84,16 +90,7 @@ def published(mask: np.ndarray, keys: np.ndarray, total: int, total_key: int,
 @cache
 def possible(value: int, policy: Policy) -> frozenset[int]:
     """Every true count a published (not hidden) value can come from, to the attacker."""
-    spread = cellkey.NOISE_MAX + policy.rounding + policy.threshold
-    noises = {n for _, n in cellkey.NOISE} if policy.perturb else {0}
-    out = set()
-    for n in range(max(policy.threshold, value - spread), value + spread + 1):
-        for e in noises:
-            shown = policy.round(max(n + e, policy.threshold)) if policy.perturb \
-                else policy.round(n)
-            if shown == value:
-                out.add(n)
-    return frozenset(out)
+    return consistent_counts(value, policy=policy)
 
 
 def recovered(wide: int, narrow: int, policy: Policy) -> int | None:

@@ -229,3 +229,23 @@ def test_rescoring_reuses_counts_only_when_the_checks_count_alike(home):
 @pytest.mark.parametrize("centre, threshold", [("XJ01", 0.30), ("SH01", 0.25)])
 def test_a_region_override_applies_to_that_region_only(centre, threshold):
     assert load_ruleset("1.1").for_centre(centre)["follow_up_wave"].threshold == threshold
+
+
+def test_a_person_enrolled_elsewhere_is_refused_without_naming_the_centre(home):
+    # issue 14 (j): the message must not tell a data manager that anyone's resident ID
+    # is enrolled through another (here a psychiatric) centre
+    ruleset = load_ruleset("1.0", home.qc_rules_dir)
+    con = ibis.duckdb.connect()
+    data = staged_data(con, {"participant": table("participant", PEOPLE)},
+                       Lake(home.lake_dir).snapshot(), "SH01", ruleset)
+    theirs = table("participant", [person("a")])
+    theirs = theirs.set_column(theirs.schema.get_field_index("centre"), "centre",
+                               pa.array(["HN-PSY"]))
+    con.con.register("elsewhere", theirs)
+    data.others = {"participant": con.table("elsewhere")}
+    report = Report("test", "SH01", "hand-written")
+    outcome = evaluate(ruleset, "SH01", report, files={}, rows={}, data=data)
+    assert sum(failing(outcome, "uniqueness").values()) == 1
+    message, = [p.message for p in problems(report, "uniqueness")]
+    assert "HN-PSY" not in message and "enrolled through" not in message
+    assert "can not be enrolled at this centre" in message

@@ -170,12 +170,14 @@ class SurvivalRequest(BaseModel):
 
 @router.post("/survival", summary="Kaplan–Meier, log-rank and Cox of a cohort, with provenance")
 def survival(body: SurvivalRequest, request: Request,
-             _: Principal = Depends(require("cohorts.count"))) -> dict:
+             principal: Principal = Depends(require("cohorts.count"))) -> dict:
     from precimed.workflows.survival import cohort_survival
 
     p = platform(request)
     release = p.release(body.release)
-    return p.cached(("survival", body.model_dump_json()),
+    policy = p.policy_for(principal)
+    return p.cached(("survival", policy.tier, body.model_dump_json()),
                     lambda: cohort_survival(p.settings, parse(body.definition),
                                             release=release, endpoint=body.endpoint,
-                                            by=body.by, covariates=tuple(body.covariates)))
+                                            by=body.by, covariates=tuple(body.covariates),
+                                            policy=policy))

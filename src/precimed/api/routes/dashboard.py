@@ -19,5 +19,6 @@ def releases(request: Request, _: Principal = Depends(require("dashboard.read"))
 
 
 @router.get("/dashboard", summary="Aggregates for the dashboard, disclosure-controlled")
-def dashboard(request: Request, _: Principal = Depends(require("dashboard.read"))) -> dict:
-    return services.dashboard(platform(request))
+def dashboard(request: Request, principal: Principal = Depends(require("dashboard.read"))
+              ) -> dict:
+    return services.dashboard(platform(request), principal)

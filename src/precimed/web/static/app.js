@@ -2,7 +2,11 @@
 "use strict";
 const precimed = (() => {
   const zh = () => window.PRECIMED.lang === "zh";
-  const shown = (n) => (n === null || n === undefined) ? "<" + window.PRECIMED.threshold : n.toLocaleString();
+  // a hidden count says why: "<T" when it is small, another text when it is hidden only
+  // to protect another cell (it may hold any number)
+  const shown = (n, why) => (n === null || n === undefined)
+    ? (why === "secondary" ? window.PRECIMED.hiddenSecondary : "<" + window.PRECIMED.threshold)
+    : n.toLocaleString();
 
   async function api(method, url, body, isForm) {
     const options = {method, headers: {}, credentials: "same-origin"};
@@ -256,10 +260,10 @@ const precimed = (() => {
         result.attrition.forEach((step, i) => {
           const tr = document.createElement("tr"); tr.className = "step";
           const a = document.createElement("td"); a.textContent = i === 0 ? words.all : step.label;
-          const b = document.createElement("td"); b.className = "num"; b.textContent = shown(step.count);
+          const b = document.createElement("td"); b.className = "num"; b.textContent = shown(step.count, (step.suppressed || {}).count);
           tr.append(a, b); table.append(tr);
         });
-        document.getElementById("final-count").textContent = shown(result.count);
+        document.getElementById("final-count").textContent = shown(result.count, (result.suppressed || {}).count);
       } catch (e) { error.hidden = false; error.textContent = e.message; document.getElementById("final-count").textContent = "–"; }
     }
 

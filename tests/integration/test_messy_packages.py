@@ -226,7 +226,10 @@ def test_query_problems_name_the_centres_column_and_one_error_is_one_problem(
     impossible, = by_check(result, "possible_range")
     assert (impossible.column, impossible.field) == ("数值", "value")
     assert "数值 (field value)" in impossible.line()
+    html = (home.reports_dir / f"{result.submission_id}.html").read_text("utf-8")
+    assert '数值 <span class="meta">(value)</span>' in html
     wrong, = [p for p in by_check(result, "vocabulary") if p.column == "民族"]
+    assert wrong.field == "ethnicity"  # ingest problems name both too
     assert not [p for p in by_check(result, "ethnicity_filled") if p.row == wrong.row]
 
 

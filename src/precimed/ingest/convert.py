@@ -72,6 +72,7 @@ class FileConverter:
         self.report, self.centre, self.today = report, centre, today
         self.file = raw.name
         self.invalid: dict[str, pa.Array] = {}
+        self.field_of: dict[str, str] = {}  # the centre's header -> the standard's field
 
     # -- reporting ----------------------------------------------------------------
     def problems(self, kind: str, bad: pa.Array, column: str, values: pa.Array,
@@ -86,7 +87,8 @@ class FileConverter:
         for row, text in zip(rows, texts, strict=True):
             shown = "" if text is None else (mask(text) if identifier else text)
             said = message(text or "") if callable(message) else message
-            self.report.add(Problem(kind, self.file, row, column, shown, said, hint))
+            self.report.add(Problem(kind, self.file, row, column, shown, said, hint,
+                                    field=self.field_of.get(column, "")))
 
     def file_problem(self, kind: str, column: str, message: str, hint: str) -> None:
         self.report.add(Problem(kind, self.file, 0, column, "", message, hint))
@@ -119,6 +121,7 @@ class FileConverter:
                 table = self.mapping.values[target]
                 values = map_codes(values, lambda v, t=table: t.get(v, v) if v else v)
             columns[target] = (header, values)
+            self.field_of[header] = target
         missing = [f.name for f in self.table.submitted_fields
                    if f.required and f.name not in columns and f.name != "pseudonym"]
         if "resident_id" not in columns:

@@ -147,3 +147,22 @@ def test_the_genotype_outputs_leave_out_the_withdrawn_and_the_no_genetic(consent
         assert marks == {"r1": True, "r2": False}
     finally:
         platform.close()
+
+
+@pytest.mark.slow
+def test_the_api_and_the_pages_say_which_release_holds_withdrawn_people(consent_home):
+    from platform_home import PASSWORD, signed_in
+    from precimed.api.app import create_app
+    from precimed.ops import OpsDatabase, accounts
+
+    home = consent_home[0]
+    ops = OpsDatabase(home.database_url)
+    accounts.create_user(ops, "marks", PASSWORD, roles=["researcher"], centres=[])
+    ops.dispose()
+    client = signed_in(create_app(home), "marks")
+    releases = {r["name"]: r["holds_withdrawn"] for r in
+                client.get("/api/v1/releases").json()}
+    assert releases == {"r1": True, "r2": False}
+    for lang, words in (("en", "withdrew or were erased since"), ("zh", "撤回同意")):
+        page = client.get(f"/cohorts?lang={lang}").text
+        assert words in page.split('id="cohort-release"')[1].split("</select>")[0]

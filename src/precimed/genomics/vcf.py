@@ -285,7 +285,9 @@ def _vcf_samples(vcf) -> list[str]:
 
 
 def _participants(lake) -> pd.DataFrame:
-    table = lake.snapshot().to_arrow(
+    # everyone, withdrawn too: the store keeps what the centre sent, and every read of it
+    # leaves out whom consent keeps out of genetics (precimed.genomics.consent)
+    table = lake.snapshot().including_withdrawn().to_arrow(
         "participant", columns=["pseudonym", "sex", "native_province", "region"])
     return table.to_pandas().drop_duplicates("pseudonym").set_index("pseudonym")
 

@@ -28,17 +28,20 @@ USERS = {
 
 
 def signed_in(app, username: str, password: str = PASSWORD):
-    """A TestClient of ``app`` signed in as ``username`` (its session cookie kept)."""
+    """A TestClient of ``app`` signed in as ``username`` (its session cookie kept, and the
+    session's CSRF token sent on every request, as the pages' scripts do)."""
     from fastapi.testclient import TestClient
 
     client = TestClient(app, raise_server_exceptions=False)
     r = client.post("/api/v1/auth/login", json={"username": username, "password": password})
     assert r.status_code == 200, r.text
+    client.headers["X-CSRF-Token"] = r.json()["csrf_token"]
     return client
 
 
-def settings_for(home: Path, url: str = ""):
-    return load_settings({"home": home, "ops_database_url": url or None}, environ={})
+def settings_for(home: Path, url: str = "", **changes):
+    return load_settings({"home": home, "ops_database_url": url or None, **changes},
+                         environ={})
 
 
 def build_released_home(home: Path, packages) -> Path:

@@ -62,6 +62,32 @@ SETTINGS: tuple[Setting, ...] = (
             "made before) until 'precimed lake vacuum' deletes them."),
     Setting("demo", bool, False,
             "Demo mode: allows embedded defaults that are refused in production."),
+    Setting("trusted_proxies", str, "",
+            "Addresses or networks (comma-separated, e.g. 10.0.0.5,10.1.0.0/16) of reverse "
+            "proxies whose X-Forwarded-For and X-Forwarded-Proto are believed; empty trusts "
+            "no one, so the caller is the connecting address."),
+    Setting("secure_cookies", bool, False,
+            "Mark cookies Secure always (TLS ends before the platform and no trusted proxy "
+            "says so); they are Secure anyway when the request came over HTTPS."),
+    Setting("public_origins", str, "",
+            "Extra origins (comma-separated, e.g. https://precimed.example.org) a browser may "
+            "send state changes from, when a proxy rewrites the Host header."),
+    Setting("max_upload_bytes", int, 2 * 1024**3,
+            "Largest upload (a package zip, a VCF) accepted from the web, in bytes."),
+    Setting("max_unpacked_bytes", int, 4 * 1024**3,
+            "Largest total size of the files a package zip unpacks to, in bytes."),
+    Setting("max_members", int, 1000,
+            "Most files (members) a package zip may hold."),
+    Setting("max_compression_ratio", int, 200,
+            "Largest ratio of a zip member's unpacked to packed size (zip bombs exceed it)."),
+    Setting("max_columns", int, 2000,
+            "Most columns a data file of a package may have."),
+    Setting("max_rows", int, 20_000_000,
+            "Most rows a data file of a package may have."),
+    Setting("max_line_bytes", int, 1024**2,
+            "Longest line (header or record) of a CSV file, in bytes."),
+    Setting("max_problems", int, 10_000,
+            "Most problems a submission's report lists one by one; the rest are counted."),
 )
 
 
@@ -79,6 +105,17 @@ class Settings:
     output_dominance_percent: float
     erasure_retention_days: int
     demo: bool
+    trusted_proxies: str = ""
+    secure_cookies: bool = False
+    public_origins: str = ""
+    max_upload_bytes: int = 2 * 1024**3
+    max_unpacked_bytes: int = 4 * 1024**3
+    max_members: int = 1000
+    max_compression_ratio: int = 200
+    max_columns: int = 2000
+    max_rows: int = 20_000_000
+    max_line_bytes: int = 1024**2
+    max_problems: int = 10_000
 
     @property
     def lake_dir(self) -> Path:
@@ -134,6 +171,12 @@ class Settings:
             raise UserError(f"Setting as_of is not a date: {self.as_of!r}", where="as_of",
                             hint="Write it as YYYY-MM-DD, or leave it empty for the data "
                                  "cut.") from None
+
+    @property
+    def audit_key_file(self) -> Path:
+        """The audit chain's HMAC key: outside the database, so whoever can write the
+        database alone cannot rewrite the chain."""
+        return self.keys_dir / "audit.key"
 
     @property
     def database_url(self) -> str:

@@ -11,9 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 
-from platform_home import settings_for, signed_in
+from platform_home import PASSWORD, settings_for, signed_in
 from precimed.api.app import create_app
-from precimed.ops import OpsDatabase
+from precimed.home import initialise
+from precimed.ops import OpsDatabase, accounts
 from precimed.ops.db import Base
 
 
@@ -73,3 +74,36 @@ def as_user(app):
 @pytest.fixture(scope="session")
 def ops_of(app) -> OpsDatabase:
     return app.state.platform.ops
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def make_fresh(request, tmp_path):
+    """``make(**settings)``: the real app over an empty platform home with two data
+    managers (dm_sh01, dm_js01) and an admin, with the settings given; one home per test,
+    on SQLite and on PostgreSQL."""
+    url = "" if request.param == "sqlite" else request.getfixturevalue("postgres_server")()
+    made = []
+
+    def make(**changes):
+        settings = settings_for(tmp_path / "home", url, **changes)
+        if not made:
+            initialise(settings)
+        app = create_app(settings)
+        ops = app.state.platform.ops
+        if not made:
+            for name, roles, centres in (("dm_sh01", ["data_manager"], ["SH01"]),
+                                         ("dm_js01", ["data_manager"], ["JS01"]),
+                                         ("admin", ["admin"], [])):
+                accounts.create_user(ops, name, PASSWORD, roles=roles, centres=centres)
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        app.state.platform.close()
+
+
+@pytest.fixture
+def fresh(make_fresh):
+    """An empty platform home with two data managers and an admin, served by the real app."""
+    return make_fresh()

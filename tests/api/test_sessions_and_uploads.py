@@ -11,25 +11,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from platform_home import PASSWORD, settings_for, signed_in
-from precimed.api.app import create_app
-from precimed.home import initialise
-from precimed.ops import accounts
+from platform_home import PASSWORD, signed_in
 from precimed.synth import synthesise
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def fresh(request, tmp_path):
-    """An empty platform home with two data managers, served by the real app."""
-    url = "" if request.param == "sqlite" else request.getfixturevalue("postgres_server")()
-    settings = settings_for(tmp_path / "home", url)
-    initialise(settings)
-    app = create_app(settings)
-    ops = app.state.platform.ops
-    accounts.create_user(ops, "dm_sh01", PASSWORD, roles=["data_manager"], centres=["SH01"])
-    accounts.create_user(ops, "dm_js01", PASSWORD, roles=["data_manager"], centres=["JS01"])
-    yield app
-    app.state.platform.close()
 
 
 def test_the_session_cookie_is_httponly_and_samesite(fresh):

@@ -141,13 +141,16 @@ def sign_in(page, username: str, password: str = PASSWORD, next: str = "/") -> N
 @pytest.fixture
 def signed_in(new_context) -> Callable:
     """A page of a new context, signed in as the user through the form (zh pages); the
-    page's uncaught script errors collect in ``page.js_errors``."""
+    page's uncaught script errors and Content-Security-Policy violations collect in
+    ``page.js_errors``."""
 
     def open_as(username: str, on: Served | None = None, next: str = "/"):
         context = new_context(on)
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("console", lambda message: errors.append(message.text)
+                if "Content Security Policy" in message.text else None)
         page.js_errors = errors
         sign_in(page, username, next=next)
         assert page.url == f"{context.served.url}{next}", page.url

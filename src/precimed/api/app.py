@@ -22,6 +22,7 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from precimed import __version__
+from precimed.api.guard import BrowserGuard
 from precimed.errors import UserError, internal_reference
 from precimed.ops.migrate import current, head
 from precimed.settings import Settings
@@ -87,7 +88,15 @@ def create_app(settings: Settings) -> FastAPI:
                   description="The precimed platform API. Aggregates pass through "
                               "disclosure control; every request is authorised and audited.")
     app.state.platform = platform
+    # the last added runs first: proxy headers, then the browser guard, then NUL refusal
     app.add_middleware(RefuseNul)
+    app.add_middleware(BrowserGuard, settings=settings)
+    if settings.trusted_proxies:
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        # X-Forwarded-For/-Proto only from the proxies named in the settings: otherwise
+        # any caller could choose its address (sign-in throttling) or scheme (cookies)
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
 
     @app.exception_handler(UserError)
     async def user_error(request: Request, exc: UserError):

@@ -14,13 +14,11 @@ from collections.abc import Callable
 
 from fastapi import Request, Response
 
+from precimed.api.guard import SESSION_COOKIE
 from precimed.errors import Forbidden, Unauthenticated
 from precimed.ops import accounts, audit
 from precimed.ops.accounts import Principal, check_centre
 from precimed.workflows.platform import Platform
-
-SESSION_COOKIE = "precimed_session"
-
 
 def platform(request: Request) -> Platform:
     return request.app.state.platform

@@ -3,8 +3,9 @@
 A job's status and progress lines live in the ops database, so any worker can answer
 "how far is it". Two kinds:
 
-- ``submission``: the uploaded zip is unpacked into the home's ``incoming`` folder (names
-  checked against path traversal, sizes bounded) and submitted by the same pipeline as
+- ``submission``: the uploaded zip is unpacked into the home's ``incoming`` folder
+  (:func:`precimed.ingest.archive.unpack`: only the manifest's files, within the settings'
+  limits) and submitted by the same pipeline as
   ``precimed submit``; the job points at its submission.
 - ``genotypes``: an uploaded VCF and sample sheet are submitted by the same gate as
   ``precimed genomics submit``; the job keeps the verdict, counts, scoring id and whether
@@ -21,16 +22,14 @@ import logging
 import secrets
 import shutil
 import threading
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import update
 
 from precimed.errors import UserError
-from precimed.ingest.package import MANIFEST
 from precimed.ops import OpsDatabase
 from precimed.ops.db import Job
 from precimed.settings import Settings
@@ -39,8 +38,6 @@ if TYPE_CHECKING:
     from precimed.workflows.genotypes import GenotypeSubmission
 
 log = logging.getLogger("precimed.jobs")
-MAX_UNPACKED = 8 * 1024**3
-MAX_MEMBERS = 10_000
 # one genotype submission at a time per process: each rewrites the served store's
 # variant union and store.json, which has no writer lock of its own
 _GENOTYPE_WRITER = threading.Lock()
@@ -71,32 +68,6 @@ def save_upload(upload, target: Path, *, field: str, name: str, limit: int, hint
 
 def _size(n: int) -> str:
     return f"{n // 1024**3:,} GiB" if n % 1024**3 == 0 else f"{n // 1024**2:,} MiB"
-
-
-def unpack(archive: Path, into: Path) -> Path:
-    """Unpack a package zip safely; return the folder holding manifest.json."""
-    try:
-        bundle = zipfile.ZipFile(archive)
-    except zipfile.BadZipFile:
-        raise UserError("The upload is not a zip archive", where="file",
-                        hint="Zip the package folder (manifest.json, mapping.json and the "
-                             "data files) and upload the .zip.") from None
-    with bundle:
-        members = bundle.infolist()
-        if len(members) > MAX_MEMBERS or sum(m.file_size for m in members) > MAX_UNPACKED:
-            raise UserError("The archive is too large to unpack", where="file",
-                            hint="Split the submission, or submit it with 'precimed submit'.")
-        for member in members:
-            name = PurePosixPath(member.filename)
-            if name.is_absolute() or ".." in name.parts or "\\" in member.filename:
-                raise UserError(f"The archive holds an unsafe path {member.filename!r}",
-                                where="file", hint="Zip the package folder itself.")
-        bundle.extractall(into)
-    manifests = sorted(into.rglob(MANIFEST), key=lambda p: len(p.parts))
-    if not manifests:
-        raise UserError("The archive holds no manifest.json", where="file",
-                        hint="A package is a folder with manifest.json; zip that folder.")
-    return manifests[0].parent
 
 
 def manifest_centre(package: Path) -> str:

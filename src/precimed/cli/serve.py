@@ -7,7 +7,7 @@ import os
 import click
 
 from precimed.errors import NotFound
-from precimed.settings import Settings
+from precimed.settings import SETTINGS, Settings
 
 
 def register(cli: click.Group) -> None:
@@ -49,10 +49,11 @@ def start(settings: Settings, host: str, port: int, workers: int, *,
     interrupted(ops)
     ops.dispose()
     os.environ["PRECIMED_HOME"] = str(settings.home)
-    for name in ("ops_database_url", "disclosure_threshold", "qc_rules", "as_of"):
-        value = getattr(settings, name)
-        if value not in ("", None):
-            os.environ[f"PRECIMED_{name.upper()}"] = str(value)
+    # the workers load their settings again, from the environment: pass every one on
+    for setting in SETTINGS[1:]:
+        value = getattr(settings, setting.name)
+        if value != setting.default:
+            os.environ[setting.env] = str(value)
     uvicorn.run("precimed.api.server:app", factory=True, host=host, port=port,
                 workers=workers, log_level="info", access_log=False, proxy_headers=False,
                 timeout_worker_healthcheck=health_timeout)
@@ -101,6 +102,48 @@ def add_user(settings_of, username: str, roles, centres, password: str) -> None:
                                                            "centres": list(centres)})
     click.echo(f"user {user.username} created: {', '.join(roles)}"
                + (f" at {', '.join(centres)}" if centres else ""))
+
+
+def _user_named(ops, username: str):
+    from precimed.ops import accounts
+
+    found = next((u for u in accounts.users(ops) if u.username == username), None)
+    if found is None:
+        raise NotFound(f"No user {username!r}", where="username",
+                       hint="'precimed users list' shows every account.")
+    return found
+
+
+@users.command("unlock")
+@click.argument("username")
+@click.pass_obj
+def unlock_user(settings_of, username: str) -> None:
+    """Unlock USERNAME after failed sign-ins locked it (the failures stay in the log)."""
+    from precimed.ops import audit
+
+    ops = _ops(settings_of())
+    user = _user_named(ops, username)
+    audit.record(ops, actor="cli", action="login.unlock", outcome="ok",
+                 resource=f"user {user.username}")
+    click.echo(f"user {user.username} unlocked")
+
+
+@users.command("password")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              envvar="PRECIMED_NEW_PASSWORD", help="Prompted for unless given.")
+@click.pass_obj
+def reset_password(settings_of, username: str, password: str) -> None:
+    """Set USERNAME's password; every session and API token of the account ends."""
+    from precimed.ops import accounts, audit
+
+    ops = _ops(settings_of())
+    user = _user_named(ops, username)
+    accounts.update_user(ops, user.id, password=password)
+    audit.record(ops, actor="cli", action="user.change", outcome="ok",
+                 resource=f"user {user.username}",
+                 detail={"password": "changed", "sessions_and_tokens": "revoked"})
+    click.echo(f"password of {user.username} changed; its sessions and tokens ended")
 
 
 @users.command("list")

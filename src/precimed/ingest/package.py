@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from precimed.errors import SubmissionRejected
 from precimed.reports.problems import Problem, Report
@@ -28,6 +28,9 @@ from precimed.standard import (
 )
 
 MANIFEST = "manifest.json"
+MAX_MANIFEST_BYTES = 4 * 1024**2
+MAX_PATH_BYTES = 4096  # PATH_MAX on Linux
+MAX_NAME_BYTES = 255  # NAME_MAX: one file or folder name
 PACKAGE_FORMAT = 1
 DROP = "drop"
 
@@ -78,29 +81,49 @@ def read_manifest(package: Path) -> Manifest:
         raise _reject("The package has no manifest.json", str(package),
                       "Every package needs a manifest listing its files; "
                       "'precimed synth' shows an example.")
+    if path.stat().st_size > MAX_MANIFEST_BYTES:
+        raise _reject("manifest.json is too large", str(path),
+                      f"A manifest lists files in at most {MAX_MANIFEST_BYTES // 1024} KiB.")
+    return parse_manifest(path.read_bytes(), str(path))
+
+
+def parse_manifest(data: bytes, where: str) -> Manifest:
+    """Check a manifest's bytes: every malformed one (not JSON, nested too deep, a field
+    of the wrong type) is refused with a :class:`SubmissionRejected`, never a crash."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        data = json.loads(data.decode("utf-8-sig"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise _reject(f"manifest.json is not valid JSON: {exc}", str(path),
+        raise _reject(f"manifest.json is not valid JSON: {exc}", where,
                       "Save the manifest as UTF-8 JSON.") from None
+    except RecursionError:
+        raise _reject("manifest.json is nested too deeply", where,
+                      "A manifest is a flat object with a list of files.") from None
     if not isinstance(data, dict):
-        raise _reject("manifest.json must hold a JSON object", str(path),
+        raise _reject("manifest.json must hold a JSON object", where,
                       "See the example package from 'precimed synth'.")
     centre = data.get("centre")
-    if centre not in CENTRES:
-        raise _reject(f"Unknown centre {centre!r} in the manifest", str(path),
+    if not isinstance(centre, str) or centre not in CENTRES:
+        raise _reject(f"Unknown centre {str(centre)[:40]!r} in the manifest", where,
                       "Use your centre's registered code, e.g. " + ", ".join(list(CENTRES)[:4]))
-    version = str(data.get("standard_version", ""))
+    version = str(data.get("standard_version", ""))[:40]
     if version.split(".")[0] != STANDARD_VERSION.split(".")[0]:
         raise _reject(f"The package is written for standard {version or '(none)'}",
-                      str(path), f"This platform reads standard {STANDARD_VERSION}; "
+                      where, f"This platform reads standard {STANDARD_VERSION}; "
                       "export again with the current data dictionary.")
-    files = tuple(_package_file(entry, path) for entry in data.get("files") or [])
+    entries = data.get("files") or []
+    if not isinstance(entries, list):
+        raise _reject("'files' in the manifest must be a list", where,
+                      "List each data file as {\"path\", \"table\", \"size\", \"sha256\"}.")
+    files = tuple(_package_file(entry, where) for entry in entries)
     if not files:
-        raise _reject("The manifest lists no data files", str(path),
+        raise _reject("The manifest lists no data files", where,
                       "List each data file with its table, size and sha256.")
-    mapping = _package_file({**data["mapping"], "table": "mapping"}, path) \
-        if data.get("mapping") else None
+    mapping_entry = data.get("mapping")
+    if mapping_entry and not isinstance(mapping_entry, dict):
+        raise _reject("'mapping' in the manifest must be an object", where,
+                      "Give it as {\"path\": \"mapping.json\", \"size\": ..., \"sha256\": ...}.")
+    mapping = _package_file({**mapping_entry, "table": "mapping"}, where) \
+        if mapping_entry else None
     content = sorted((f.path, f.table, f.sha256) for f in files)
     if mapping:
         content.append((mapping.path, "mapping", mapping.sha256))
@@ -108,25 +131,45 @@ def read_manifest(package: Path) -> Manifest:
     return Manifest(centre, version, files, mapping, digest)
 
 
-def _package_file(entry: object, manifest: Path) -> PackageFile:
+def safe_relative_path(name: str) -> str | None:
+    """Why ``name`` cannot be a file of a package (None when it can): it must stay inside
+    the package, and its length fit every file system (4,096 bytes, 255 per part)."""
+    if len(name.encode("utf-8", "surrogatepass")) > MAX_PATH_BYTES:
+        return f"a path longer than {MAX_PATH_BYTES:,} bytes"
+    parts = PurePosixPath(name).parts
+    if any(len(part.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES for part in parts):
+        return f"a file or folder name longer than {MAX_NAME_BYTES} bytes"
+    if (not name or PurePosixPath(name).is_absolute() or ".." in parts or "\\" in name
+            or "\x00" in name or (len(name) > 1 and name[1] == ":")):
+        return "a path that leaves the package"
+    return None
+
+
+def _package_file(entry: object, where: str) -> PackageFile:
     if not isinstance(entry, dict) or not {"path", "table", "size", "sha256"} <= entry.keys():
         raise _reject("A file entry in the manifest lacks path, table, size or sha256",
-                      str(manifest), "Each entry needs all four.")
-    if entry["table"] in DERIVED_TABLES:
-        raise _reject(f"Table {entry['table']!r} is computed by the platform, not submitted",
-                      f"{manifest}, file {entry['path']}",
+                      where, "Each entry needs all four.")
+    name, table, size, sha256 = entry["path"], entry["table"], entry["size"], entry["sha256"]
+    encoding = entry.get("encoding")
+    if not (isinstance(name, str) and isinstance(table, str) and isinstance(sha256, str)
+            and isinstance(size, int) and not isinstance(size, bool) and size >= 0
+            and (encoding is None or isinstance(encoding, str))):
+        raise _reject("A file entry in the manifest has a field of the wrong type", where,
+                      "path, table, sha256 and encoding are text; size is a whole number of "
+                      "bytes.")
+    if table in DERIVED_TABLES:
+        raise _reject(f"Table {table!r} is computed by the platform, not submitted",
+                      f"{where}, file {name[:200]}",
                       "Remove the file from the package; the platform derives this table "
                       "(genotypes go through 'precimed genomics submit').")
-    if entry["table"] != "mapping" and entry["table"] not in TABLES:
-        raise _reject(f"The manifest names an unknown table {entry['table']!r}",
-                      f"{manifest}, file {entry['path']}",
+    if table != "mapping" and table not in TABLES:
+        raise _reject(f"The manifest names an unknown table {table[:64]!r}",
+                      f"{where}, file {name[:200]}",
                       "Tables of the standard: " + ", ".join(TABLES))
-    name = str(entry["path"])
-    if Path(name).is_absolute() or ".." in Path(name).parts:
-        raise _reject("A file path in the manifest leaves the package", str(manifest),
-                      "Use paths relative to the package folder.")
-    return PackageFile(name, entry["table"], int(entry["size"]), str(entry["sha256"]).lower(),
-                       entry.get("encoding"))
+    if (problem := safe_relative_path(name)) is not None:
+        raise _reject(f"A file path in the manifest is not allowed: {problem}", where,
+                      "Use short paths relative to the package folder.")
+    return PackageFile(name, table, size, sha256.lower(), encoding)
 
 
 def verify_files(package: Path, manifest: Manifest, report: Report) -> None:
@@ -162,8 +205,9 @@ def read_mapping(package: Path, manifest: Manifest, report: Report) -> dict[str,
             name: FileMapping(dict(spec.get("columns", {})), dict(spec.get("values", {})))
             for name, spec in files.items()
         }
+        _all_text(result)
     except (OSError, json.JSONDecodeError, UnicodeDecodeError, KeyError, AttributeError,
-            TypeError) as exc:
+            TypeError, ValueError, RecursionError) as exc:
         report.add(Problem("mapping", manifest.mapping.path, 0, "", "",
                            f"the mapping file cannot be read ({type(exc).__name__})",
                            "It must be UTF-8 JSON: {\"files\": {FILE: {\"columns\": {...}}}}."))
@@ -177,3 +221,15 @@ def read_mapping(package: Path, manifest: Manifest, report: Report) -> dict[str,
                                    f"file {name}: maps to unknown field {target!r}",
                                    "Map to a field of the data dictionary, or to 'drop'."))
     return result
+
+
+def _all_text(mappings: dict[str, FileMapping]) -> None:
+    """Raise TypeError unless every header, field, value and code of a mapping is text."""
+    for name, spec in mappings.items():
+        pairs = [(name, ""), *spec.columns.items()]
+        for field, codes in spec.values.items():
+            if not isinstance(codes, dict):
+                raise TypeError(field)
+            pairs += [(field, ""), *codes.items()]
+        if not all(isinstance(a, str) and isinstance(b, str) for a, b in pairs):
+            raise TypeError(name)

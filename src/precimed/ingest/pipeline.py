@@ -26,7 +26,7 @@ from precimed.errors import SubmissionRejected
 from precimed.ingest.convert import Converted, FileConverter, valid_resident_id
 from precimed.ingest.package import read_manifest, read_mapping, verify_files
 from precimed.ingest.parse import map_codes
-from precimed.ingest.readers import read_file
+from precimed.ingest.readers import ReadLimits, read_file
 from precimed.lake import Lake
 from precimed.lake.catalog import CommittedSubmission
 from precimed.lake.rows import with_row_keys
@@ -93,11 +93,13 @@ def _submit(package, settings, lake, ops, pseudonymise, say, after_table, today)
     try:
         manifest = read_manifest(package)
     except SubmissionRejected as exc:
-        report = Report(new_submission_id("unknown"), "unknown", package.name)
+        report = Report(new_submission_id("unknown"), "unknown", package.name,
+                        max_listed=settings.max_problems)
         report.add(Problem("manifest", "manifest.json", 0, "", "", exc.what, exc.hint))
         report.qc = evaluate(ruleset, "unknown", report, files={}, rows={}, data=None).to_dict()
         return _finish(report, "rejected", settings, ops, received, digest="")
-    report = Report(new_submission_id(manifest.centre), manifest.centre, package.name)
+    report = Report(new_submission_id(manifest.centre), manifest.centre, package.name,
+                    max_listed=settings.max_problems)
     ops.add(SubmissionRecord(id=report.submission_id, centre=manifest.centre,
                              digest=manifest.digest, status="received", received_at=received,
                              rows={}, report={}))
@@ -119,7 +121,8 @@ def _submit(package, settings, lake, ops, pseudonymise, say, after_table, today)
     not_read: dict[str, list[str]] = {}  # table -> its files that could not be read
     for entry in manifest.files:
         say(f"reading {entry.path}")
-        raw = read_file(package / entry.path, entry.path, report, encoding=entry.encoding)
+        raw = read_file(package / entry.path, entry.path, report, encoding=entry.encoding,
+                        limits=ReadLimits.of(settings))
         if raw is None:
             not_read.setdefault(entry.table, []).append(entry.path)
             continue

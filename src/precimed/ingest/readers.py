@@ -22,6 +22,20 @@ NULL_TOKENS = ("NULL", "null", "NA", "N/A", "n/a", "#N/A", "None", "nan", "NaN",
 
 
 @dataclass(frozen=True)
+class ReadLimits:
+    """What one data file may hold (settings max_columns, max_rows, max_line_bytes):
+    a file past them is refused before it is read whole."""
+
+    columns: int = 2000
+    rows: int = 20_000_000
+    line_bytes: int = 1024**2
+
+    @classmethod
+    def of(cls, settings) -> ReadLimits:
+        return cls(settings.max_columns, settings.max_rows, settings.max_line_bytes)
+
+
+@dataclass(frozen=True)
 class RawFile:
     name: str
     table: pa.Table  # every column as string; empty cells are null
@@ -29,12 +43,12 @@ class RawFile:
 
 
 def read_file(path: Path, name: str, report: Report, *, encoding: str | None = None,
-              ) -> RawFile | None:
+              limits: ReadLimits = ReadLimits()) -> RawFile | None:
     suffix = path.suffix.lower()
     if suffix in {".csv", ".txt", ".tsv"}:
-        return read_csv(path, name, report, encoding=encoding)
+        return read_csv(path, name, report, encoding=encoding, limits=limits)
     if suffix in {".xlsx", ".xlsm", ".xls"}:
-        return read_xlsx(path, name, report)
+        return read_xlsx(path, name, report, limits=limits)
     report.add(Problem("file_format", name, 0, "", "", f"files of type {suffix!r} are not read",
                        "Send CSV (UTF-8 or GBK) or XLSX."))
     return None
@@ -69,12 +83,42 @@ def usable_header(header: list[str], name: str, report: Report) -> bool:
     return True
 
 
+def _too_wide(columns: int, name: str, report: Report, limits: ReadLimits) -> bool:
+    if columns <= limits.columns:
+        return False
+    report.add(Problem("too_large", name, 1, "", "",
+                       f"the file has more than {limits.columns:,} columns",
+                       "Send one table per file with the standard's columns only; ask the "
+                       "platform's administrator if a table really needs more."))
+    return True
+
+
+def _header_fits(path: Path, name: str, report: Report, limits: ReadLimits,
+                 delimiter: str) -> bool:
+    """Whether the header line is within the column and line limits, read alone: a file
+    past them is refused before the rest of it is read."""
+    with open(path, "rb") as handle:
+        head = handle.read(limits.line_bytes + 1)
+    end = head.find(b"\n")
+    line = head if end < 0 else head[:end]
+    if _too_wide(line.count(delimiter.encode()) + 1, name, report, limits):
+        return False
+    if end < 0 and len(head) > limits.line_bytes:
+        report.add(Problem("too_large", name, 1, "", "",
+                           f"the first line is longer than {limits.line_bytes:,} bytes",
+                           "Check that the file is CSV with one record per line."))
+        return False
+    return True
+
+
 def read_csv(path: Path, name: str, report: Report, *, encoding: str | None = None,
-             ) -> RawFile | None:
+             limits: ReadLimits = ReadLimits()) -> RawFile | None:
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    if not _header_fits(path, name, report, limits, delimiter):
+        return None
     text = decode(path.read_bytes(), name, report, encoding)
     if text is None:
         return None
-    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
     first_line = text.split("\n", 1)[0].rstrip("\r")
     header = next(csv.reader([first_line], delimiter=delimiter), [])
     header = [h.strip() for h in header]
@@ -94,8 +138,10 @@ def read_csv(path: Path, name: str, report: Report, *, encoding: str | None = No
     try:
         table = pacsv.read_csv(
             io.BytesIO(text.encode("utf-8")),
+            # a record longer than a block cannot be parsed: the block bounds the line
             read_options=pacsv.ReadOptions(column_names=header, skip_rows=1,
-                                           use_threads=False, block_size=1 << 24),
+                                           use_threads=False,
+                                           block_size=max(1 << 24, limits.line_bytes)),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False,
                                              invalid_row_handler=invalid_row),
             convert_options=pacsv.ConvertOptions(
@@ -107,8 +153,18 @@ def read_csv(path: Path, name: str, report: Report, *, encoding: str | None = No
                            f"the file is not readable CSV ({str(exc).split(':')[0]})",
                            "Export it again as CSV from the source system."))
         return None
+    if _too_long(table.num_rows, name, report, limits):
+        return None
     rows = _row_numbers(table.num_rows, sorted(bad_rows))
     return RawFile(name, _strip(table), rows)
+
+
+def _too_long(rows: int, name: str, report: Report, limits: ReadLimits) -> bool:
+    if rows <= limits.rows:
+        return False
+    report.add(Problem("too_large", name, 0, "", "", f"the file has more than "
+                       f"{limits.rows:,} rows", "Split the table over several packages."))
+    return True
 
 
 def _row_numbers(count: int, skipped: list[int]) -> pa.Array:
@@ -137,13 +193,18 @@ def _strip(table: pa.Table) -> pa.Table:
     return pa.table(columns, names=table.column_names)
 
 
-def read_xlsx(path: Path, name: str, report: Report) -> RawFile | None:
+def read_xlsx(path: Path, name: str, report: Report, *, limits: ReadLimits = ReadLimits(),
+              ) -> RawFile | None:
     """The first sheet, every cell as text (fastexcel reads it straight into Arrow)."""
     try:
         reader = fastexcel.read_excel(str(path))
         first = reader.load_sheet(0, header_row=None, n_rows=1, dtypes="string").to_arrow()
+        if _too_wide(first.num_columns, name, report, limits):
+            return None
         sheet = reader.load_sheet(0, header_row=None, skip_rows=1, dtypes="string",
-                                  schema_sample_rows=None).to_arrow()
+                                  n_rows=limits.rows + 1, schema_sample_rows=None).to_arrow()
+        if _too_long(sheet.num_rows, name, report, limits):
+            return None
     except (fastexcel.FastExcelError, OSError, ValueError) as exc:
         report.add(Problem("file_format", name, 0, "", "",
                            f"the workbook cannot be read ({type(exc).__name__})",

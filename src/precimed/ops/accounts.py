@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
-from precimed.errors import Conflict, NotFound, UserError
+from precimed.errors import Conflict, NotFound, Unauthenticated, UserError
 from precimed.ops.db import ApiToken, OpsDatabase, User, WebSession
-from precimed.ops.roles import ROLES, permissions_of
+from precimed.ops.roles import CENTRE_SCOPED, ROLES, permissions_of
 from precimed.standard import CENTRES
 
 SESSION_HOURS = 12
@@ -54,7 +54,11 @@ class Principal:
         return permission in self.permissions
 
     def sees_centre(self, centre: str) -> bool:
-        return not self.centres or centre in self.centres
+        if self.centres:
+            return centre in self.centres
+        # an account of centre-scoped roles only, made without a centre (before they
+        # required one), sees no centre rather than every one
+        return bool(set(self.roles) - CENTRE_SCOPED)
 
     def to_dict(self) -> dict:
         return {"username": self.username, "display_name": self.display_name,
@@ -100,10 +104,29 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def check_password_strength(password: str) -> None:
-    if len(password) < 12:
+MIN_PASSWORD_LENGTH = 12
+# zxcvbn's score: 3 is "safely unguessable" (about 10^8 guesses or more), 4 "very"
+MIN_PASSWORD_SCORE = 3
+
+
+def check_password_strength(password: str, *, username: str = "") -> None:
+    """At least 12 characters and not guessable: zxcvbn (Dropbox's estimator, which ships
+    lists of the most common passwords, names, words and keyboard patterns) must score it
+    3 or more out of 4; the user name counts as known to an attacker."""
+    from zxcvbn import zxcvbn
+
+    if len(password) < MIN_PASSWORD_LENGTH:
         raise UserError("The password is too short", where="password",
-                        hint="Use at least 12 characters; a passphrase of several words is best.")
+                        hint=f"Use at least {MIN_PASSWORD_LENGTH} characters; a passphrase "
+                             "of several unrelated words is best.")
+    # zxcvbn's cost grows with length; past 100 characters only the start matters
+    estimate = zxcvbn(password[:100], user_inputs=[username] if username else [])
+    if estimate["score"] < MIN_PASSWORD_SCORE:
+        warning = estimate["feedback"].get("warning") or "it is easy to guess"
+        raise UserError(f"The password is too easy to guess: {warning.rstrip('.')}",
+                        where="password",
+                        hint="Avoid common passwords, repeats (aaaa), sequences (1234) and "
+                             "keyboard rows; a passphrase of several unrelated words is best.")
 
 
 def _checked(username: str, roles: list[str], centres: list[str]) -> None:
@@ -118,13 +141,17 @@ def _checked(username: str, roles: list[str], centres: list[str]) -> None:
     if bad:
         raise UserError(f"Unknown centre {bad[0]!r}", where="centres",
                         hint="Centres: " + ", ".join(sorted(CENTRES)))
+    scoped = sorted(set(roles) & CENTRE_SCOPED)
+    if scoped and not centres:
+        raise UserError(f"Role {scoped[0]} serves centres: name at least one", where="centres",
+                        hint="Give the centres this person serves (--centre SH01).")
 
 
 def create_user(ops: OpsDatabase, username: str, password: str, *, roles: list[str],
                 centres: list[str] | None = None, display_name: str = "") -> User:
     centres = list(centres or [])
     _checked(username, roles, centres)
-    check_password_strength(password)
+    check_password_strength(password, username=username)
     with ops.session() as session, session.begin():
         if session.scalar(select(User).where(User.username == username)) is not None:
             raise Conflict(f"User {username!r} already exists", where="username",
@@ -149,14 +176,31 @@ def update_user(ops: OpsDatabase, user_id: int, *, roles: list[str] | None = Non
             user.roles = list(roles)
         if centres is not None:
             user.centres = list(centres)
+        if password is not None:
+            check_password_strength(password, username=user.username)
+            user.password_hash = _hasher.hash(password)
+        if (active is not None and active != user.active) or password is not None:
+            # deactivating, reactivating and a new password each end every session and
+            # token: a reactivated account starts with no old credential alive
+            _revoke_all(session, user_id)
         if active is not None:
             user.active = active
-            if not active:  # signing out everywhere
-                session.execute(delete(WebSession).where(WebSession.user_id == user_id))
-        if password is not None:
-            check_password_strength(password)
-            user.password_hash = _hasher.hash(password)
     return user
+
+
+def _revoke_all(session, user_id: int) -> None:
+    session.execute(delete(WebSession).where(WebSession.user_id == user_id))
+    session.execute(update(ApiToken).where(ApiToken.user_id == user_id,
+                                           ApiToken.revoked_at.is_(None))
+                    .values(revoked_at=_now()))
+
+
+def change_password(ops: OpsDatabase, principal: Principal, current: str, new: str) -> None:
+    """A user's own change: the current password first; every session and token ends."""
+    if authenticate(ops, principal.username, current) is None:
+        raise Unauthenticated("The current password is wrong", where="current_password",
+                              hint="Type the password you signed in with.")
+    update_user(ops, principal.user_id, password=new)
 
 
 def users(ops: OpsDatabase) -> list[User]:
@@ -185,8 +229,14 @@ def authenticate(ops: OpsDatabase, username: str, password: str) -> Principal | 
     except (VerificationError, InvalidHashError):
         return None
     if _hasher.check_needs_rehash(user.password_hash):
-        update_user(ops, user.id, password=password)
+        _rehash(ops, user.id, password)
     return _principal(user, "session")
+
+
+def _rehash(ops: OpsDatabase, user_id: int, password: str) -> None:
+    """Store the same password under newer hashing parameters (no session ends)."""
+    with ops.session() as session, session.begin():
+        session.get(User, user_id).password_hash = _hasher.hash(password)
 
 
 def start_session(ops: OpsDatabase, principal: Principal) -> str:

@@ -177,3 +177,14 @@ def recent_failures(ops: OpsDatabase, *, action: str, since: dt.datetime,
         query = query.where(AuditEvent.client == client)
     with ops.session() as session:
         return int(session.scalar(query) or 0)
+
+
+def last_at(ops: OpsDatabase, *, action: str, resource: str) -> dt.datetime | None:
+    """When an event of a kind about a resource was last recorded (an account's unlock)."""
+    from sqlalchemy import func
+
+    query = (select(func.max(AuditEvent.at))
+             .where(AuditEvent.action == action, AuditEvent.resource == resource))
+    with ops.session() as session:
+        found = session.scalar(query)
+    return _utc(found) if found is not None else None

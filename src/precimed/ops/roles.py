@@ -3,7 +3,8 @@
 Deny by default: a permission not listed for any of a user's roles is refused. Centre
 scoping is separate: a user whose account lists centres sees only those centres'
 submissions, reports, worklists and candidates; an empty list means every centre, which
-only admins and reviewers and committee members are given by default.
+only admins, reviewers, researchers and committee members may have: the centre-scoped
+roles (:data:`CENTRE_SCOPED`) require a centre.
 """
 
 from __future__ import annotations
@@ -63,6 +64,9 @@ ROLE_PERMISSIONS = MappingProxyType({
     "dac": _EVERYONE | {"audit.read", "cohorts.count", "endpoints.read", "sharing.review",
                         "sharing.hgr", "sharing.provisions", "outputs.review"},
 })
+
+# roles that serve centres: an account holding one must name its centres
+CENTRE_SCOPED = frozenset({"data_manager", "clinician"})
 
 assert set(ROLE_PERMISSIONS) == set(ROLES)
 assert all(p <= _ALL for p in ROLE_PERMISSIONS.values())

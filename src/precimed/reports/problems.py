@@ -13,6 +13,8 @@ from precimed.reports.masking import redact
 # A broken file can produce a problem per row; past this many of one kind in one column
 # the report keeps a count instead of every row.
 MAX_EXAMPLES_PER_KIND = 1000
+# and past this many in all (setting max_problems), only counts per kind and file
+MAX_LISTED = 10_000
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ class Report:
     rows_added: dict[str, int] = field(default_factory=dict)
     rows_updated: dict[str, int] = field(default_factory=dict)
     qc: dict = field(default_factory=dict)  # the QC outcome: verdict, results, distributions
+    max_listed: int = MAX_LISTED  # problems listed one by one; the rest are counted
     _per_kind: Counter = field(default_factory=Counter, repr=False)
 
     def note_omitted(self, kind: str, file: str, column: str, count: int) -> None:
@@ -76,7 +79,11 @@ class Report:
     def add(self, problem: Problem) -> None:
         key = (problem.kind, problem.file, problem.column)
         self._per_kind[key] += 1
-        if self._per_kind[key] > MAX_EXAMPLES_PER_KIND:
+        if len(self.problems) >= self.max_listed:
+            # counted per kind and file only: a file with a million bad columns must not
+            # make a million entries of the report either
+            self.omitted[(problem.kind, problem.file, "")] += 1
+        elif self._per_kind[key] > MAX_EXAMPLES_PER_KIND:
             self.omitted[key] += 1
         else:
             self.problems.append(problem)

@@ -7,6 +7,11 @@ cannot disagree about who may see what; a signed-out visitor is sent to the logi
 Interactive parts (upload progress, the cohort builder's live counts, adjudication) call
 the API from ``static/app.js``. Charts are drawn by Plotly, served from the installed
 ``plotly`` package: no CDN, nothing fetched from outside.
+
+Every template gets ``csp_nonce`` (put it on each inline ``<script nonce=...>``: the
+Content-Security-Policy runs no other inline script) and ``csrf_token`` (a hidden
+``csrf_token`` field in each POST form; ``static/app.js`` sends it as ``X-CSRF-Token``),
+see :mod:`precimed.api.guard`.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from precimed.api.deps import (
     resolve,
     set_session_cookie,
 )
+from precimed.api.guard import csrf_token
 from precimed.errors import UserError
 from precimed.ops.accounts import Principal
 from precimed.web.i18n import DEFAULT, LANGUAGES, translator
@@ -84,9 +90,12 @@ def render(request: Request, template: str, *, code: int = 200, **context) -> HT
     other = "en" if lang == "zh" else "zh"
     # the switch keeps the page's own query (a search, a chosen table) and changes language
     switch = "?" + urlencode({**request.query_params, "lang": other})
+    session = request.cookies.get(SESSION_COOKIE)
     html = _env.get_template(template).render(
         t=translator(lang), lang=lang, other=other, lang_switch=switch,
         principal=principal, nav=nav, path=request.url.path,
+        csrf_token=csrf_token(session) if session else "",
+        csp_nonce=getattr(request.state, "csp_nonce", ""),
         threshold=platform(request).policy.threshold, **context)
     response = HTMLResponse(html, status_code=code)
     if request.query_params.get("lang") in LANGUAGES:

@@ -67,6 +67,17 @@ def change_user(user_id: int, body: UserChange, request: Request,
     return accounts.user_dict(accounts.get_user(ops, user_id))
 
 
+@router.post("/users/{user_id}/unlock",
+             summary="Unlock an account locked by failed sign-ins (the failures stay logged)")
+def unlock_user(user_id: int, request: Request,
+                principal: Principal = Depends(require("users.manage"))) -> dict:
+    ops = platform(request).ops
+    user = accounts.get_user(ops, user_id)
+    audit.record(ops, actor=principal.username, action="login.unlock", outcome="ok",
+                 resource=f"user {user.username}", client=client_of(request))
+    return accounts.user_dict(user)
+
+
 @router.get("/audit", summary="The audit log, newest first")
 def audit_log(request: Request, limit: int = Query(100, ge=1, le=1000),
               before: int | None = Query(None, ge=1, le=2**31 - 1), actor: str | None = Query(None,

@@ -1,8 +1,7 @@
-"""Sign in and out, who am I, and personal API tokens.
+"""Sign in and out, who am I, my password, and personal API tokens.
 
-Sign-in is rate-limited from the audit log (:mod:`precimed.ops.signin`, shared with the
-login page): after 5 failures for an account, or 20 from one client, within 15 minutes,
-further attempts answer 429 until the window passes.
+Sign-in is throttled from the audit log (:mod:`precimed.ops.signin`, shared with the
+login page) per account and per address, in ways that cannot lock the administrator out.
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ from precimed.api.deps import (
     resolve,
     set_session_cookie,
 )
+from precimed.api.guard import csrf_token
 from precimed.ops import accounts, audit, signin
 from precimed.ops.accounts import Principal
 
@@ -32,17 +32,21 @@ class NewToken(BaseModel):
     name: str = Field(min_length=1, max_length=64)
 
 
-def sign_in(request: Request, response: Response, username: str, password: str) -> Principal:
-    """Sign in (:func:`precimed.ops.signin.sign_in`) and set the session cookie."""
+def sign_in(request: Request, response: Response, username: str, password: str
+            ) -> tuple[Principal, str]:
+    """Sign in (:func:`precimed.ops.signin.sign_in`) and set the session cookie; return who
+    signed in and the session's CSRF token."""
     principal, token = signin.sign_in(platform(request).ops, username, password,
                                       client=client_of(request))
     set_session_cookie(request, response, token)
-    return principal
+    return principal, csrf_token(token)
 
 
-@router.post("/login", summary="Sign in; sets an HttpOnly session cookie")
+@router.post("/login", summary="Sign in; sets an HttpOnly session cookie and returns the "
+                               "session's CSRF token (send it as X-CSRF-Token)")
 def login(body: Login, request: Request, response: Response) -> dict:
-    return sign_in(request, response, body.username, body.password).to_dict()
+    principal, csrf = sign_in(request, response, body.username, body.password)
+    return {**principal.to_dict(), "csrf_token": csrf}
 
 
 @router.post("/logout", summary="Sign out of this browser session")
@@ -53,9 +57,30 @@ def logout(request: Request, response: Response) -> dict:
     return {"signed_out": True}
 
 
-@router.get("/me", summary="The signed-in user, roles, centres and permissions")
-def me(principal: Principal = Depends(require("dashboard.read"))) -> dict:
-    return principal.to_dict()
+class PasswordChange(BaseModel):
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=1, max_length=256)
+
+
+@router.post("/password", summary="Change my password; ends every session and API token, "
+                                  "this one included")
+def change_password(body: PasswordChange, request: Request, response: Response,
+                    principal: Principal = Depends(require("dashboard.read"))) -> dict:
+    ops = platform(request).ops
+    accounts.change_password(ops, principal, body.current_password, body.new_password)
+    audit.record(ops, actor=principal.username, action="user.password", outcome="ok",
+                 resource=f"user {principal.username}", client=client_of(request),
+                 detail={"sessions_and_tokens": "revoked"})
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return {"changed": True, "signed_out": True}
+
+
+@router.get("/me", summary="The signed-in user, roles, centres and permissions (and, signed "
+                           "in by cookie, the session's CSRF token)")
+def me(request: Request, principal: Principal = Depends(require("dashboard.read"))) -> dict:
+    session = request.cookies.get(SESSION_COOKIE)
+    extra = {"csrf_token": csrf_token(session)} if principal.via == "session" and session else {}
+    return {**principal.to_dict(), **extra}
 
 
 @router.get("/tokens", summary="My API tokens (never the secrets)")

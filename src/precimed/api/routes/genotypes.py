@@ -27,7 +27,6 @@ from precimed.settings import Settings
 from precimed.standard import CENTRES, vocabulary
 
 router = APIRouter(tags=["genotypes"])
-MAX_VCF = 2 * 1024**3
 MAX_SHEET = 64 * 1024**2
 DATASET_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 SAFE_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]")
@@ -140,9 +139,9 @@ def upload_genotypes(
     workdir.mkdir(mode=0o700)
     try:
         vcf_path = _save(vcf, workdir / "vcf", field="vcf", default="genotypes.vcf.gz",
-                         limit=MAX_VCF)
+                         limit=p.settings.max_upload_bytes)
         sheet_path = _save(sheet, workdir / "sheet", field="sheet", default="samples.csv",
-                           limit=MAX_SHEET)
+                           limit=min(MAX_SHEET, p.settings.max_upload_bytes))
         samples = _check_vcf(vcf_path)
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)

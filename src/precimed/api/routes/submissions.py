@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from precimed.api import jobs
 from precimed.api.deps import check_centre, client_of, platform, require
 from precimed.errors import NotFound
+from precimed.ingest.archive import ArchiveLimits, unpack
 from precimed.ops import audit
 from precimed.ops.accounts import Principal
 from precimed.ops.db import Job
@@ -19,7 +20,6 @@ from precimed.qc.scorecard import scorecard, scorecard_html
 from precimed.workflows import submissions as services
 
 router = APIRouter(tags=["submissions"])
-MAX_UPLOAD = 2 * 1024**3
 
 
 @router.get("/submissions", summary="Submissions of the centres I serve, newest first")
@@ -66,9 +66,10 @@ def upload(request: Request, file: UploadFile = File(...),
     job_dir.mkdir(parents=True)
     try:
         archive = job_dir / "upload.zip"
-        size = jobs.save_upload(file, archive, field="file", name="upload", limit=MAX_UPLOAD,
+        size = jobs.save_upload(file, archive, field="file", name="upload",
+                                limit=p.settings.max_upload_bytes,
                                 hint="Submit large packages with 'precimed submit'.")
-        package = jobs.unpack(archive, job_dir / "package")
+        package = unpack(archive, job_dir / "package", limits=ArchiveLimits.of(p.settings))
         archive.unlink()
         centre = jobs.manifest_centre(package)
         check_centre(principal, centre, "centre")

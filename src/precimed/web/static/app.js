@@ -10,6 +10,9 @@ const precimed = (() => {
 
   async function api(method, url, body, isForm) {
     const options = {method, headers: {}, credentials: "same-origin"};
+    // the session's CSRF token (precimed.api.guard): every state change must carry it
+    const token = document.querySelector('meta[name="csrf-token"]');
+    if (token && method !== "GET" && method !== "HEAD") options.headers["X-CSRF-Token"] = token.content;
     if (body !== undefined) {
       if (isForm) options.body = body;
       else { options.body = JSON.stringify(body); options.headers["Content-Type"] = "application/json"; }

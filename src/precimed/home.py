@@ -6,6 +6,7 @@ from precimed.deid.pseudonym import create_key
 from precimed.errors import Conflict
 from precimed.lake import Lake
 from precimed.ops import OpsDatabase
+from precimed.ops.audit import Anchor
 from precimed.settings import Settings
 
 
@@ -17,6 +18,7 @@ def initialise(settings: Settings) -> None:
     settings.home.mkdir(parents=True, exist_ok=True)
     if not settings.pseudonym_key_file.exists():
         create_key(settings.pseudonym_key_file)
+    Anchor.of(settings).create_key()
     Lake.create(settings.lake_dir)
     database = OpsDatabase(settings.database_url)
     database.create()

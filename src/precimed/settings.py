@@ -179,6 +179,11 @@ class Settings:
         return self.keys_dir / "audit.key"
 
     @property
+    def audit_anchor_file(self) -> Path:
+        """The audit chain's head, signed with the audit key after every event."""
+        return self.keys_dir / "audit.anchor"
+
+    @property
     def database_url(self) -> str:
         return self.ops_database_url or f"sqlite:///{self.home / 'ops.sqlite3'}"
 

@@ -114,8 +114,8 @@ def test_a_good_vcf_is_published_to_the_store_and_the_lake_and_scored(served):
     assert len(uploaded) == 1 and uploaded[0].actor == "dm_sh01"
     assert uploaded[0].detail["samples"] == N and uploaded[0].detail["centre"] == "SH01"
 
-    # the same dataset again is refused at once unless replace is asked for
-    again = upload(client, vcf_text(SAMPLES, variants=M, seed=1), sheet_text(SAMPLES, IDS))
+    # another VCF into the same dataset is refused at once unless replace is asked for
+    again = upload(client, vcf_text(SAMPLES, variants=M, seed=3), sheet_text(SAMPLES, IDS))
     assert again.status_code == 409 and "replace" in again.json()["error"]["hint"].lower()
     swapped = upload(client, vcf_text(SAMPLES, variants=M, seed=2), sheet_text(SAMPLES, IDS),
                      replace="true")

@@ -20,6 +20,7 @@ from precimed.ops import accounts, audit
 from precimed.ops.accounts import Principal, check_centre
 from precimed.workflows.platform import Platform
 
+
 def platform(request: Request) -> Platform:
     return request.app.state.platform
 

@@ -139,8 +139,10 @@ def run_submission(settings: Settings, ops: OpsDatabase, job_id: str, package: P
                    workdir: Path, *, on_done=None) -> threading.Thread:
     """Submit ``package`` in a thread; ``workdir`` (the unpacked upload) is removed after."""
     from precimed.ingest.pipeline import submit
+    from precimed.workflows.recovery import reconcile_committed
 
     def work(say) -> dict:
+        reconcile_committed(settings, ops)  # a killed earlier submission's status first
         return {"submission_id": submit(package, settings, progress=say).submission_id}
 
     return _start(ops, job_id, work, workdir, on_done=on_done)

@@ -18,9 +18,12 @@ def register(cli: click.Group) -> None:
 
 def _ops(settings: Settings):
     from precimed.ops import OpsDatabase
+    from precimed.ops.audit import Anchor
 
     if not settings.database_url.startswith("sqlite") or (settings.home / "ops.sqlite3").exists():
-        ops = OpsDatabase(settings.database_url)
+        anchor = Anchor.of(settings)
+        anchor.create_key()  # homes made before the audit key get one here
+        ops = OpsDatabase(settings.database_url, audit_anchor=anchor)
         ops.create()
         return ops
     raise NotFound("No platform home here", where=str(settings.home),
@@ -35,7 +38,8 @@ HEALTH_TIMEOUT = 60
 
 def start(settings: Settings, host: str, port: int, workers: int, *,
           health_timeout: int = HEALTH_TIMEOUT) -> None:
-    """Migrate once, mark interrupted jobs, then run uvicorn workers on this home.
+    """Migrate once, mark interrupted jobs and recover what a crash left
+    (:mod:`precimed.workflows.recovery`), then run uvicorn workers on this home.
 
     The supervisor logs at info level (a worker that dies or is restarted is named in the
     log); request lines are not logged (the app logs route templates, never paths). On
@@ -44,9 +48,12 @@ def start(settings: Settings, host: str, port: int, workers: int, *,
     import uvicorn
 
     from precimed.api.jobs import interrupted
+    from precimed.workflows.recovery import recover
 
     ops = _ops(settings)
     interrupted(ops)
+    for line in recover(settings, ops).lines():
+        click.echo(f"recovery: {line}")
     ops.dispose()
     os.environ["PRECIMED_HOME"] = str(settings.home)
     # the workers load their settings again, from the environment: pass every one on
@@ -54,6 +61,7 @@ def start(settings: Settings, host: str, port: int, workers: int, *,
         value = getattr(settings, setting.name)
         if value != setting.default:
             os.environ[setting.env] = str(value)
+    # X-Forwarded-* are read by the app itself, from the trusted_proxies setting only
     uvicorn.run("precimed.api.server:app", factory=True, host=host, port=port,
                 workers=workers, log_level="info", access_log=False, proxy_headers=False,
                 timeout_worker_healthcheck=health_timeout)
@@ -166,12 +174,16 @@ def audit_group() -> None:
 @audit_group.command("verify")
 @click.pass_obj
 def verify(settings_of) -> None:
-    """Recompute the chain; exit 10 and name the first broken entry if it was changed."""
+    """Recompute the chain and check it against its head signed outside the database
+    (HOME/keys/audit.anchor); exit 10 and name the first broken entry if it was changed.
+    Intact means: no event was changed, removed or reordered, and, up to the signed head,
+    not even by someone who can write the database but not read HOME/keys."""
     from precimed.ops import audit
 
     result = audit.verify(_ops(settings_of()))
     if result.ok:
         click.echo(f"audit log intact: {result.events:,} events")
+        click.echo(f"this proves: {result.proves}")
         return
     click.echo(f"audit log BROKEN at event {result.first_broken}: {result.reason} "
                f"({result.events:,} events verified before it)", err=True)

@@ -44,6 +44,7 @@ def submit_command(settings_of, packages: tuple[Path, ...], report: Path | None)
     """Submit centre PACKAGES (folders with manifest.json): verify, validate,
     pseudonymise and commit each atomically. Exits 5 if any package is rejected."""
     settings: Settings = settings_of()
+    _reconcile(settings)
     rejected = 0
     for package in packages:
         result = submit(package, settings, progress=Progress(package.name))
@@ -53,6 +54,22 @@ def submit_command(settings_of, packages: tuple[Path, ...], report: Path | None)
             result.report.write(report)
     if rejected:
         raise click.exceptions.Exit(5)
+
+
+def _reconcile(settings: Settings) -> None:
+    """Submissions an earlier run committed but was killed before recording: committed."""
+    from precimed.ops import OpsDatabase
+    from precimed.workflows.recovery import reconcile_committed
+
+    if not (settings.lake_dir / "catalog.json").exists():
+        return  # no home yet: submit reports that itself
+    ops = OpsDatabase(settings.database_url)
+    try:
+        ops.create()
+        for submission_id in reconcile_committed(settings, ops):
+            click.echo(f"recovered: submission {submission_id} was committed")
+    finally:
+        ops.dispose()
 
 
 def print_result(result: SubmissionResult) -> None:

@@ -7,6 +7,17 @@ broken link. Appending locks the one-row ``audit_head`` (an UPDATE first, which 
 SQLite's write lock and PostgreSQL's row lock), so concurrent workers extend one chain.
 The ORM refuses updates and deletes of events; ``verify`` catches what is done around it.
 
+Anchoring. A chain inside the database proves nothing against someone who can write the
+database: they can edit an event and recompute every hash after it, or delete the tail
+and roll ``audit_head`` back. So after every append the head (sequence number and hash) is
+written, HMAC-SHA256-signed under a key that is not in the database
+(``HOME/keys/audit.key``, like the pseudonymisation key), to ``HOME/keys/audit.anchor``.
+:func:`verify` then also checks that the signed head is valid and that the database
+still holds that event with that hash: a rewritten or truncated chain no longer matches
+it. The anchor may lag by the events of writers racing it (never ahead), and a writer
+that holds the key file too can forge anything; keep ``keys/`` on storage the database's
+administrators cannot write, and back it up apart from the database.
+
 Nothing row-level goes into ``detail``: names of objects, counts and reasons only.
 """
 
@@ -14,8 +25,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
+import os
+import secrets
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
@@ -53,6 +68,63 @@ def _storable(value: Any) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class Anchor:
+    """The chain's head signed under a key outside the database (see the module)."""
+
+    key_file: Path
+    anchor_file: Path
+
+    @classmethod
+    def of(cls, settings) -> Anchor:
+        return cls(settings.audit_key_file, settings.audit_anchor_file)
+
+    def create_key(self) -> None:
+        """A new random key, owner-only; an existing key is kept."""
+        self.key_file.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(self.key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+
+    def key(self) -> bytes | None:
+        try:
+            return bytes.fromhex(self.key_file.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def _mac(self, key: bytes, seq: int, digest: str) -> str:
+        return hmac.new(key, f"{seq}:{digest}".encode("ascii"), hashlib.sha256).hexdigest()
+
+    def write(self, seq: int, digest: str) -> None:
+        key = self.key()
+        if key is None:
+            return
+        current = self.read()
+        if isinstance(current, tuple) and current[0] >= seq:
+            return  # a racing writer anchored a later head already
+        tmp = self.anchor_file.with_name(f".{self.anchor_file.name}.{secrets.token_hex(4)}")
+        tmp.write_text(json.dumps({"seq": seq, "hash": digest,
+                                   "mac": self._mac(key, seq, digest)}), encoding="utf-8")
+        os.replace(tmp, self.anchor_file)
+
+    def read(self) -> tuple[int, str] | str | None:
+        """The signed head; None without a key or anchor; a reason when it is not valid."""
+        key = self.key()
+        if key is None or not self.anchor_file.exists():
+            return None
+        try:
+            data = json.loads(self.anchor_file.read_text(encoding="utf-8"))
+            seq, digest, mac = int(data["seq"]), str(data["hash"]), str(data["mac"])
+        except (ValueError, KeyError, TypeError):
+            return "the anchor file is damaged"
+        if not hmac.compare_digest(mac, self._mac(key, seq, digest)):
+            return "the anchor's signature does not match its key"
+        return seq, digest
+
+
 def record(ops: OpsDatabase, *, actor: str, action: str, outcome: str, resource: str = "",
            client: str = "", detail: dict[str, Any] | None = None) -> int:
     """Append one event; returns its sequence number. A NUL character (which PostgreSQL
@@ -76,6 +148,9 @@ def record(ops: OpsDatabase, *, actor: str, action: str, outcome: str, resource:
                                outcome=outcome, client=client, detail=detail, prev_hash=prev,
                                hash=digest))
         head.hash = digest
+    anchor = getattr(ops, "audit_anchor", None)
+    if anchor is not None:
+        anchor.write(seq, digest)
     return seq
 
 
@@ -110,10 +185,26 @@ class Verification:
     events: int
     first_broken: int | None = None
     reason: str = ""
+    anchored: int | None = None  # events covered by the signed anchor; None: no anchor
+
+    @property
+    def proves(self) -> str:
+        """What an intact result means, in words for the person reading it."""
+        chain = (f"the {self.events:,} events link up: none was changed, removed or "
+                 "reordered without recomputing every hash after it")
+        if self.anchored is None:
+            return chain + ("; there is no anchor key, so someone who can write the "
+                            "database could have rewritten the chain or cut its end")
+        return chain + (f"; events 1-{self.anchored:,} match the head signed outside the "
+                        "database, so they were not rewritten or cut even by someone who "
+                        "can write the database (but not the key)"
+                        + (f"; the {self.events - self.anchored:,} newer events are not "
+                           "anchored yet" if self.events > self.anchored else ""))
 
     def to_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "events": self.events, "first_broken": self.first_broken,
-                "reason": self.reason}
+                "reason": self.reason, "anchored": self.anchored,
+                "proves": self.proves if self.ok else ""}
 
 
 def verify(ops: OpsDatabase, *, batch: int = 5000) -> Verification:
@@ -147,7 +238,28 @@ def verify(ops: OpsDatabase, *, batch: int = 5000) -> Verification:
         return Verification(False, count, count + 1,
                             "the chain head does not match the last event (events removed "
                             "from the end)")
-    return Verification(True, count)
+    return _against_anchor(ops, count)
+
+
+def _against_anchor(ops: OpsDatabase, count: int) -> Verification:
+    """The intact chain checked against the head signed outside the database."""
+    anchor = getattr(ops, "audit_anchor", None)
+    signed = anchor.read() if anchor is not None else None
+    if signed is None:
+        return Verification(True, count)
+    if isinstance(signed, str):
+        return Verification(False, count, None, signed)
+    seq, digest = signed
+    if seq > count:
+        return Verification(False, count, count + 1,
+                            f"the signed anchor names event {seq} but the chain ends at "
+                            f"{count}: events were removed from the end")
+    with ops.session() as session:
+        event = session.get(AuditEvent, seq)
+    if event is None or event.hash != digest:
+        return Verification(False, count, seq, "the chain was rewritten: event "
+                            f"{seq} no longer has the hash signed outside the database")
+    return Verification(True, count, anchored=seq)
 
 
 def events(ops: OpsDatabase, *, limit: int = 100, before: int | None = None,

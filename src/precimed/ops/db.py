@@ -37,7 +37,7 @@ class SubmissionRecord(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     centre: Mapped[str] = mapped_column(String(32), index=True)
     digest: Mapped[str] = mapped_column(String(64), index=True)
-    # received, committed, unchanged or rejected
+    # received, committed, unchanged, rejected or interrupted (killed before committing)
     status: Mapped[str] = mapped_column(String(16))
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -447,8 +447,11 @@ def _audit_is_append_only(mapper: Any, connection: Any, target: Any) -> None:
 
 
 class OpsDatabase:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, audit_anchor: Any = None) -> None:
+        """``audit_anchor`` (a :class:`precimed.ops.audit.Anchor`) signs the audit chain's
+        head outside the database after every event this process records."""
         self.url = url
+        self.audit_anchor = audit_anchor
         self.engine = create_engine(url, **_engine_options(url))
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)

@@ -149,6 +149,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "unchanged": ("无变化", "Unchanged"),
     "status_received": ("处理中", "Processing"),
     "status_committed": ("已入库", "Committed"),
+    "status_interrupted": ("已中断(请重新提交)", "Interrupted (submit again)"),
     "status_unchanged": ("无变化", "Unchanged"),
     "status_rejected": ("已拒收", "Rejected"),
     "reference": ("人群参考数据库", "Population reference"),

@@ -13,13 +13,26 @@ scorecard as clinical packages (``precimed.qc``).
    ``variant_summary`` are replaced (:mod:`precimed.genomics.summary`), and the served
    population reference database is rebuilt (:mod:`precimed.reference.served`); on fail
    nothing is published.
+
+Publishing is crash-safe by one ordering and one recovery rule. Before anything is
+published an intent (``HOME/genotypes/pending/<dataset>.json``: centre, scoring, the
+VCF's SHA-256) is written; then the assay rows (idempotent by the VCF's digest), then the
+store (``store.json`` replaced last: the commit point), then the variant summary; then
+the intent is removed. :func:`recover_genotypes` (at server start and before every
+genotype submission) finishes what an intent left: if the store holds the dataset from
+that VCF, the summary is published (rolled forward); if not, nothing was published and the
+intent is dropped. So a dataset is in both the store and the lake's ``variant_summary``
+or in neither, and the same VCF uploaded again is accepted as already published.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
+import json
 import secrets
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +70,7 @@ def submit_genotypes(settings: Settings, vcf: Path, sample_sheet: Path, *, centr
                      rules: str = "1.0", replace: bool = False,
                      rebuild_reference: bool = True, progress=None) -> GenotypeSubmission:
     say = progress or (lambda _: None)
+    recover_genotypes(settings)  # a killed submission's half-publication first
     lake = Lake(settings.lake_dir)
     ruleset = load_genotype_rules(rules)
     staging = settings.cache_dir / "genotype-staging" / secrets.token_hex(6)
@@ -84,13 +98,17 @@ def submit_genotypes(settings: Settings, vcf: Path, sample_sheet: Path, *, centr
         samples, variants = len(store.samples(dataset)), len(store.variants())
         if outcome.verdict == "fail":
             return GenotypeSubmission(scoring_id, "fail", outcome, samples, variants, False)
-        say("publishing to the genotype store")
-        _publish(staging, settings.genotypes_dir, dataset, replace=replace)
         digest = sha256_of(Path(vcf))
-        record_assays(lake, rows, centre=centre, digest=f"genotypes-{digest}")
-        say("summarising variants into the lake")
-        publish_variant_summary(lake, GenotypeStore.open(settings.genotypes_dir), dataset,
-                                centre=centre, submission_id=scoring_id)
+        with _publishing(settings):
+            intent = _intend(settings, dataset, centre=centre, scoring_id=scoring_id,
+                             sha256=digest)
+            record_assays(lake, rows, centre=centre, digest=f"genotypes-{digest}")
+            say("publishing to the genotype store")
+            _publish(staging, settings.genotypes_dir, dataset, replace=replace)
+            say("summarising variants into the lake")
+            publish_variant_summary(lake, GenotypeStore.open(settings.genotypes_dir),
+                                    dataset, centre=centre, submission_id=scoring_id)
+            intent.unlink()
         if rebuild_reference:
             say("rebuilding the population reference database")
             rebuild(settings)
@@ -99,6 +117,65 @@ def submit_genotypes(settings: Settings, vcf: Path, sample_sheet: Path, *, centr
     finally:
         ops.dispose()
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _pending(settings: Settings) -> Path:
+    return settings.genotypes_dir / "pending"
+
+
+@contextmanager
+def _publishing(settings: Settings):
+    """One publisher at a time, any process: recovery never judges an intent that a live
+    submission is still carrying out."""
+    folder = _pending(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _intend(settings: Settings, dataset: str, **what: str) -> Path:
+    from precimed.lake.catalog import write_atomically
+
+    folder = _pending(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{dataset}.json"
+    write_atomically(path, json.dumps({"dataset": dataset, **what}))
+    return path
+
+
+def published_from(settings: Settings, dataset: str) -> str | None:
+    """The SHA-256 of the VCF the store's dataset was made from (None: not in the store)."""
+    if not (settings.genotypes_dir / "store.json").exists():
+        return None
+    meta = GenotypeStore.open(settings.genotypes_dir).meta
+    entry = next((d for d in meta["datasets"] if d["name"] == dataset), None)
+    return None if entry is None else (entry.get("source") or {}).get("sha256")
+
+
+def recover_genotypes(settings: Settings) -> list[str]:
+    """Finish or drop what a killed genotype submission left (see the module's rule);
+    returns the datasets whose summary was rolled forward."""
+    folder = _pending(settings)
+    if not folder.exists() or not any(folder.glob("*.json")):
+        return []
+    rolled: list[str] = []
+    with _publishing(settings):
+        for path in sorted(folder.glob("*.json")):
+            intent = json.loads(path.read_text(encoding="utf-8"))
+            if published_from(settings, intent["dataset"]) == intent["sha256"]:
+                publish_variant_summary(Lake(settings.lake_dir),
+                                        GenotypeStore.open(settings.genotypes_dir),
+                                        intent["dataset"], centre=intent["centre"],
+                                        submission_id=intent["scoring_id"])
+                rolled.append(intent["dataset"])
+            path.unlink()
+    if rolled:
+        rebuild(settings)
+    return rolled
 
 
 def _publish(staging: Path, target: Path, dataset: str, *, replace: bool) -> None:

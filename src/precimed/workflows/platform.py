@@ -20,6 +20,7 @@ from precimed.deid import EXACT, PERTURBED, Policy, cellkey
 from precimed.errors import NotFound
 from precimed.lake import Lake
 from precimed.ops import OpsDatabase
+from precimed.ops.audit import Anchor
 from precimed.settings import Settings
 
 CACHE_SECONDS = 300  # aggregates of the live lake (dashboard, retention) are this fresh
@@ -28,7 +29,9 @@ CACHE_SECONDS = 300  # aggregates of the live lake (dashboard, retention) are th
 class Platform:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.ops = OpsDatabase(settings.database_url)
+        anchor = Anchor.of(settings)
+        anchor.create_key()  # a home made before the audit key gets one (kept if there)
+        self.ops = OpsDatabase(settings.database_url, audit_anchor=anchor)
         self.lake = Lake(settings.lake_dir)
         self.policy = Policy.from_settings(settings)
         self._databases: dict[str, ibis.BaseBackend] = {}

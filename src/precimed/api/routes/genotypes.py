@@ -21,6 +21,7 @@ from precimed.api.deps import check_centre, client_of, platform, require
 from precimed.errors import Conflict, NotFound, UserError
 from precimed.genomics.store import GenotypeStore
 from precimed.genomics.vcf import check_build
+from precimed.ingest.package import sha256_of
 from precimed.ops import audit
 from precimed.ops.accounts import Principal
 from precimed.settings import Settings
@@ -62,22 +63,30 @@ def _checked_options(centre: str, *, build: str, dataset: str | None,
     return name
 
 
-def _check_target(settings: Settings, dataset: str, *, build: str, replace: bool) -> None:
+def _check_target(settings: Settings, dataset: str, *, build: str, replace: bool,
+                  vcf: Path | None = None) -> bool:
     """Refuse now what publishing would refuse after QC: a dataset already there (without
-    replace), or a build other than the store's."""
+    replace), or a build other than the store's. The same VCF uploaded again (after a
+    crash, say) is not refused: True means it republishes the dataset as it is."""
     if not (settings.genotypes_dir / "store.json").exists():
-        return
+        return False
     meta = GenotypeStore.open(settings.genotypes_dir).meta
     if meta["build"] != build:
         raise Conflict(f"The genotype store is on {meta['build']}, not {build}", where="build",
                        hint=f"Lift the VCF over to {meta['build']} first, or declare the "
                             "build the VCF is really on.")
     entry = next((d for d in meta["datasets"] if d["name"] == dataset), None)
-    if entry is not None and (not replace or entry["kind"] != "participants"):
+    if entry is None or vcf is None:
+        return False
+    if (entry["kind"] == "participants" and not replace
+            and (entry.get("source") or {}).get("sha256") == sha256_of(vcf)):
+        return True
+    if not replace or entry["kind"] != "participants":
         raise Conflict(f"Dataset {dataset!r} is already in the genotype store",
                        where="dataset",
                        hint="Tick 'replace' to swap it for this VCF, or choose another "
                             "dataset name.")
+    return False
 
 
 def _file_name(upload: UploadFile, default: str) -> str:
@@ -143,6 +152,8 @@ def upload_genotypes(
         sheet_path = _save(sheet, workdir / "sheet", field="sheet", default="samples.csv",
                            limit=min(MAX_SHEET, p.settings.max_upload_bytes))
         samples = _check_vcf(vcf_path)
+        replace = _check_target(p.settings, name, build=build, replace=replace,
+                                vcf=vcf_path) or replace
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
         raise

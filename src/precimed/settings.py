@@ -180,8 +180,14 @@ class Settings:
 
     @property
     def audit_anchor_file(self) -> Path:
-        """The audit chain's head, signed with the audit key after every event."""
-        return self.keys_dir / "audit.anchor"
+        """The audit chain's head, signed with the audit key after every event: one per
+        operational database (a home whose database moves to PostgreSQL starts a new one)."""
+        if not self.ops_database_url:
+            return self.keys_dir / "audit.anchor"
+        import hashlib
+
+        database = hashlib.sha256(self.ops_database_url.encode()).hexdigest()[:12]
+        return self.keys_dir / f"audit-{database}.anchor"
 
     @property
     def database_url(self) -> str:

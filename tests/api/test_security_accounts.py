@@ -107,7 +107,7 @@ def test_my_own_password_change_ends_every_session_and_token(fresh):
     other_browser = signed_in(fresh, "dm_sh01")
     r = browser.post("/api/v1/auth/password", json={"current_password": "wrong-one-x",
                                                      "new_password": NEW_PASSWORD})
-    assert r.status_code == 401 and not _ended(browser)
+    assert r.status_code == 400 and not _ended(browser)
     r = browser.post("/api/v1/auth/password", json={"current_password": PASSWORD,
                                                      "new_password": NEW_PASSWORD})
     assert r.status_code == 200, r.text

@@ -148,11 +148,11 @@ SAMPLES = [f"LAB{i:04d}" for i in range(N)]
 IDS = resident_ids(N)
 
 GENOTYPE_STEPS = [
-    ("precimed.genomics.submit.record_assays", "before"),
-    ("precimed.genomics.submit._publish", "before"),
-    ("precimed.genomics.submit._publish", "after"),
-    ("precimed.genomics.submit.publish_variant_summary", "before"),
-    ("precimed.genomics.submit.publish_variant_summary", "after"),
+    ("precimed.workflows.genotypes.record_assays", "before"),
+    ("precimed.workflows.genotypes._publish", "before"),
+    ("precimed.workflows.genotypes._publish", "after"),
+    ("precimed.workflows.genotypes.publish_variant_summary", "before"),
+    ("precimed.workflows.genotypes.publish_variant_summary", "after"),
 ]
 
 

@@ -21,7 +21,7 @@ def test_the_session_cookie_is_httponly_and_samesite(fresh):
     cookie = r.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie and "path=/" in cookie
     assert client.get("/api/v1/auth/me").json()["centres"] == ["SH01"]
-    client.post("/api/v1/auth/logout")
+    client.post("/api/v1/auth/logout", headers={"X-CSRF-Token": r.json()["csrf_token"]})
     assert client.get("/api/v1/auth/me").status_code == 401
 
 

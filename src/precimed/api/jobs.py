@@ -67,6 +67,8 @@ def save_upload(upload, target: Path, *, field: str, name: str, limit: int, hint
 
 
 def _size(n: int) -> str:
+    if n < 1024**2:
+        return f"{n:,} bytes"
     return f"{n // 1024**3:,} GiB" if n % 1024**3 == 0 else f"{n // 1024**2:,} MiB"
 
 

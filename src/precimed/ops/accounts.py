@@ -19,7 +19,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select, update
 
-from precimed.errors import Conflict, NotFound, Unauthenticated, UserError
+from precimed.errors import Conflict, NotFound, UserError
 from precimed.ops.db import ApiToken, OpsDatabase, User, WebSession
 from precimed.ops.roles import CENTRE_SCOPED, ROLES, permissions_of
 from precimed.standard import CENTRES
@@ -198,8 +198,9 @@ def _revoke_all(session, user_id: int) -> None:
 def change_password(ops: OpsDatabase, principal: Principal, current: str, new: str) -> None:
     """A user's own change: the current password first; every session and token ends."""
     if authenticate(ops, principal.username, current) is None:
-        raise Unauthenticated("The current password is wrong", where="current_password",
-                              hint="Type the password you signed in with.")
+        # 400, not 401: the caller is signed in; only this field is wrong
+        raise UserError("The current password is wrong", where="current_password",
+                        hint="Type the password you signed in with.")
     update_user(ops, principal.user_id, password=new)
 
 

@@ -8,7 +8,7 @@ Run by ``precimed serve`` before its workers start (nothing else is running then
 - a submission still ``received`` takes the status the catalog gives it: ``committed``
   (with its catalog version and rows) when the catalog names it, else ``interrupted``;
 - a genotype publication left half done is finished or dropped
-  (:func:`precimed.genomics.submit.recover_genotypes`).
+  (:func:`precimed.workflows.genotypes.recover_genotypes`).
 
 Submissions the catalog names are also reconciled at the start of every ``precimed
 submit`` and web submission (:func:`reconcile_committed`), which is safe while others
@@ -96,7 +96,7 @@ def mark_interrupted(ops: OpsDatabase) -> list[str]:
 
 def recover(settings: Settings, ops: OpsDatabase) -> Recovered:
     """Everything above, in order; only when no submission or upload is running."""
-    from precimed.genomics.submit import recover_genotypes
+    from precimed.workflows.genotypes import recover_genotypes
 
     result = Recovered(removed=remove_staged(settings))
     result.genotypes = recover_genotypes(settings)

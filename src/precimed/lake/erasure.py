@@ -25,7 +25,8 @@ import pyarrow.compute as pc
 from deltalake import CommitProperties, DeltaTable
 
 from precimed.errors import NotFound
-from precimed.lake.catalog import Erasure, now, write_atomically
+from precimed.files import write_atomically
+from precimed.lake.catalog import Erasure, now
 from precimed.lake.consent import PARTICIPANT, PSEUDONYM, personal
 from precimed.standard import LAKE_TABLES, STANDARD_VERSION
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -17,8 +16,9 @@ import pyarrow.compute as pc
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 
 from precimed.errors import Conflict, NotFound, NotInitialised, UserError
+from precimed.files import locked, replacing, write_atomically
 from precimed.lake import consent
-from precimed.lake.catalog import Catalog, CommittedSubmission, Release, now, write_atomically
+from precimed.lake.catalog import Catalog, CommittedSubmission, Release, now
 from precimed.standard import DERIVED_TABLES, LAKE_TABLES, STANDARD_VERSION
 
 
@@ -140,26 +140,31 @@ class Snapshot:
             raise ValueError("only a release as frozen is cached; use connect()")
         path = Path(cache_dir) / f"{self.release}.duckdb"
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            building = path.with_suffix(".building")
-            building.unlink(missing_ok=True)
-            con = duckdb.connect(str(building))
-            try:
-                left_out = con.from_arrow(pa.table({"pseudonym": pa.array(
-                    sorted(self.left_out), pa.string())}))
-                for name, table in LAKE_TABLES.items():
-                    files = self.files(name)
-                    if not files:
-                        con.from_arrow(table.arrow_schema().empty_table()).to_table(name)
-                        continue
-                    rows = con.read_parquet(files)
-                    if self.left_out and consent.personal(name):
-                        rows = rows.join(left_out, "pseudonym", how="anti")
-                    rows.order(", ".join(table.order_by)).to_table(name)
-            finally:
-                con.close()
-            building.rename(path)
+            # several processes (server workers, CLI commands) may ask for a new release
+            # at once: one builds under a name of its own and renames it into place, the
+            # others wait at the lock and then find the finished copy
+            with locked(path.with_name(f".{path.name}.lock")):
+                if not path.exists():
+                    with replacing(path) as building:
+                        self._build_database(duckdb.connect(str(building)))
         return ibis.duckdb.connect(str(path), read_only=True)
+
+    def _build_database(self, con) -> None:
+        """Copy every table of this release into the DuckDB connection ``con``, then close it."""
+        try:
+            left_out = con.from_arrow(pa.table({"pseudonym": pa.array(
+                sorted(self.left_out), pa.string())}))
+            for name, table in LAKE_TABLES.items():
+                files = self.files(name)
+                if not files:
+                    con.from_arrow(table.arrow_schema().empty_table()).to_table(name)
+                    continue
+                rows = con.read_parquet(files)
+                if self.left_out and consent.personal(name):
+                    rows = rows.join(left_out, "pseudonym", how="anti")
+                rows.order(", ".join(table.order_by)).to_table(name)
+        finally:
+            con.close()
 
 
 class Lake:
@@ -208,12 +213,8 @@ class Lake:
     def writer(self) -> Iterator[Catalog]:
         """Hold the single-writer lock; yield the catalog after rolling back any crash."""
         self.catalog()  # fails clearly if the lake does not exist
-        with open(self.root / ".writer.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield self._recover()
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        with locked(self.root / ".writer.lock"):
+            yield self._recover()
 
     def _recover(self) -> Catalog:
         """Roll back table versions the catalog does not name (a crashed writer's)."""

@@ -101,6 +101,43 @@ def test_a_release_database_is_built_once_and_stays_frozen(lake, tmp_path):
         lake.snapshot().database(tmp_path / "cache")
 
 
+BUILD_AND_COUNT = """
+import sys, time
+from precimed.lake import Lake
+lake, cache, start = sys.argv[1], sys.argv[2], float(sys.argv[3])
+time.sleep(max(0.0, start - time.time()))  # all three ask for the copy at the same moment
+con = Lake(lake).snapshot("r1").database(cache)
+print(con.table("participant").count().execute(), con.list_tables())
+"""
+
+
+@pytest.mark.slow
+def test_processes_building_one_release_copy_at_once_all_read_the_finished_copy(lake, tmp_path):
+    """Three processes (server workers, CLI commands) open a new release at once: one builds
+    the copy while the others wait, and all of them then count from the finished copy (they
+    used to share one '.building' file and leave a copy missing tables)."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    commit(lake, participants([f"p{i}" for i in range(500)]), "d1")
+    lake.create_release("r1")
+    cache = tmp_path / "cache"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    start = time.time() + 6  # after the three have imported precimed, even on a busy machine
+    runs = [subprocess.Popen([sys.executable, "-c", BUILD_AND_COUNT, str(lake.root), str(cache),
+                              str(start)], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    outputs = [run.communicate(timeout=300) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0, 0], [err for _, err in outputs]
+    assert len({out for out, _ in outputs}) == 1, outputs
+    assert outputs[0][0].startswith("500 ")
+    assert sorted(p.name for p in cache.iterdir()) == [".r1.duckdb.lock", "r1.duckdb"]
+    assert Lake(lake.root).snapshot("r1").database(cache).table("participant").count(
+        ).execute() == 500
+
+
 def test_a_release_records_its_data_cut_and_keeps_it_as_the_lake_moves_on(lake):
     commit(lake, participants(["a"]), "d1")
     release = lake.create_release("r1")

@@ -38,6 +38,7 @@ def test_extract_then_an_output_is_reviewed_and_released(signed_in, server, tmp_
     rows = page.locator("#extracts tr[data-id]")
     expect(rows).to_have_count(1)
     extract = rows.first.get_attribute("data-id")
+    expect(rows.first).to_contain_text("5 岁分组")  # the coarsening, in the page's language
     data = page.request.get(f"/api/v1/projects/{project}/extracts/{extract}/data.csv")
     assert data.ok
     table = list(csv.DictReader(io.StringIO(data.text())))

@@ -77,6 +77,7 @@ class Step:
     column: str
     description: str
     apply: Callable[[pd.DataFrame], pd.DataFrame]
+    code: str  # names the rung for labels in other languages: age_5, age_10, region, year
 
 
 def _steps(frame: pd.DataFrame, quasi: Sequence[str], done: Sequence[Step]) -> list[Step]:
@@ -86,20 +87,21 @@ def _steps(frame: pd.DataFrame, quasi: Sequence[str], done: Sequence[Step]) -> l
     if AGE in quasi and "10-year bands" not in taken:
         width = 10 if "5-year bands" in taken else 5
         steps.append(Step(AGE, f"{width}-year bands",
-                          lambda f: f.assign(**{AGE: age_band(f[AGE], width=width)})))
+                          lambda f: f.assign(**{AGE: age_band(f[AGE], width=width)}),
+                          f"age_{width}"))
     if PROVINCE in quasi and PROVINCE not in [s.column for s in done]:
         if REGION in frame.columns:
             steps.append(Step(PROVINCE, "dropped (region kept)",
-                              lambda f: f.drop(columns=[PROVINCE])))
+                              lambda f: f.drop(columns=[PROVINCE]), "province_dropped"))
         else:
             steps.append(Step(PROVINCE, "replaced by its region",
                               lambda f: f.assign(**{PROVINCE: province_to_region(
-                                  f[PROVINCE])})))
+                                  f[PROVINCE])}), "region"))
     for column in quasi:
         if (column == BIRTH_MONTH or column not in FIXED) and column not in [
                 s.column for s in done]:
             steps.append(Step(column, "year only",
-                              lambda f, c=column: f.assign(**{c: to_year(f[c])})))
+                              lambda f, c=column: f.assign(**{c: to_year(f[c])}), "year"))
     return steps
 
 

@@ -118,7 +118,8 @@ def cut(con, terms: ExtractTerms, *, key: ProjectKey, k: int, policy: Policy) ->
         if not (terms.coarsen_allowed and anonymity.reaches_k):
             raise _not_anonymous(anonymity, allowed=terms.coarsen_allowed)
         frame = anonymity.apply(frame)
-        coarsened = [{"column": s.column, "to": s.description} for s in anonymity.steps]
+        coarsened = [{"column": s.column, "to": s.description, "code": s.code}
+                     for s in anonymity.steps]
     frame = frame.sort_values(ID, kind="stable").reset_index(drop=True)
     return Extract(terms, frame, len(frame), int(withdrawn.sum()), k, anonymity, coarsened)
 

@@ -219,6 +219,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ws_rows": ("行数", "Rows"),
     "ws_coarsened": ("已泛化", "Coarsened"),
     "ws_files": ("文件", "Files"),
+    "coarse_age_5": ("5 岁分组", "5-year bands"),
+    "coarse_age_10": ("10 岁分组", "10-year bands"),
+    "coarse_province_dropped": ("已删除（保留区域）", "dropped (region kept)"),
+    "coarse_region": ("改为所属区域", "replaced by its region"),
+    "coarse_year": ("仅保留年份", "year only"),
     "outputs": ("成果输出", "Outputs"),
     "outputs_help": ("离开平台的结果（表格、模型系数、图）须提交审核：平台检查每个计数（少于 {t} "
                      "隐藏、次级隐藏、合计值的优势规则），审核员批准后方可发布。",

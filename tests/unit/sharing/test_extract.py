@@ -73,7 +73,7 @@ def test_year_month_reduces_dates_and_the_plan_coarsens_them(release, tmp_path):
     got = cut(con, terms, key=ProjectKey.create(tmp_path, "a"), k=5, policy=Policy())
     assert smallest_class(got.frame, ["sex", "enrolment_date"]) >= 5
     # a month of enrolment is too rare for some people: it went to the year
-    assert got.coarsened == [{"column": "enrolment_date", "to": "year only"}]
+    assert got.coarsened == [{"column": "enrolment_date", "to": "year only", "code": "year"}]
     assert got.frame.enrolment_date.str.fullmatch(r"\d{4}").all()
 
 

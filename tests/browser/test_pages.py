@@ -38,9 +38,10 @@ def rows(page, table: str):
 
 
 def number(text: str) -> int | None:
-    """A shown count: None for a suppressed one ('<10'), else the integer."""
+    """A shown count: None for a suppressed one ('<10', or hidden to protect another
+    cell), else the integer."""
     text = text.strip()
-    if text == f"<{THRESHOLD}":
+    if text in {f"<{THRESHOLD}", "为保护其他单元格而隐藏", "hidden to protect another cell"}:
         return None
     assert re.fullmatch(r"\d{1,3}(,\d{3})*", text), f"not a count: {text!r}"
     return int(text.replace(",", ""))

@@ -4,7 +4,9 @@ data dictionary, manifest and provenance.
 :func:`cut` runs the approved cohort definition on the release through the platform's
 one extract (:func:`precimed.query.compile.extract`), then, in this order:
 
-1. drops participants whose consent is withdrawn at extract time;
+1. drops participants whose consent allows no research (``standard.consent``); the
+   caller reads the release through ``Lake.extract_snapshot``, which already leaves
+   them out, and the extract checks again so no read path can let one through;
 2. refuses a cohort smaller than the disclosure threshold;
 3. computes every interval first (age at enrolment comes from the query), then shifts
    each person's dates by the project's per-person offset (``shifted``: ±1..180 days,
@@ -46,7 +48,8 @@ from precimed.deid.project import (
 from precimed.errors import UserError
 from precimed.query import compile as engine
 from precimed.query.model import CohortDefinition
-from precimed.standard import CONSENT_SCOPE, MEASUREMENT_ITEMS, STANDARD_VERSION
+from precimed.standard import MEASUREMENT_ITEMS, STANDARD_VERSION
+from precimed.standard.consent import allows_research
 from precimed.standard.extracts import EXTRACT_FIELDS, PROJECT_PARTICIPANT_ID
 from precimed.standard.sharing import DATE_HANDLING as DATE_HANDLING_VOCABULARY
 from precimed.standard.tables import PARTICIPANT
@@ -54,8 +57,6 @@ from precimed.standard.tables import PARTICIPANT
 FORMAT = "precimed-extract"
 FORMAT_VERSION = 1
 DATE_HANDLING = tuple(DATE_HANDLING_VOCABULARY.codes)
-WITHDRAWN = "withdrawn"
-assert WITHDRAWN in CONSENT_SCOPE.codes
 _PSEUDONYM = PARTICIPANT.field("pseudonym").name
 _CONSENT = PARTICIPANT.field("consent_scope").name
 ID = PROJECT_PARTICIPANT_ID.name
@@ -101,7 +102,7 @@ def cut(con, terms: ExtractTerms, *, key: ProjectKey, k: int, policy: Policy) ->
     """The extract of ``terms`` on the release ``con`` serves (see the module's steps)."""
     asked = [v for v in dict.fromkeys(terms.variables) if v not in (_PSEUDONYM, ID)]
     fetched = engine.extract(con, terms.definition, [*asked, _CONSENT])
-    withdrawn = fetched[_CONSENT] == WITHDRAWN
+    withdrawn = ~fetched[_CONSENT].map(allows_research).astype(bool)
     frame = fetched.loc[~withdrawn].reset_index(drop=True)
     if _CONSENT not in asked:
         frame = frame.drop(columns=[_CONSENT])

@@ -62,3 +62,30 @@ def build_released_home(home: Path, packages) -> Path:
         accounts.create_user(ops, name, PASSWORD, roles=roles, centres=centres)
     ops.dispose()
     return home
+
+
+def copy_ops(source_url: str, target_url: str) -> None:
+    """Every row of the ops database at ``source_url`` into a fresh one at ``target_url``
+    (a PostgreSQL database for the API tests' second backend)."""
+    from sqlalchemy import create_engine
+
+    from precimed.ops.db import Base
+
+    target = OpsDatabase(target_url)
+    target.create()
+    source = create_engine(source_url)
+    with source.connect() as src, target.engine.begin() as dst:
+        for table in Base.metadata.sorted_tables:
+            rows = [dict(r._mapping) for r in src.execute(table.select())]
+            if table.name == "audit_head":
+                dst.execute(table.delete())
+            if rows:
+                dst.execute(table.insert(), rows)
+        for name in ("user_account", "api_token", "adjudication_decision",
+                     "catalogue_conditions", "access_request_member", "access_event",
+                     "dac_vote", "provision"):
+            # rows came with their ids: move each sequence past them
+            dst.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                                f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {name}), false)")
+    source.dispose()
+    target.dispose()

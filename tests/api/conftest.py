@@ -9,34 +9,11 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine
 
-from platform_home import PASSWORD, settings_for, signed_in
+from platform_home import PASSWORD, copy_ops, settings_for, signed_in
 from precimed.api.app import create_app
 from precimed.home import initialise
 from precimed.ops import OpsDatabase, accounts
-from precimed.ops.db import Base
-
-
-def copy_ops(source_url: str, target_url: str) -> None:
-    target = OpsDatabase(target_url)
-    target.create()
-    source = create_engine(source_url)
-    with source.connect() as src, target.engine.begin() as dst:
-        for table in Base.metadata.sorted_tables:
-            rows = [dict(r._mapping) for r in src.execute(table.select())]
-            if table.name == "audit_head":
-                dst.execute(table.delete())
-            if rows:
-                dst.execute(table.insert(), rows)
-        for name in ("user_account", "api_token", "adjudication_decision",
-                     "catalogue_conditions", "access_request_member", "access_event",
-                     "dac_vote", "provision"):
-            # rows came with their ids: move each sequence past them
-            dst.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
-                                f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {name}), false)")
-    source.dispose()
-    target.dispose()
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

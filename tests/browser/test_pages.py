@@ -20,14 +20,19 @@ from .conftest import PASSWORD, USERS, sign_in
 
 HREF = {"dashboard": "/", "submissions": "/submissions", "cohorts": "/cohorts",
         "followup": "/followup", "adjudication": "/adjudication",
-        "dictionary": "/dictionary", "reference": "/reference", "admin": "/admin"}
+        "dictionary": "/dictionary", "reference": "/reference", "catalogue": "/catalogue",
+        "requests": "/requests", "review": "/review", "projects": "/projects",
+        "output_review": "/outputs/review", "admin": "/admin"}
 NAV_OF = {
     "admin": list(HREF),
-    "dm_sh01": ["dashboard", "submissions", "cohorts", "followup", "dictionary", "reference"],
-    "reviewer": ["dashboard", "adjudication", "dictionary", "reference"],
-    "researcher": ["dashboard", "cohorts", "dictionary", "reference"],
-    "clinician": ["dashboard", "cohorts", "followup", "dictionary", "reference"],
-    "dac": ["dashboard", "cohorts", "dictionary", "reference", "admin"],
+    "dm_sh01": ["dashboard", "submissions", "cohorts", "followup", "dictionary", "reference",
+                "catalogue"],
+    "reviewer": ["dashboard", "adjudication", "dictionary", "reference", "catalogue"],
+    "researcher": ["dashboard", "cohorts", "dictionary", "reference", "catalogue",
+                   "requests", "projects"],
+    "clinician": ["dashboard", "cohorts", "followup", "dictionary", "reference", "catalogue"],
+    "dac": ["dashboard", "cohorts", "dictionary", "reference", "catalogue", "review",
+            "output_review", "admin"],
 }
 THRESHOLD = 10
 
@@ -306,7 +311,8 @@ def test_language_switch_is_kept_by_cookie(signed_in, server, shot):
         page.click("#lang-switch")
     assert page.locator("html").get_attribute("lang") == "en"
     expect(nav).to_have_text(["Dashboard", "Submissions", "Cohort builder", "Follow-up",
-                              "Data dictionary", "Population reference"])
+                              "Data dictionary", "Population reference",
+                              "Data catalogue"])
     expect(page.locator("#lang-switch")).to_have_text("中文")
     expect(page.locator("#retention-chart svg.main-svg").first).to_be_visible()
     shot(page, "english")

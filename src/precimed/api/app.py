@@ -156,12 +156,14 @@ def create_app(settings: Settings) -> FastAPI:
 def _beacon_source(platform: Platform):
     """The Beacon's source, kept current (:class:`precimed.discovery.source.LiveSource`):
     the genotype store with its samples labelled from the newest release (without the
-    people consent keeps out of genetics: precimed.genomics.consent), rebuilt when a
-    dataset is published or a release made; None (the Beacon's data routes then answer
-    503) until a store exists."""
+    people consent keeps out of genetics: precimed.genomics.consent) and each dataset's
+    DUO conditions from its catalogue entry, rebuilt when a dataset is published, a
+    release made or an entry's conditions change; None (the Beacon's data routes then
+    answer 503) until a store exists."""
     from precimed.discovery.source import BeaconSource, LiveSource
     from precimed.genomics import GenotypeStore
     from precimed.genomics.consent import consented_store
+    from precimed.sharing import catalogue
 
     store = platform.settings.genotypes_dir
 
@@ -169,7 +171,8 @@ def _beacon_source(platform: Platform):
         meta = store / "store.json"
         releases = platform.releases()
         return (meta.stat().st_mtime_ns if meta.exists() else None,
-                releases[0]["name"] if releases else None)
+                releases[0]["name"] if releases else None,
+                catalogue.conditions_stamp(platform.ops))
 
     def build() -> BeaconSource | None:
         if not (store / "store.json").exists():
@@ -183,6 +186,7 @@ def _beacon_source(platform: Platform):
             participants = table.to_pandas()
         consented = consented_store(GenotypeStore.open(store), platform.lake, newest)
         return BeaconSource.from_store(consented, policy=platform.policy,
-                                       participants=participants)
+                                       participants=participants,
+                                       duo=catalogue.beacon_conditions(platform.ops))
 
     return LiveSource(build, stamp)

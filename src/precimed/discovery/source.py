@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -188,25 +188,34 @@ class BeaconSource:
     @classmethod
     def open(cls, store_path: Path, *, policy: Policy,
              participants: pd.DataFrame | None = None,
-             datasets: dict[str, DatasetInfo] | None = None) -> BeaconSource:
+             datasets: dict[str, DatasetInfo] | None = None,
+             duo: Mapping[str, tuple[tuple[str, str], ...]] | None = None) -> BeaconSource:
         """``participants`` (pseudonym, sex, native_province, cohort) from a release
-        labels the participant samples and gives cohort sizes."""
+        labels the participant samples and gives cohort sizes; ``duo`` gives a dataset's
+        data-use conditions (DUO ID, label) as its catalogue entry sets them."""
         from precimed.genomics import GenotypeStore
 
         store = GenotypeStore.open(store_path)
         return cls.from_store(store, policy=policy, participants=participants,
-                              datasets=datasets)
+                              datasets=datasets, duo=duo)
 
     @classmethod
     def from_store(cls, store: Any, *, policy: Policy,
                    participants: pd.DataFrame | None = None,
-                   datasets: dict[str, DatasetInfo] | None = None) -> BeaconSource:
+                   datasets: dict[str, DatasetInfo] | None = None,
+                   duo: Mapping[str, tuple[tuple[str, str], ...]] | None = None,
+                   ) -> BeaconSource:
         kinds = {d["name"]: d.get("kind", "reference") for d in store.meta["datasets"]}
         info = dict(datasets or {})
         for name, kind in kinds.items():
             if name not in info:
-                title, text, access, duo = _DEFAULT_INFO.get(kind, _DEFAULT_INFO["reference"])
-                info[name] = DatasetInfo(name, f"{title} ({name})", text, access, kind, duo)
+                title, text, access, default = _DEFAULT_INFO.get(kind,
+                                                                 _DEFAULT_INFO["reference"])
+                # the catalogue's conditions when the dataset has an entry with some;
+                # the kind's default (HMB for participants, GRU for a reference) else
+                conditions = (duo or {}).get(name) or default
+                info[name] = DatasetInfo(name, f"{title} ({name})", text, access, kind,
+                                         conditions)
         labelled = pd.concat([label_samples(store.samples(d), participants)
                               for d in store.datasets], ignore_index=True)
         cohorts = (participants[["pseudonym", "cohort"]] if participants is not None

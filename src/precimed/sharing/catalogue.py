@@ -98,6 +98,30 @@ def describe(ops: OpsDatabase, item: CatalogueEntry, *, policy: Policy) -> dict[
     }
 
 
+def beacon_conditions(ops: OpsDatabase) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Each genotype dataset's newest DUO conditions as the Beacon's ``duoDataUse`` takes
+    them, (DUO ID, label), by the store's dataset name; datasets whose entry has no
+    conditions are left out (the Beacon keeps its default for them)."""
+    out = {}
+    for item in entries(ops):
+        if item.genotype_dataset and item.conditions_version:
+            out[item.genotype_dataset] = tuple(
+                (c.term.id, f"{c.term.en}: {c.value}" if c.value else c.term.en)
+                for c in conditions(ops, item.id))
+    return out
+
+
+def conditions_stamp(ops: OpsDatabase) -> tuple[tuple[str, int], ...]:
+    """(entry, conditions version) of every genotype entry: changes when any of their
+    conditions do, so a cache of :func:`beacon_conditions` knows when to refresh."""
+    with ops.session() as session:
+        rows = session.execute(
+            select(CatalogueEntry.id, CatalogueEntry.conditions_version)
+            .where(CatalogueEntry.genotype_dataset.is_not(None))
+            .order_by(CatalogueEntry.id))
+        return tuple((entry_id, version) for entry_id, version in rows)
+
+
 # -- publishing ------------------------------------------------------------------------
 def publish_release(ops: OpsDatabase, snapshot: Any, release: str, *, actor: str,
                     client: str = "") -> list[str]:

@@ -67,6 +67,9 @@ NAV = (("dashboard", "/", "dashboard.read"), ("submissions", "/submissions", "su
        ("adjudication", "/adjudication", "endpoints.review"),
        ("dictionary", "/dictionary", "dictionary.read"),
        ("reference", "/reference", "dictionary.read"),
+       ("catalogue", "/catalogue", "catalogue.read"),
+       ("requests", "/requests", "sharing.apply"),
+       ("review", "/review", "sharing.review"),
        ("projects", "/projects", "sharing.apply"),
        ("output_review", "/outputs/review", "outputs.review"),
        ("admin", "/admin", "audit.read"))
@@ -275,10 +278,11 @@ def plotly_js() -> FileResponse:
 
 
 def mount(app: FastAPI) -> None:
-    from precimed.web import projects
+    from precimed.web import projects, sharing
 
     app.include_router(router)
     app.include_router(projects.router)
+    app.include_router(sharing.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
 

@@ -63,23 +63,37 @@ def replacing(target: Path) -> Iterator[Path]:
     ``target`` and the folder is flushed. On an error the temporary path is removed and
     ``target`` is left as it was.
 
-    Replacing a folder by a folder works only if ``target`` does not exist (or is an empty
-    folder): a rename cannot swap two full folders atomically.
+    A rename cannot swap two full folders, so a folder ``target`` that exists is first
+    renamed aside and removed after the new one is in place: between the two renames a
+    reader finds no folder (and retries or fails clearly), never a mix of old and new.
+    Concurrent writers of one ``target`` hold a :func:`locked` lock around this.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+    retired = None
     try:
         yield tmp
         _sync_tree(tmp)
+        if tmp.is_dir() and target.is_dir():
+            retired = target.with_name(f".{target.name}.{secrets.token_hex(6)}.old")
+            target.rename(retired)
         os.replace(tmp, target)
     except BaseException:
-        if tmp.is_dir():
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            tmp.unlink(missing_ok=True)
+        _remove(tmp)
+        if retired is not None and not target.exists():
+            retired.rename(target)  # put the old folder back
         raise
     sync_folder(target.parent)
+    if retired is not None:
+        _remove(retired)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def write_atomically(path: Path, data: str | bytes) -> None:

@@ -38,7 +38,6 @@ rows counted in place, without a key lookup.
 from __future__ import annotations
 
 import copy
-import fcntl
 import io
 import json
 from dataclasses import dataclass
@@ -50,6 +49,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from precimed.errors import NotFound, UserError
+from precimed.files import locked, replacing, write_atomically
 from precimed.genomics import kernels
 from precimed.standard.vocabularies import GENOME_BUILD
 
@@ -196,19 +196,16 @@ class GenotypeStore:
     def write_dataset(path, dataset: DatasetFiles, *, replace: bool = False) -> None:
         """Add (or with ``replace``, swap) one dataset and rebuild the variant union.
 
-        Packed rows are written to a temporary file and renamed into place, then
-        ``store.json`` is replaced last, so a crash leaves the previous store readable.
+        Every file is written aside, flushed and renamed into place
+        (:func:`precimed.files.replacing`), ``store.json`` last, so a crash leaves the
+        previous store readable.
         Writers take the store's lock file in turn (two uploads in two server workers
         would otherwise each rebuild the variant union from a stale list of datasets).
         """
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        with open(path / ".writer.lock", "w") as lock:  # one writer at a time, any process
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                GenotypeStore._write_dataset(path, dataset, replace=replace)
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        with locked(path / ".writer.lock"):  # one writer at a time, any process
+            GenotypeStore._write_dataset(path, dataset, replace=replace)
 
     @staticmethod
     def _write_dataset(path: Path, dataset: DatasetFiles, *, replace: bool) -> None:
@@ -227,14 +224,14 @@ class GenotypeStore:
                             hint="Choose another dataset name, or pass replace=True to swap it.")
         folder = path / "datasets" / dataset.name
         folder.mkdir(parents=True, exist_ok=True)
-        staging = folder / "genotypes.bin.tmp"
-        np.ascontiguousarray(dataset.packed, dtype=np.uint8).tofile(staging)
-        staging.rename(folder / "genotypes.bin")
-        pq.write_table(pa.Table.from_pandas(dataset.variants, preserve_index=False),
-                       folder / "variants.parquet")
+        with replacing(folder / "genotypes.bin") as tmp:
+            np.ascontiguousarray(dataset.packed, dtype=np.uint8).tofile(tmp)
+        with replacing(folder / "variants.parquet") as tmp:
+            pq.write_table(pa.Table.from_pandas(dataset.variants, preserve_index=False), tmp)
         samples = dataset.samples.reindex(columns=list(SAMPLE_COLUMNS))
-        pq.write_table(pa.Table.from_pandas(samples.astype(object), preserve_index=False),
-                       folder / "samples.parquet")
+        with replacing(folder / "samples.parquet") as tmp:
+            pq.write_table(pa.Table.from_pandas(samples.astype(object), preserve_index=False),
+                           tmp)
         entry = {"name": dataset.name, "kind": dataset.kind, "samples": len(samples),
                  "variants": len(dataset.variants), "source": dataset.source}
         meta["datasets"] = [d for d in meta["datasets"] if d["name"] != dataset.name] + [entry]
@@ -243,12 +240,9 @@ class GenotypeStore:
         union = sort_variants(union.drop_duplicates(["chrom", "pos", "ref", "alt"]))
         union.insert(0, "variant_index", np.arange(len(union), dtype=np.int64))
         union["build"] = meta["build"]
-        pq.write_table(pa.Table.from_pandas(union, preserve_index=False),
-                       path / "variants.parquet.tmp")
-        (path / "variants.parquet.tmp").rename(path / "variants.parquet")
-        tmp = path / "store.json.tmp"
-        tmp.write_text(json.dumps(meta, indent=1, sort_keys=True), encoding="utf-8")
-        tmp.rename(meta_file)
+        with replacing(path / "variants.parquet") as tmp:
+            pq.write_table(pa.Table.from_pandas(union, preserve_index=False), tmp)
+        write_atomically(meta_file, json.dumps(meta, indent=1, sort_keys=True))
 
     @staticmethod
     def erase_samples(path, people: frozenset[str]) -> int:

@@ -35,6 +35,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from precimed.files import write_atomically
 from precimed.ops.db import AuditEvent, AuditHead, OpsDatabase
 
 GENESIS = "0" * 64
@@ -105,10 +106,8 @@ class Anchor:
         current = self.read()
         if isinstance(current, tuple) and current[0] >= seq:
             return  # a racing writer anchored a later head already
-        tmp = self.anchor_file.with_name(f".{self.anchor_file.name}.{secrets.token_hex(4)}")
-        tmp.write_text(json.dumps({"seq": seq, "hash": digest,
-                                   "mac": self._mac(key, seq, digest)}), encoding="utf-8")
-        os.replace(tmp, self.anchor_file)
+        write_atomically(self.anchor_file, json.dumps(
+            {"seq": seq, "hash": digest, "mac": self._mac(key, seq, digest)}))
 
     def read(self) -> tuple[int, str] | str | None:
         """The signed head; None without a key or anchor; a reason when it is not valid."""

@@ -13,12 +13,11 @@ after ``precimed release create``, and by the demo.
 
 from __future__ import annotations
 
-import secrets
-import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from precimed.deid import Policy
+from precimed.files import locked, replacing
 from precimed.reference.frequencies import write_summary
 
 if TYPE_CHECKING:
@@ -45,15 +44,9 @@ def rebuild(settings: Settings, *, release: str | None = None
         "participant", columns=["pseudonym", "sex", "native_province", "cohort"]).to_pandas()
         if chosen else None)
     target = served_path(settings)
-    building = target.with_name(f".reference-{secrets.token_hex(4)}")
-    try:
+    # two rebuilds at once (a CLI command and a server job) would swap folders under
+    # each other; the second waits, then swaps in its own summary
+    with locked(target.with_name(".rebuild-reference.lock")), replacing(target) as building:
         write_summary(store, building, participants=participants,
                       policy=Policy.from_settings(settings))
-        retired = target.with_name(f".reference-old-{secrets.token_hex(4)}")
-        if target.exists():
-            target.rename(retired)
-        building.rename(target)
-        shutil.rmtree(retired, ignore_errors=True)
-    finally:
-        shutil.rmtree(building, ignore_errors=True)
     return target, store

@@ -26,9 +26,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +43,7 @@ from precimed.deid.project import (
     shift_year_months,
 )
 from precimed.errors import UserError
+from precimed.files import replacing
 from precimed.query import compile as engine
 from precimed.query.model import CohortDefinition
 from precimed.standard import MEASUREMENT_ITEMS, STANDARD_VERSION
@@ -211,8 +209,8 @@ def write(extract: Extract, folder: Path, *, extract_id: str, actor: str,
     folder.parent.mkdir(parents=True, exist_ok=True)
     created_at = created_at or dt.datetime.now(dt.UTC)
     terms = extract.terms
-    staging = Path(tempfile.mkdtemp(prefix=f".{extract_id}-", dir=folder.parent))
-    try:
+    with replacing(folder) as staging:  # flushed and renamed into place whole
+        staging.mkdir()
         extract.frame.to_parquet(staging / "data.parquet", index=False)
         extract.frame.to_csv(staging / "data.csv", index=False)
         _dump(staging / "dictionary.json", dictionary(extract))
@@ -240,16 +238,4 @@ def write(extract: Extract, folder: Path, *, extract_id: str, actor: str,
                     "not_included": list(not_included or []),
                     "created_at": created_at.isoformat()}
         _dump(staging / "manifest.json", manifest)
-        for path in staging.iterdir():
-            with path.open("rb") as handle:
-                os.fsync(handle.fileno())
-        os.replace(staging, folder)
-        dir_fd = os.open(folder.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return manifest

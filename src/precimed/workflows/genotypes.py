@@ -28,7 +28,6 @@ or in neither, and the same VCF uploaded again is accepted as already published.
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import json
 import secrets
 import shutil
@@ -40,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from precimed.deid.pseudonym import Pseudonymiser, load_key
+from precimed.files import locked, write_atomically
 from precimed.genomics import kernels
 from precimed.genomics.qc import genotype_qc, load_genotype_rules
 from precimed.genomics.store import DatasetFiles, GenotypeStore
@@ -127,19 +127,11 @@ def _pending(settings: Settings) -> Path:
 def _publishing(settings: Settings):
     """One publisher at a time, any process: recovery never judges an intent that a live
     submission is still carrying out."""
-    folder = _pending(settings)
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with locked(_pending(settings) / ".lock"):
+        yield
 
 
 def _intend(settings: Settings, dataset: str, **what: str) -> Path:
-    from precimed.lake.catalog import write_atomically
-
     folder = _pending(settings)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{dataset}.json"

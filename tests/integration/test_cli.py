@@ -135,3 +135,18 @@ def test_the_demo_genotypes_two_centres_and_builds_the_reference(home, tmp_path,
         db.close()
     assert "rs671" in set(variants["rsid"]) and len(variants) >= 2
     assert set(frequencies["dataset"]) == {"gd01-array", "hl01-array"}
+
+
+@pytest.mark.slow
+def test_a_genotype_dataset_name_is_refused_by_the_command_as_by_the_api(tmp_path):
+    """--dataset went unchecked into the store's folders and the lake's predicate."""
+    home = tmp_path / "home"
+    assert run("init", home=home).returncode == 0
+    vcf = tmp_path / "ref.vcf"
+    vcf.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\t"
+                   "FORMAT\ts1\n1\t100\trs1\tA\tG\t.\tPASS\t.\tGT\t0/1\n")
+    result = run("genomics", "reference", str(vcf), "--dataset", "../../escaped",
+                 "--build", "GRCh38", home=home)
+    assert result.returncode == 2, result.stderr
+    assert "dataset name is not allowed" in result.stderr and "Hint:" in result.stderr
+    assert not (home / "escaped").exists() and not (tmp_path / "escaped").exists()

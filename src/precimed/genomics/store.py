@@ -40,6 +40,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +60,21 @@ _CHROM_ORDER = {str(i): i for i in range(1, 23)} | {"X": 23, "Y": 24, "XY": 25, 
 _KEY = ("chrom", "pos", "ref", "alt")
 SAMPLE_COLUMNS = ("sample_id", "population", "super_population", "sex", "native_province",
                   "region")
+
+
+DATASET_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def check_dataset_name(name: str) -> str:
+    """``name`` if it may name a genotype dataset, else a UserError (CLI and API alike).
+
+    A dataset's name becomes a folder of the store (``datasets/NAME``), part of a
+    submission ID and a value matched in the lake, so it is kept to letters, digits, '-'
+    and '_': no path separators, dots, quotes or spaces."""
+    if not isinstance(name, str) or not DATASET_NAME.fullmatch(name):
+        raise UserError("The dataset name is not allowed", where="dataset",
+                        hint="Use 1 to 64 letters, digits, '-' and '_' (e.g. sh01-genotypes).")
+    return name
 
 
 def normalise_chrom(chrom: str) -> str:
@@ -202,6 +218,7 @@ class GenotypeStore:
         Writers take the store's lock file in turn (two uploads in two server workers
         would otherwise each rebuild the variant union from a stale list of datasets).
         """
+        check_dataset_name(dataset.name)
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         with locked(path / ".writer.lock"):  # one writer at a time, any process

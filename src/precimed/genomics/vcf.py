@@ -44,7 +44,13 @@ import pyarrow as pa
 
 from precimed.errors import UserError
 from precimed.genomics import kernels
-from precimed.genomics.store import BUILDS, DatasetFiles, GenotypeStore, normalise_chrom
+from precimed.genomics.store import (
+    BUILDS,
+    DatasetFiles,
+    GenotypeStore,
+    check_dataset_name,
+    normalise_chrom,
+)
 from precimed.ingest.package import sha256_of
 from precimed.standard import STANDARD_VERSION, vocabulary
 from precimed.standard.identity import normalise, resident_id_problem
@@ -173,6 +179,7 @@ def read_panel(path) -> pd.DataFrame:
 def ingest_reference(vcf, store_path, *, dataset: str, build: str, panel=None,
                      replace: bool = False) -> GenotypeStore:
     """Load a public callset with no participants as a reference dataset."""
+    check_dataset_name(dataset)
     check_build(build)
     parsed = read_vcf(vcf)
     samples = pd.DataFrame({"sample_id": parsed.samples})
@@ -229,6 +236,7 @@ def ingest_participants(vcf, store_path, *, sample_sheet, build: str, lake, pseu
     ``pseudonymise`` is a :class:`precimed.deid.pseudonym.Pseudonymiser` under the
     platform key; ``lake`` a :class:`precimed.lake.Lake` that holds the participants.
     """
+    check_dataset_name(dataset)
     check_build(build)
     if assay_type not in vocabulary("assay_type").codes:
         raise UserError(f"Assay type {assay_type!r} is not in the standard", where="assay_type",

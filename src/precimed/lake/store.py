@@ -347,21 +347,29 @@ class Lake:
                 raise UserError(f"A replacement row has {column} other than {value!r}",
                                 where=f"lake table {name}",
                                 hint="Give only rows inside the part being replaced.")
-        predicate = " AND ".join(f"{column} = '{str(value).replace(chr(39), chr(39) * 2)}'"
-                                 for column, value in where.items())
+        fields = LAKE_TABLES[name].arrow_schema()
+        for column in where:
+            if column not in fields.names:
+                raise ValueError(f"{column!r} is not a field of {name}")
+        # the values travel as data (a one-row source table the rows are matched against),
+        # never inside the SQL text; the text names only the standard's own fields
+        matched = pa.table({c: pa.array([v], fields.field(c).type) for c, v in where.items()})
+        on = " AND ".join(f"t.{column} = s.{column}" for column in where)
         with self.writer() as catalog:
             if (current := catalog.current(digest)) is not None:
                 return current, False
             path = self.table_path(name)
             properties = _properties(operation="derive", submission=submission_id)
-            removed = DeltaTable(path).delete(predicate, commit_properties=properties)
+            removed = (DeltaTable(path).merge(matched, predicate=on, source_alias="s",
+                                              target_alias="t", commit_properties=properties)
+                       .when_matched_delete().execute())
             if rows.num_rows:
                 write_deltalake(path, rows, mode="append", commit_properties=properties)
             committed = CommittedSubmission(
                 submission_id=submission_id, centre=centre, digest=digest,
                 committed_at=now(), catalog_version=catalog.version + 1,
                 rows_added={name: rows.num_rows}, rows_updated={name: 0},
-                rows_removed={name: int(removed.get("num_deleted_rows", 0))},
+                rows_removed={name: int(removed.get("num_target_rows_deleted", 0))},
             )
             new_catalog = catalog.evolve(
                 tables={**catalog.tables, name: DeltaTable(path).version()},

@@ -42,7 +42,7 @@ from precimed.deid.pseudonym import Pseudonymiser, load_key
 from precimed.files import locked, write_atomically
 from precimed.genomics import kernels
 from precimed.genomics.qc import genotype_qc, load_genotype_rules
-from precimed.genomics.store import DatasetFiles, GenotypeStore
+from precimed.genomics.store import DatasetFiles, GenotypeStore, check_dataset_name
 from precimed.genomics.summary import publish_variant_summary
 from precimed.genomics.vcf import ingest_participants, record_assays
 from precimed.ingest.package import sha256_of
@@ -70,6 +70,7 @@ def submit_genotypes(settings: Settings, vcf: Path, sample_sheet: Path, *, centr
                      rules: str = "1.0", replace: bool = False,
                      rebuild_reference: bool = True, progress=None) -> GenotypeSubmission:
     say = progress or (lambda _: None)
+    check_dataset_name(dataset)  # before anything is read or written
     recover_genotypes(settings)  # a killed submission's half-publication first
     lake = Lake(settings.lake_dir)
     ruleset = load_genotype_rules(rules)

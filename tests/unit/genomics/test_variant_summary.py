@@ -186,3 +186,16 @@ def test_a_lake_from_before_the_table_gains_it_on_the_next_write(home, tmp_path)
     assert DeltaTable(lake.table_path("variant_summary")).count() == len(SITES)
     assert _lake_rows(lake).num_rows == len(SITES)
     assert GenotypeStore.open(tmp_path / "store").datasets == ["ref"]
+
+
+def test_replaced_rows_are_matched_by_value_not_by_sql_text(home, tmp_path):
+    """The dataset travels as data, not inside a predicate: a value that reads as SQL
+    matches nothing and deletes nothing."""
+    lake = Lake(home.lake_dir)
+    publish_variant_summary(lake, _ingest(tmp_path, _records(4)), "ref")
+    empty = LAKE_TABLES["variant_summary"].arrow_schema().empty_table()
+    committed, _ = lake.replace_rows("variant_summary", empty,
+                                     where={"dataset": "x' OR dataset <> 'x"},
+                                     submission_id="x", centre="x", digest="odd")
+    assert committed.rows_removed == {"variant_summary": 0}
+    assert _lake_rows(lake).num_rows == len(SITES)

@@ -222,3 +222,23 @@ def test_packing_types_calls_as_cyvcf2_does(tmp_path):
     row = np.zeros(kernels.row_bytes(len(calls)), dtype=np.uint8)
     kernels.pack_typed(record.genotype.array(), row)
     assert kernels.unpack(row[None], len(calls))[0].tolist() == record.gt_types.tolist()
+
+
+BAD_NAMES = ["../x", "sh01-../../x", "a/b", "x' OR '1'='1", "a b", "sh01-数据", "x" * 65, ".."]
+
+
+@pytest.mark.parametrize("name", BAD_NAMES)
+def test_a_dataset_name_is_checked_in_the_domain_as_in_the_api(vcf, tmp_path, name):
+    """The CLI passes --dataset straight to ingest: the name, used as a folder and matched in
+    the lake, is refused there with the same error the upload route gives."""
+    from precimed.api.routes.genotypes import _checked_options
+
+    with pytest.raises(UserError) as domain:
+        ingest_reference(vcf, tmp_path / "store", dataset=name, build="GRCh38")
+    assert domain.value.where == "dataset"
+    assert not (tmp_path / "store").exists() and sorted(p.name for p in tmp_path.iterdir()) == [
+        "ref.vcf"]
+    with pytest.raises(UserError) as api:
+        _checked_options("SH01", build="GRCh38", dataset=name, assay_type="genotype_array")
+    assert (api.value.what, api.value.where, api.value.hint) == (
+        domain.value.what, domain.value.where, domain.value.hint)

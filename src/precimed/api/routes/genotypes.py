@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from precimed.api import jobs
 from precimed.api.deps import check_centre, client_of, platform, require
 from precimed.errors import Conflict, NotFound, UserError
-from precimed.genomics.store import GenotypeStore
+from precimed.genomics.store import GenotypeStore, check_dataset_name
 from precimed.genomics.vcf import check_build
 from precimed.ingest.package import sha256_of
 from precimed.ops import audit
@@ -29,7 +29,6 @@ from precimed.standard import CENTRES, vocabulary
 
 router = APIRouter(tags=["genotypes"])
 MAX_SHEET = 64 * 1024**2
-DATASET_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 SAFE_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -54,8 +53,9 @@ def _checked_options(centre: str, *, build: str, dataset: str | None,
         raise UserError(f"Assay type {assay_type!r} is not in the standard", where="assay_type",
                         hint="Use one of " + ", ".join(codes) + ".")
     name = dataset.strip() if dataset and dataset.strip() else default_dataset(centre)
+    check_dataset_name(name)  # the domain's rule, as the CLI's
     prefix = f"{centre.lower()}-"
-    if not DATASET_NAME.fullmatch(name) or not name.lower().startswith(prefix):
+    if not name.lower().startswith(prefix):
         # the prefix keeps each centre's datasets its own: no upload can replace another's
         raise UserError(f"The dataset name {name!r} is not allowed", where="dataset",
                         hint=f"Use letters, digits, '-' and '_' only, starting with "

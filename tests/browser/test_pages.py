@@ -225,7 +225,9 @@ def test_cohort_builder_counts_match_the_api_and_survive_save_and_load(
                       {"kind": "age", "min": 40, "max": 70},
                       {"kind": "measurement", "code": "SBP", "min": 140, "max": None,
                        "window": {"baseline": True}}]}
-    api = page.request.post("/api/v1/cohorts/count",
+    # the page's own session: a POST with its cookie carries its CSRF token
+    token = page.locator('meta[name="csrf-token"]').get_attribute("content")
+    api = page.request.post("/api/v1/cohorts/count", headers={"X-CSRF-Token": token},
                             data={"definition": definition, "release": "r1"})
     assert api.ok, api.text()
     expected = [step["count"] for step in api.json()["attrition"]]

@@ -4,7 +4,10 @@ the missing ethics approval number, the draft unchanged), the match is shown, tw
 committee members vote, the chair approves and the project appears for the researcher.
 And a refusal the committee can not override: commercial use of an NCU dataset is
 matched inconsistent, the clause is shown, the chair's approval is refused, and the
-researcher withdraws the request."""
+researcher withdraws the request. And the human-genetic-resource rules: exome data of
+more than 500 people with a foreign party is refused without the filing record (named in
+Chinese), and once approved waits for the security review the committee records on the
+queue page."""
 
 from __future__ import annotations
 
@@ -174,3 +177,75 @@ def test_an_inconsistent_use_is_shown_and_can_not_be_approved(signed_in, server,
     expect(page.locator(f"#requests tr[data-id='{request_id}'] td.status")).to_contain_text(
         "已撤回")
     assert not page.js_errors and not dac.js_errors
+
+
+def _exome_entry(ops) -> str:
+    """An exome dataset of 600 people (rules Art. 37: more than 500), HMB."""
+    import datetime as dt
+
+    from precimed.ops.db import CatalogueEntry
+
+    with ops.session() as session, session.begin():
+        if session.get(CatalogueEntry, "exome-browser") is None:
+            now = dt.datetime.now(dt.UTC)
+            session.add(CatalogueEntry(
+                id="exome-browser", kind="exome", release=None, cohort=None,
+                genotype_dataset="exome-browser", title_zh="外显子组数据集",
+                title_en="Exome dataset", centres=[], access_tier="controlled",
+                variables=["genotype"], participants=600, counts={"SH01": 600},
+                conditions_version=0, created_by="test", created_at=now, updated_at=now))
+    catalogue.set_conditions(ops, "exome-browser", ["HMB"],
+                             principal=principal_for(ops, "admin"))
+    return "exome-browser"
+
+
+def test_genetic_data_for_a_foreign_party_needs_the_filing_and_a_security_review(
+        signed_in, server, tmp_path, shot):
+    ops, _ = _setup(server)
+    entry = _exome_entry(ops)
+    page = signed_in("researcher", next=f"/requests/new?dataset={entry}")
+    _fill_request(page, "外显子组与心梗的国际合作")
+    page.fill("#variables", "genotype")
+    page.check("#foreign_party")
+    page.fill("#foreign_detail", "境外合作大学参与分析")
+    page.fill("#ethics_number", "IRB-2026-099")
+    (tmp_path / "approval.pdf").write_bytes(b"%PDF-1.4 signed approval")
+    page.set_input_files("#ethics_document", str(tmp_path / "approval.pdf"))
+    page.click("#submit-request")  # genetic data, a foreign party, no filing record
+    expect(page.locator("#request-error-field")).to_have_text(
+        "请检查并更正：人类遗传资源备案号")
+    shot(page, "refused-no-filing")
+    page.fill("#hgr_filing_number", "HGR-BA-2025-001")
+    page.fill("#hgr_filing_date", "2025-11-03")
+    page.fill("#hgr_backup_receipt", "BK-778")
+    with page.expect_navigation(url="**/requests"):
+        page.click("#submit-request")
+    row = page.locator("#requests tr[data-id]").filter(has_text="外显子组与心梗的国际合作")
+    request_id = row.get_attribute("data-id")
+    expect(row.locator("td.status .hgr")).to_contain_text("待安全审查")
+
+    for member in ("dac", "dac2"):
+        dac = signed_in(member, next="/review")
+        card = dac.locator(f"section.request[data-id='{request_id}']")
+        card.locator(".vote-choice").select_option("approve")
+        with dac.expect_navigation():
+            card.locator(".cast-vote").click()
+    card = dac.locator(f"section.request[data-id='{request_id}']")
+    card.locator(".d-reason").fill("方案合理")
+    with dac.expect_navigation():
+        card.locator(".decide").click()
+    card = dac.locator(f"section.request[data-id='{request_id}']")  # approved, blocked
+    expect(card.locator(".status")).to_have_text("已批准")
+    expect(card.locator(".hgr-state")).to_have_text("待安全审查")
+    shot(dac, "blocked-for-security-review")
+    card.locator(".h-review-ref").fill("SR-2025-12")
+    card.locator(".h-review-date").fill("2025-12-20")
+    with dac.expect_navigation():
+        card.locator(".record-hgr").click()
+    expect(dac.locator(f"section.request[data-id='{request_id}']")).to_have_count(0)
+    page.goto("/requests")
+    expect(page.locator(f"#requests tr[data-id='{request_id}'] td.status")).to_contain_text(
+        "使用中")
+    assert not page.js_errors and not dac.js_errors
+    actions = {(e.action, e.outcome) for e in audit.events(ops, limit=500)}
+    assert {("sharing.request.blocked", "ok"), ("sharing.request.hgr", "ok")} <= actions

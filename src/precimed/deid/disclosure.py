@@ -520,6 +520,7 @@ def _first_disclosure(values: np.ndarray, relations: list[tuple[int, np.ndarray]
             continue
         u = np.zeros(len(suppressed))
         u[[column[c] for c in members.tolist()]] = 1
-        if np.abs(null @ u).max() < _TOL and policy.is_small(int(values[members].sum())):
+        derivable = not len(null) or np.abs(null @ u).max() < _TOL
+        if derivable and policy.is_small(int(values[members].sum())):
             return members
     return None

@@ -87,3 +87,15 @@ def test_margins_combine_their_cells_keys():
     out = protect_counts(frame, by=["g"], policy=policy, key="key")
     total = int(out[out.g == "Total"]["count"].iloc[0])
     assert total == max(100 + cellkey.noise(cellkey.combine([2 ** 32 - 1, 5])), 10)
+
+
+def test_a_table_whose_hidden_cells_are_all_large_latent_ones_is_published():
+    """Every hidden cell pinned down (no free direction left) and each one a large latent
+    cell: nothing small can be worked out, so the table is published; found by the demo's
+    survival table, where the check crashed on the empty null space."""
+    # total = a + b, and a alone is the second total: a and b are latent and derivable
+    table = CountTable(np.array([100, 60, 40, 60]), [(0, np.array([1, 2])), (3, np.array([1]))],
+                       latent=np.array([False, True, True, False]))
+    cells = publish_table(table, policy=Policy(threshold=10))
+    assert [c.value for c in cells] == [100, None, None, 60]
+    assert [c.reason for c in cells] == [None, None, None, None]

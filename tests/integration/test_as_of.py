@@ -14,6 +14,7 @@ import subprocess
 import sys
 
 import pandas as pd
+import pytest
 
 from platform_home import signed_in
 from precimed.api.app import create_app
@@ -37,6 +38,7 @@ def cli(home, *args: str) -> str:
     return done.stdout
 
 
+@pytest.mark.slow
 def test_the_release_records_its_cut_and_results_on_it_default_to_it(released_home):
     settings = unpinned(released_home)
     assert settings.as_of_given is None
@@ -65,6 +67,7 @@ def test_the_release_records_its_cut_and_results_on_it_default_to_it(released_ho
     assert len(out.splitlines()) == 1 + len(summary)
 
 
+@pytest.mark.slow
 def test_the_api_and_the_cli_on_the_lake_default_to_its_latest_observation(released_home):
     settings = unpinned(released_home)
     cut = Lake(settings.lake_dir).snapshot().data_cut

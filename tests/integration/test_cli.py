@@ -32,6 +32,7 @@ def all_commands() -> list[list[str]]:
     return list(walk(cli, []))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", all_commands(), ids=lambda p: " ".join(p) or "precimed")
 def test_every_command_has_help(path):
     result = run(*path, "--help")
@@ -43,6 +44,7 @@ def test_every_command_has_help(path):
     assert command.help or command.short_help, f"{path} has no help text"
 
 
+@pytest.mark.slow
 def test_user_errors_are_one_line_with_a_hint_and_a_stable_code(tmp_path):
     result = run("submit", str(tmp_path), home=tmp_path / "nothing")
     assert result.returncode == 6
@@ -52,6 +54,7 @@ def test_user_errors_are_one_line_with_a_hint_and_a_stable_code(tmp_path):
     assert result.returncode == 2 and "--defect-rate" in result.stderr
 
 
+@pytest.mark.slow
 def test_init_synth_submit_release_through_the_command(tmp_path):
     home = tmp_path / "home"
     assert run("init", home=home).returncode == 0
@@ -71,6 +74,7 @@ def test_init_synth_submit_release_through_the_command(tmp_path):
     assert "committed" in listed.stdout
 
 
+@pytest.mark.slow
 def test_rejected_submission_exits_5_and_lists_problems(tmp_path):
     home = tmp_path / "home"
     run("init", home=home)
@@ -89,6 +93,7 @@ def test_standard_docs_and_schema_are_written(tmp_path):
     assert (tmp_path / "s" / "participant.schema.json").exists()
 
 
+@pytest.mark.slow
 def test_the_makefile_demo_line_parses(tmp_path):
     """`make demo` runs this exact command line; its options must be where click wants them."""
     from pathlib import Path

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -122,6 +123,7 @@ def datasets(draw):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.slow
 @given(datasets(), st.lists(criteria, min_size=1, max_size=4))
 def test_both_engines_give_the_same_attrition(tables, chosen):
     definition = cohort("generated", *chosen)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
 from fastapi.testclient import TestClient
 
 from platform_home import settings_for
@@ -37,6 +38,7 @@ def _until(condition, seconds: float = 30.0):
     return False
 
 
+@pytest.mark.slow
 def test_a_dataset_published_after_start_up_is_served(tmp_path):
     settings = settings_for(tmp_path / "home")
     initialise(settings)

@@ -106,6 +106,7 @@ def test_the_makefile_demo_line_parses(tmp_path):
     assert "Start a fresh demo home" in result.stdout
 
 
+@pytest.mark.slow
 def test_the_demo_genotypes_two_centres_and_builds_the_reference(home, tmp_path, capsys):
     """The demo's genotype stage (``genotype_centres``, as ``precimed demo`` calls it) on a
     released home of the two genotyped centres; the whole demo takes minutes even small.

@@ -24,6 +24,9 @@ from precimed.settings import load_settings
 
 from .test_cli import run
 
+# a module fixture submits 600 people through every centre (187 s on a loaded machine)
+pytestmark = pytest.mark.slow
+
 DEFINITION = cohort(
     "hypertensive women 40-69 without prior MI",
     ParticipantIs("sex", ("2",)),

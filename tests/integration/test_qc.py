@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from precimed.ingest.pipeline import submit
 from precimed.lake import Lake
 from precimed.settings import load_settings
@@ -13,6 +15,7 @@ from precimed.synth import synthesise
 from .test_cli import run
 
 
+@pytest.mark.slow
 def test_a_regional_threshold_override_changes_the_verdict(tmp_path, home_at):
     home = home_at(tmp_path / "home")
     packages = synthesise(tmp_path / "p", participants_count=300, seed=5, defect_rate=0.01,

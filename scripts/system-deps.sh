@@ -2,12 +2,12 @@
 # System packages the tests need, installed from Debian's archive when missing:
 # PostgreSQL (the ops database's production engine), Chromium (browser tests, driven by
 # Playwright through its executable path) with CJK fonts for the Chinese pages, and
-# bcftools (htslib), which a test reads the synthetic VCF back with. The validation
-# references (R survival/pROC/snpStats, PLINK 2) are stored beside the scripts that made
-# them in tests/validation/reference; the tests compare with them and do not run R or PLINK.
+# bcftools and tabix (htslib), which a test reads and indexes the synthetic VCF with.
+# The validation references (R survival/pROC/snpStats, PLINK 2) are stored beside the
+# scripts that made them in tests/validation/reference; the tests do not run R or PLINK.
 # The test suite starts its own PostgreSQL server; nothing here is left running.
 set -euo pipefail
-packages=(postgresql chromium fonts-noto-cjk bcftools)
+packages=(postgresql chromium fonts-noto-cjk bcftools tabix)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -25,3 +25,4 @@ fi
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null
 command -v chromium >/dev/null
 command -v bcftools >/dev/null
+command -v tabix >/dev/null

@@ -67,3 +67,39 @@ def test_an_extract_below_the_threshold_is_refused(app, as_user):
     r = as_user("admin").post("/api/v1/cohorts/extract", json={
         "definition": tiny_cohort(app), "variables": ["sex"], "purpose": "probe"})
     assert r.status_code == 400 and "fewer than 10" in r.json()["error"]["what"]
+
+
+def test_incidence_is_in_the_callers_tier(app, as_user, ops_of):
+    """A researcher's incidence is perturbed and rounded (cell keys of the people with an
+    event), an administrator's exact; both one table with its margins, hiding the same
+    cells for the same reasons."""
+    from precimed.cohorts import adjudication
+
+    pending = adjudication.queue(ops_of)
+    common = max({c.endpoint for c in pending},
+                 key=lambda e: sum(c.endpoint == e for c in pending))
+    chosen = [c.id for c in pending if c.endpoint == common][:120]
+    for cid in chosen:
+        adjudication.decide(ops_of, cid, "confirmed", reviewer="probe")
+    app.state.platform.forget()
+    try:
+        admin = as_user("admin").get("/api/v1/endpoints/incidence?by=sex").json()
+        researcher = as_user("researcher").get("/api/v1/endpoints/incidence?by=sex").json()
+    finally:  # the session's other tests see the queue as it was
+        for cid in chosen:
+            adjudication.reopen(ops_of, cid, reviewer="probe", reason="test done")
+        app.state.platform.forget()
+    assert (admin["tier"], admin["rounding"]) == ("exact", 1)
+    assert (researcher["tier"], researcher["rounding"]) == ("perturbed", 5)
+    _assert_safe(researcher)
+    exact = {(r["endpoint"], r["sex"]): r for r in admin["rows"]}
+    shown = {(r["endpoint"], r["sex"]): r for r in researcher["rows"]}
+    assert exact.keys() == shown.keys() and (common, "Total") in exact
+    published = [(exact[k]["events"], shown[k]["events"]) for k in exact
+                 if exact[k]["events"]]
+    assert published, "no published incidence to compare"
+    assert all(n % 5 == 0 and abs(n - e) <= 4 for e, n in published)
+    assert any(n != e for e, n in published)  # exact counts do not reach researchers
+    for k in exact:
+        assert (exact[k]["events"] is None) == (shown[k]["events"] is None), k
+        assert exact[k]["reason"] == shown[k]["reason"], k

@@ -143,6 +143,24 @@ def test_the_dashboard_total_does_not_give_away_a_hidden_centre(as_user):
             assert not 0 < cohort["enrolled"] - _sum(c["enrolled"] for c in centres) < T
 
 
+def test_the_dashboard_review_counts_are_one_table_with_their_totals(as_user):
+    # endpoint review counts (pending / confirmed / ...) with each endpoint's total, each
+    # status's total and the grand total: no hidden cell comes back by subtraction
+    endpoints = as_user("admin").get("/api/v1/dashboard").json()["endpoints"]
+    assert "Total" in endpoints and all("total" in e for e in endpoints.values())
+    statuses = {s for e in endpoints.values() for s in e if s not in {"total", "suppressed"}}
+    lines = [[(e, s) for s in statuses] + [(e, "total")] for e in endpoints]
+    lines += [[(e, s) for e in endpoints if e != "Total"] + [("Total", s)]
+              for s in [*statuses, "total"]]
+    for line in lines:
+        cells = [endpoints[e].get(s, 0) for e, s in line]
+        hidden = [c for c in cells[:-1] if c is None]
+        if cells[-1] is not None and hidden:
+            assert len(hidden) > 1, line
+            assert not 0 < cells[-1] - _sum(c for c in cells[:-1]) < T, line
+        assert not (cells[-1] is None and not hidden), line  # a total alone is derivable
+
+
 @pytest.mark.slow
 def test_survival_groups_do_not_give_away_the_hidden_group(app, as_user):
     # (h): the total and the groups' events, as one table

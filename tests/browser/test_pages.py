@@ -132,7 +132,7 @@ def test_dashboard_draws_charts_and_hides_small_counts(signed_in, shot):
         name, *counts = row.locator("td").all_inner_texts()
         by = api["endpoints"][name]
         assert [number(c) for c in counts] == [by.get(s, 0) for s in
-                                               ("pending", "confirmed", "rejected")], name
+                                               ("pending", "confirmed", "rejected", "total")], name
 
     shown = page.locator("#cohort-table td.num, #endpoint-table td.num").all_inner_texts()
     assert len(shown) >= 2 * cohorts.count()

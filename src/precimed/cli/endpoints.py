@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from precimed.deid import Policy
+from precimed.cli.cohort import TIER
+from precimed.deid import SECONDARY, Policy, cellkey
 from precimed.lake import Lake
 from precimed.ops import OpsDatabase
 from precimed.settings import Settings
@@ -129,11 +130,13 @@ def show_history(settings_of, candidate: str) -> None:
               help="Date to assess at (default: the data cut of the release or lake).")
 @click.option("--by", default="region,sex,age_band", show_default=True)
 @click.option("--endpoint", default=None, help="Only this endpoint group.")
+@TIER
 @click.pass_obj
 def show_incidence(settings_of, release: str | None, as_of, by: str,
-                   endpoint: str | None) -> None:
+                   endpoint: str | None, tier: str) -> None:
     """Incidence of confirmed endpoints per 1,000 person-years with exact Poisson 95% CIs;
-    counts below the disclosure threshold are suppressed."""
+    counts below the disclosure threshold are suppressed, with their margins; in the
+    perturbed tier the event counts carry cell-key noise and rounding."""
     from precimed.cli.cohort import as_of_for
     from precimed.cohorts import analysis_table, incidence, observation
     from precimed.cohorts.endpoints import confirmed_events
@@ -152,10 +155,16 @@ def show_incidence(settings_of, release: str | None, as_of, by: str,
     if endpoint:
         table = table[table.endpoint == endpoint]
     groups = [b.strip() for b in by.split(",") if b.strip()]
-    rates = incidence(table, people, by=groups, policy=Policy.from_settings(settings))
-    click.echo(f"incidence of confirmed endpoints per 1,000 person-years, {said}")
+    rates = incidence(table, people, by=groups, policy=Policy.for_tier(settings, tier),
+                      secret=cellkey.platform_secret(settings))
+    click.echo(f"incidence of confirmed endpoints per 1,000 person-years, {said} "
+               f"({tier} counts)")
     for row in rates.to_dict("records"):
         cells = " ".join(f"{row[g]!s:<8}" for g in groups)
+        if row["reason"] == SECONDARY:
+            click.echo(f"{row['endpoint']:<18} {cells}  events hidden to protect another "
+                       "cell")
+            continue
         if row["suppressed"]:
             click.echo(f"{row['endpoint']:<18} {cells}  events <{settings.disclosure_threshold}")
             continue

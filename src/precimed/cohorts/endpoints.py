@@ -44,8 +44,9 @@ Incidence
     age band at enrolment, with exact Poisson 95% limits (Garwood 1936):
     lower = chi2.ppf(0.025, 2k) / 2, upper = chi2.ppf(0.975, 2k + 2) / 2 events, divided
     by the person-years. Event counts pass through
-    :func:`precimed.deid.disclosure.protect_counts` (one table per endpoint, with margins);
-    rates and limits are computed from the published count and are empty where it is
+    :func:`precimed.deid.disclosure.protect_counts` (one table per endpoint, with margins,
+    and, given the record-key secret, each cell's key from the people with an event in
+    it); rates and limits are computed from the published count and are empty where it is
     suppressed.
 """
 
@@ -64,7 +65,8 @@ from ibis import _
 
 from precimed.cohorts.adjudication import confirmed
 from precimed.cohorts.follow_up import GRACE_DAYS, YEAR_DAYS, observation
-from precimed.deid.disclosure import Policy, protect_counts
+from precimed.deid.cellkey import KEY_SPACE, record_keys
+from precimed.deid.disclosure import Policy, protect_counts, publish_count
 from precimed.errors import UserError
 from precimed.lake import Snapshot
 from precimed.standard import CONFIRMED_ENDPOINT
@@ -335,7 +337,8 @@ def _history(con: ibis.BaseBackend, groups: dict[str, tuple[str, ...]],
 
 # -- incidence ----------------------------------------------------------------------------
 def incidence(table: pd.DataFrame, observation: pd.DataFrame, *,
-              by: Sequence[str] = INCIDENCE_BY, policy: Policy) -> pd.DataFrame:
+              by: Sequence[str] = INCIDENCE_BY, policy: Policy,
+              secret: bytes | None = None) -> pd.DataFrame:
     """Incidence per 1,000 person-years with exact Poisson 95% limits, disclosure-safe.
 
     ``table`` is :func:`analysis_table`'s result and ``observation`` that of
@@ -345,7 +348,13 @@ def incidence(table: pd.DataFrame, observation: pd.DataFrame, *,
     read "Unknown". Per endpoint, one row per group of ``by`` and one per margin
     (labelled "Total"). Columns: endpoint, the ``by`` columns, events (Int64, null when
     suppressed), person_years, rate, ci_lower, ci_upper (per 1,000 person-years, NaN when
-    suppressed or without person-time), suppressed.
+    suppressed or without person-time), suppressed, reason (SMALL or SECONDARY when
+    suppressed, else None).
+
+    With ``secret`` (the platform's record-key secret, :mod:`precimed.deid.cellkey`) each
+    event count gets its cell key: the events are people, so the key is the sum of the
+    record keys of the people with an event in the cell, and a policy that perturbs adds
+    the cell-key noise before rounding. Without it, such a policy only rounds.
     """
     by = list(by)
     missing = [c for c in ("pseudonym", "endpoint", "prevalent", "event", "time_days")
@@ -359,26 +368,37 @@ def incidence(table: pd.DataFrame, observation: pd.DataFrame, *,
     at_risk = at_risk.merge(people, on="pseudonym", how="inner")
     at_risk["person_years"] = at_risk.time_days.astype(float) / YEAR_DAYS
     at_risk["event"] = at_risk.event.astype("int64")
+    at_risk["_key"] = np.zeros(len(at_risk), dtype=np.int64)
+    if secret is not None:  # only the people with an event are members of a count
+        had = at_risk.event.to_numpy() == 1
+        at_risk.loc[had, "_key"] = record_keys(at_risk.pseudonym[had].tolist(),
+                                               secret).astype(np.int64)
     chi2 = _chi2()
     frames = []
     for endpoint in pd.unique(table.endpoint):  # one small table per endpoint
         rows = at_risk[at_risk.endpoint == endpoint]
         if by:
             cells = (rows.groupby(by, as_index=False, sort=True)
-                     .agg(events=("event", "sum"), person_years=("person_years", "sum")))
-            published = protect_counts(cells[[*by, "events"]], by=by, count="events",
-                                       policy=policy, margins=True, total_label=TOTAL)
+                     .agg(events=("event", "sum"), person_years=("person_years", "sum"),
+                          _key=("_key", "sum")))
+            cells["_key"] = cells._key % KEY_SPACE
+            published = protect_counts(cells[[*by, "events", "_key"]], by=by,
+                                       count="events", policy=policy, margins=True,
+                                       total_label=TOTAL,
+                                       key=None if secret is None else "_key")
             published = published.merge(_with_margins(cells, by), on=by, how="left")
         else:
             events, years = int(rows.event.sum()), float(rows.person_years.sum())
-            small = policy.is_small(events)
+            key = None if secret is None else int(rows._key.sum()) % KEY_SPACE
+            cell = publish_count(events, policy=policy, key=key)
             published = pd.DataFrame({
-                "events": pd.array([pd.NA if small else policy.round(events)], "Int64"),
-                "suppressed": [small], "person_years": [years]})
+                "events": pd.array([cell.value], "Int64"),
+                "suppressed": [cell.reason is not None],
+                "reason": pd.Series([cell.reason], dtype=object), "person_years": [years]})
         published.insert(0, "endpoint", endpoint)
         frames.append(published)
     columns = ["endpoint", *by, "events", "person_years", "rate", "ci_lower", "ci_upper",
-               "suppressed"]
+               "suppressed", "reason"]
     if not frames:
         return pd.DataFrame(columns=columns)
     out = pd.concat(frames, ignore_index=True)

@@ -156,7 +156,7 @@ def dashboard(request: Request, principal: Principal = Depends(require("dashboar
     from precimed.workflows.endpoints import incidence as rates
 
     p = platform(request)
-    incidence = rates(p, by="region") if principal.can("endpoints.read") else None
+    incidence = rates(p, principal, by="region") if principal.can("endpoints.read") else None
     return render(request, "dashboard.html", data=services.dashboard(p, principal),
                   incidence=incidence)
 

@@ -10,13 +10,13 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from precimed.cohorts import published
+from precimed.cohorts.endpoints import TOTAL
 from precimed.cohorts.follow_up import TARGET_FOUR_YEAR_LOSS, retention, retention_summary
-from precimed.deid import Cell, cellkey, fields_of
+from precimed.deid import Cell, Policy, cellkey, fields_of, protect_counts
 from precimed.ops.accounts import Principal
 from precimed.ops.db import EndpointCandidate
 from precimed.standard import CENTRES, COHORTS
 from precimed.workflows.platform import Platform
-from precimed.workflows.published import safe
 
 
 def enrolment(p: Platform) -> tuple[dict, dict]:
@@ -65,13 +65,7 @@ def dashboard(p: Platform, principal: Principal) -> dict:
                 "en": CENTRES[centre].en, **fields_of({"enrolled": cell})}
                for (cohort, centre), cell in sorted(by_centre.items(), key=lambda x: x[0][1])
                if centre in CENTRES]
-    with p.ops.session() as session:
-        rows = session.execute(select(EndpointCandidate.endpoint, EndpointCandidate.status,
-                                      func.count()).group_by(EndpointCandidate.endpoint,
-                                                             EndpointCandidate.status)).all()
-    endpoints: dict[str, dict] = {}
-    for endpoint, status, n in rows:
-        endpoints.setdefault(endpoint, {})[status] = safe(n, policy)
+    endpoints = review_counts(p, policy)
     as_of = p.as_of()
     summary, by_wave = retention_tables(p, as_of)
     summary_cells, _ = published.retention(summary, by_wave, policy=policy)
@@ -84,6 +78,30 @@ def dashboard(p: Platform, principal: Principal) -> dict:
                           "centres": retention_rows},
             "latest_release": latest, "disclosure_threshold": policy.threshold,
             "tier": policy.tier}
+
+
+def review_counts(p: Platform, policy: Policy) -> dict[str, dict]:
+    """Candidates per endpoint and review status as one table with its margins (each
+    endpoint's total, each status's total over endpoints, keyed TOTAL, and the grand
+    total): ``{endpoint: {status: n, ..., "total": n, "suppressed": {status: reason}}}``.
+    Protected together, so no hidden cell comes back as a total minus the others."""
+    with p.ops.session() as session:
+        rows = session.execute(select(EndpointCandidate.endpoint, EndpointCandidate.status,
+                                      func.count()).group_by(EndpointCandidate.endpoint,
+                                                             EndpointCandidate.status)).all()
+    if not rows:
+        return {}
+    frame = pd.DataFrame(rows, columns=["endpoint", "status", "n"])
+    shown = protect_counts(frame, by=["endpoint", "status"], count="n", policy=policy,
+                           total_label=TOTAL)
+    out: dict[str, dict] = {}
+    for r in shown.itertuples():
+        entry = out.setdefault(r.endpoint, {"suppressed": {}})
+        status = "total" if r.status == TOTAL else r.status
+        entry[status] = None if pd.isna(r.n) else int(r.n)
+        if r.reason:
+            entry["suppressed"][status] = r.reason
+    return out
 
 
 def retention_row(r, cells: dict) -> dict:

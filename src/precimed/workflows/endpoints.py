@@ -35,14 +35,16 @@ def candidates(p: Platform, principal: Principal, *, status: str = "pending",
     return [candidate_dict(c) for c in rows]
 
 
-def incidence(p: Platform, *, by: str = "region") -> dict:
-    """Incidence per 1,000 person-years by one grouping on the live lake,
-    disclosure-controlled, and the as-of date it was computed at."""
+def incidence(p: Platform, principal: Principal, *, by: str = "region") -> dict:
+    """Incidence per 1,000 person-years by one grouping on the live lake, in the caller's
+    disclosure tier (:meth:`Platform.policy_for`): one table per endpoint with its
+    margins, the event counts with their cell keys. Says the as-of date and the tier."""
     from precimed.cohorts.endpoints import analysis_table, confirmed_events
     from precimed.cohorts.endpoints import incidence as rates
     from precimed.cohorts.follow_up import observation
 
     as_of = p.as_of()
+    policy = p.policy_for(principal)
 
     def compute():
         if as_of is None:  # no dated data in the lake yet
@@ -51,7 +53,8 @@ def incidence(p: Platform, *, by: str = "region") -> dict:
             table = analysis_table(con, confirmed_events(p.lake.snapshot(), p.ops),
                                    as_of=as_of)
             seen = observation(con, as_of=as_of)
-        return rates(table, seen, by=[by], policy=p.policy)
+        return rates(table, seen, by=[by], policy=policy, secret=p.secret())
 
-    return {"as_of": as_of.isoformat() if as_of else None, "by": by,
-            "rows": records(p.cached(("incidence", by, as_of), compute))}
+    rows = records(p.cached(("incidence", by, as_of, policy.tier), compute))
+    return {"as_of": as_of.isoformat() if as_of else None, "by": by, "rows": rows,
+            "tier": policy.tier, "rounding": policy.rounding, "threshold": policy.threshold}

@@ -587,7 +587,7 @@ def test_three_events_in_1500_person_years():
     out = incidence(pd.concat([table, prevalent]), obs, by=("sex",),
                     policy=Policy(threshold=3))
     assert list(out.columns) == ["endpoint", "sex", "events", "person_years", "rate",
-                                 "ci_lower", "ci_upper", "suppressed"]
+                                 "ci_lower", "ci_upper", "suppressed", "reason"]
     men = out.set_index("sex").loc["1"]
     assert (men.events, men.person_years, men.suppressed) == (3, pytest.approx(1500), False)
     assert men.rate == pytest.approx(2.0)
@@ -648,3 +648,28 @@ def test_incidence_refuses_unknown_columns():
         incidence(table, obs, by=("province",), policy=Policy())
     with pytest.raises(UserError, match="lacks columns"):
         incidence(table.drop(columns="time_days"), obs, policy=Policy())
+
+
+def test_incidence_in_the_perturbed_tier_keys_the_people_with_an_event():
+    """With the record-key secret, each event count gets the noise of its own people:
+    within ±4 of the exact count and a multiple of 5; the same people, the same number."""
+    from precimed.deid import PERTURBED
+
+    n = 400
+    table = pd.DataFrame({"pseudonym": [f"p{i}" for i in range(n)], "endpoint": "t2d",
+                          "prevalent": False,
+                          "event": pd.array([int(i % 3 == 0) for i in range(n)], "Int64"),
+                          "time_days": pd.array([1000] * n, "Int64")})
+    obs = pd.DataFrame({"pseudonym": table.pseudonym, "sex": ["1", "2"] * (n // 2)})
+    exact = incidence(table, obs, by=("sex",), policy=Policy(threshold=10))
+    noisy = Policy(threshold=10, rounding=5, perturb=True, tier=PERTURBED)
+    outs = [incidence(table, obs, by=("sex",), policy=noisy, secret=s)
+            for s in (b"a" * 32, b"a" * 32, b"b" * 32)]
+    assert outs[0].events.tolist() == outs[1].events.tolist()  # deterministic
+    for out in outs:
+        assert all(v % 5 == 0 and abs(v - e) <= 4
+                   for v, e in zip(out.events, exact.events, strict=True))
+    # over secrets the noise differs: the keys, not the counts alone, decide it
+    many = {tuple(incidence(table, obs, by=("sex",), policy=noisy,
+                            secret=bytes([k]) * 32).events) for k in range(12)}
+    assert len(many) > 1

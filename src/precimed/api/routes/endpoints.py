@@ -77,5 +77,5 @@ def decide(candidate_id: str, body: Decision, request: Request,
 
 @router.get("/incidence", summary="Incidence per 1,000 person-years (disclosure-safe)")
 def incidence(request: Request, by: Literal["region", "sex", "age_band", "centre"] = "region",
-              _: Principal = Depends(require("endpoints.read"))) -> dict:
-    return services.incidence(platform(request), by=by)
+              principal: Principal = Depends(require("endpoints.read"))) -> dict:
+    return services.incidence(platform(request), principal, by=by)

@@ -173,14 +173,17 @@ def retention(settings_of, release: str | None, as_of, grace_days: int, tier: st
         retention_summary,
     )
     from precimed.cohorts.follow_up import retention as by_wave
+    from precimed.deid import cellkey
 
     settings: Settings = settings_of()
     snapshot = Lake(settings.lake_dir).snapshot(release)
     day, said = as_of_for(snapshot, as_of, settings)
     con = snapshot.connect()
-    try:
-        summary = retention_summary(con, as_of=day, grace_days=grace_days)
-        waves = by_wave(con, as_of=day, grace_days=grace_days)
+    try:  # with cell keys, for the perturbed tier's noise
+        cellkey.register(con, cellkey.keys_of(con, cellkey.platform_secret(settings)))
+        keys = cellkey.RECORD_KEY_TABLE
+        summary = retention_summary(con, as_of=day, grace_days=grace_days, keys=keys)
+        waves = by_wave(con, as_of=day, grace_days=grace_days, keys=keys)
     finally:
         con.disconnect()
     policy = Policy.for_tier(settings, tier)

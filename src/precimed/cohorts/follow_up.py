@@ -72,6 +72,7 @@ import pandas as pd
 import pyarrow as pa
 from ibis import _
 
+from precimed.deid.cellkey import KEY_SPACE
 from precimed.standard.cohorts import COHORTS
 
 YEAR_DAYS = 365.25  # one wave interval
@@ -131,16 +132,19 @@ def wave_status(con: ibis.BaseBackend, *, as_of: dt.date,
 
 def retention(con: ibis.BaseBackend, *, as_of: dt.date, grace_days: int = GRACE_DAYS,
               target: float = TARGET_FOUR_YEAR_LOSS, years: int = 4,
-              waves: int | None = None) -> pd.DataFrame:
+              waves: int | None = None, keys: str | None = None) -> pd.DataFrame:
     """Per cohort, centre and closed wave: due, contacted, reached, died, lost, newly_lost
     and cumulative_loss (lost / (reached + lost)).
 
     ``flag`` marks the row of wave ``years`` whose cumulative loss exceeds ``target``.
+    With ``keys``, the name of a registered record-key table
+    (:mod:`precimed.deid.cellkey`), the cell keys of due, reached and lost come too
+    (``due_key``, ``reached_key``, ``lost_key``: sums of their people's record keys).
     """
     cut = _day(as_of)
     status = _status(con, cut, grace_days, waves)
     grid = _grid(con, status, cut, grace_days, _closed_waves(con, status))
-    table = _tally(grid, "cohort", "centre", "wave")
+    table = _tally(_keyed(con, grid, keys), "cohort", "centre", "wave")
     table = table.mutate(flag=((table.wave == years) & (table.cumulative_loss > target))
                          .fill_null(False))
     return _run(table.order_by("cohort", "centre", "wave"))
@@ -148,27 +152,40 @@ def retention(con: ibis.BaseBackend, *, as_of: dt.date, grace_days: int = GRACE_
 
 def retention_summary(con: ibis.BaseBackend, *, as_of: dt.date,
                       grace_days: int = GRACE_DAYS, target: float = TARGET_FOUR_YEAR_LOSS,
-                      years: int = 4, waves: int | None = None) -> pd.DataFrame:
+                      years: int = 4, waves: int | None = None,
+                      keys: str | None = None) -> pd.DataFrame:
     """Per centre: cumulative loss at ``years`` years against the target.
 
     Counted among participants enrolled at least ``years`` years + ``grace_days`` before
     ``as_of`` and alive when wave ``years`` fell due. Columns: cohort, centre,
     participants (enrolled by ``as_of``), eligible (reached + lost at wave ``years``),
     reached, lost, died, loss, loss_se (binomial standard error), target, flag
-    (loss > target). A centre with nobody eligible yet has no loss and no flag.
+    (loss > target). A centre with nobody eligible yet has no loss and no flag. With
+    ``keys`` (as in :func:`retention`): participants_key, eligible_key and lost_key too.
     """
     cut = _day(as_of)
     status = _status(con, cut, grace_days, waves)
-    enrolled = status.group_by("cohort", "centre").agg(participants=_.count())
-    tally = _tally(_grid(con, status, cut, grace_days, [years]), "cohort", "centre")
+    if keys is None:
+        enrolled = status.group_by("cohort", "centre").agg(participants=_.count())
+    else:
+        keyed = _keyed(con, status, keys)
+        enrolled = keyed.group_by("cohort", "centre").agg(participants=_.count(),
+                                                          participants_key=_._rk.sum())
+    tally = _tally(_keyed(con, _grid(con, status, cut, grace_days, [years]), keys),
+                   "cohort", "centre")
     tally = tally.rename(_cohort="cohort", _centre="centre")
     joined = enrolled.left_join(tally, [enrolled.cohort == tally._cohort,
                                         enrolled.centre == tally._centre])
     counts = {c: joined[c].fill_null(0) for c in ("reached", "lost", "died")}
     eligible = counts["reached"] + counts["lost"]
     loss = joined.cumulative_loss
+    extra = {} if keys is None else {
+        "participants_key": joined.participants_key % KEY_SPACE,
+        "eligible_key": (joined.reached_key.fill_null(0) + joined.lost_key.fill_null(0))
+        % KEY_SPACE,
+        "lost_key": joined.lost_key.fill_null(0) % KEY_SPACE}
     summary = joined.select(
-        "cohort", "centre", "participants", eligible=eligible, **counts, loss=loss,
+        "cohort", "centre", "participants", eligible=eligible, **counts, **extra, loss=loss,
         loss_se=(loss * (1 - loss) / eligible.nullif(0)).sqrt(),
         target=ibis.literal(target, type="float64"),
         flag=(loss > target).fill_null(False),
@@ -319,13 +336,29 @@ def _grid(con: ibis.BaseBackend, status: ir.Table, cut: ir.DateScalar, grace_day
     return grid.mutate(newly_lost=grid.lost & _traced_at(grid, grid.wave - 1))
 
 
+def _keyed(con: ibis.BaseBackend, t: ir.Table, keys: str | None) -> ir.Table:
+    """``t`` with each person's record key as ``_rk`` (from the registered table
+    ``keys``), or ``t`` as it is without one."""
+    if keys is None:
+        return t
+    k = con.table(keys)
+    k = k.select(_kp=k.pseudonym, _rk=k.record_key.cast("int64"))
+    return t.left_join(k, t.pseudonym == k._kp).mutate(_rk=_._rk.fill_null(0)).drop("_kp")
+
+
 def _tally(grid: ir.Table, *by: str) -> ir.Table:
     def count(column: str) -> ir.IntegerScalar:
         return grid[column].cast("int64").sum()
 
+    def key(column: str) -> ir.IntegerScalar:  # the cell key of the people in column
+        return (grid._rk * grid[column].cast("int64")).sum() % KEY_SPACE
+
+    extra = {} if "_rk" not in grid.columns else {
+        "due_key": grid._rk.sum() % KEY_SPACE, "reached_key": key("reached"),
+        "lost_key": key("lost")}
     table = grid.group_by(*by).agg(
         due=_.count(), contacted=count("contacted"), reached=count("reached"),
-        died=count("died"), lost=count("lost"), newly_lost=count("newly_lost"),
+        died=count("died"), lost=count("lost"), newly_lost=count("newly_lost"), **extra,
     )
     observed = (table.reached + table.lost).nullif(0)
     return table.mutate(cumulative_loss=table.lost / observed)

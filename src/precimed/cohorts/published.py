@@ -5,8 +5,10 @@ The definitions stay in :mod:`precimed.cohorts.follow_up`; this module only says
 published numbers add up to which, so a hidden cell cannot come back by subtraction:
 
 * enrolment: a cohort's total is the sum of its centres;
-* retention, per cohort and centre: at every wave ``due = reached + lost + died`` (died
-  is not published, but a reader can work it out, so it must not be small when derivable),
+* retention, per cohort and centre (with each cell's key when the follow-up tables
+  carry them, so the perturbed tier adds the cell-key noise): at every wave
+  ``due = reached + lost + died`` (died is not published, but a reader can work it out,
+  so it must not be small when derivable),
   and the four-year summary's ``eligible = reached + lost`` of wave 4, its ``lost`` the
   same people as wave 4's.
 """
@@ -66,13 +68,14 @@ def retention(summary: pd.DataFrame, by_wave: pd.DataFrame, *, policy: Policy
         placed: dict[int, dict[str, int]] = {}
         for i in w_rows.tolist():
             r = by_wave.iloc[i]
-            cells = {name: table.cell(int(r[name])) for name in ("due", "reached", "lost")}
+            cells = {name: table.cell(int(r[name]), key=_key(r, name))
+                     for name in ("due", "reached", "lost")}
             died = table.cell(int(r.due) - int(r.reached) - int(r.lost), latent=True)
             table.sums(cells["due"], [cells["reached"], cells["lost"], died])
             placed[i] = cells
         for i in s_rows.tolist():
             r = summary.iloc[i]
-            cells = {name: table.cell(int(r[name]))
+            cells = {name: table.cell(int(r[name]), key=_key(r, name))
                      for name in ("participants", "eligible", "lost")}
             reached = table.cell(int(r.eligible) - int(r.lost), latent=True)
             table.sums(cells["eligible"], [reached, cells["lost"]])
@@ -91,6 +94,13 @@ def retention(summary: pd.DataFrame, by_wave: pd.DataFrame, *, policy: Policy
     return summary_out, waves_out
 
 
+def _key(row: pd.Series, name: str) -> int | None:
+    """The cell key of ``name`` in a row of the follow-up tables, when they carry keys
+    (:func:`precimed.cohorts.follow_up.retention` with ``keys``)."""
+    value = row.get(f"{name}_key")
+    return None if value is None or pd.isna(value) else int(value)
+
+
 def ratio(numerator: Cell, *denominator: Cell) -> float | None:
     """A share computed from published cells only (None when any is hidden or the
     denominator is 0), so the share never tells more than its cells."""
@@ -106,18 +116,24 @@ class _Builder:
     def __init__(self) -> None:
         self.values: list[int] = []
         self.latent: list[bool] = []
+        self.keys: list[int | None] = []
         self.relations: list[tuple[int, np.ndarray]] = []
 
-    def cell(self, value: int, *, latent: bool = False) -> int:
+    def cell(self, value: int, *, latent: bool = False, key: int | None = None) -> int:
         self.values.append(max(int(value), 0))
         self.latent.append(latent)
+        self.keys.append(key)
         return len(self.values) - 1
 
     def sums(self, total: int, cells: list[int]) -> None:
         self.relations.append((total, np.array(cells, dtype=int)))
 
     def publish(self, policy: Policy) -> list[Cell]:
+        keys = None  # all or none: a table's cells are keyed by one query
+        if self.keys and all(k is not None or latent
+                             for k, latent in zip(self.keys, self.latent, strict=True)):
+            keys = np.array([k or 0 for k in self.keys], dtype=np.uint64)
         return publish_table(CountTable(np.array(self.values, dtype=np.int64),
-                                        self.relations,
+                                        self.relations, keys,
                                         latent=np.array(self.latent, dtype=bool)),
                              policy=policy)

@@ -43,8 +43,11 @@ def retention_tables(p: Platform, as_of: dt.date | None):
         return pd.DataFrame(), pd.DataFrame()
 
     def compute():
-        with p.live() as con:
-            return retention_summary(con, as_of=as_of), retention(con, as_of=as_of)
+        with p.live() as con:  # with cell keys, for the perturbed tier's noise
+            cellkey.register(con, cellkey.keys_of(con, p.secret()))
+            keys = cellkey.RECORD_KEY_TABLE
+            return (retention_summary(con, as_of=as_of, keys=keys),
+                    retention(con, as_of=as_of, keys=keys))
 
     return p.cached(("retention", as_of), compute)
 

@@ -258,6 +258,33 @@ def test_summary_against_the_target(con):
     assert (one_year.eligible, one_year.lost, one_year.flag) == (8, 1, False)
 
 
+def test_retention_cell_keys_are_the_sums_of_their_peoples_record_keys(con):
+    """With a record-key table, each published retention cell carries the key of exactly
+    its people, so the perturbed tier's noise follows the people (issue 14 (d): the as-of
+    date moved by a day changes the key when one person moves, not by an exact one)."""
+    from precimed.deid import cellkey
+
+    people = con.table("participant").pseudonym.to_pandas().tolist()
+    keys = cellkey.record_key_table(people, b"s" * 32)
+    cellkey.register(con, keys)
+    record = dict(zip(people, keys.column("record_key").to_pylist(), strict=True))
+    status = wave_status(con, as_of=AS_OF)
+    table = retention(con, as_of=AS_OF, keys=cellkey.RECORD_KEY_TABLE)
+    assert len(table) == len(retention(con, as_of=AS_OF))
+    for r in table.itertuples():
+        rows = status[(status.centre == r.centre) & (status.wave == r.wave)]
+        for name in ("due", "reached", "lost"):
+            members = rows if name == "due" else rows[rows[name]]
+            assert getattr(r, f"{name}_key") == cellkey.cell_key(
+                [record[p] for p in members.pseudonym]), (r.centre, r.wave, name)
+    summary = retention_summary(con, as_of=AS_OF, keys=cellkey.RECORD_KEY_TABLE)
+    east = summary.set_index("centre").loc["C1"]
+    four = status[(status.centre == "C1") & (status.wave == 4)]
+    assert east.lost_key == cellkey.cell_key([record[p] for p in four.pseudonym[four.lost]])
+    assert east.eligible_key == cellkey.cell_key(
+        [record[p] for p in four.pseudonym[four.lost | four.reached]])
+
+
 # -- worklist ---------------------------------------------------------------------------
 def test_worklist_orders_the_overdue(con):
     work = worklist(con, centre="C1", as_of=AS_OF)

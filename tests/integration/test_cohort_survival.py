@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 
 from platform_home import settings_for
@@ -49,11 +50,21 @@ def test_the_result_is_the_estimators_on_those_data(released_home):
             assert "curve" not in group
             continue
         km = KaplanMeier().fit(rows.time_days / YEAR, rows.event)
-        assert len(group["curve"]) == 6  # years 0-5: follow-up is longer than five years
-        first_years = km.at(list(range(6)))
-        assert [p["survival"] for p in group["curve"]] == list(first_years.survival)
-        assert group["curve"][5]["survival"] < 1
+        # the curve is published at the whole years that leave no small count to
+        # subtract (events and censored between two published years are 0 or >= 10)
+        years = [p["year"] for p in group["curve"]]
+        assert years[0] == 0 and years == sorted(set(years))
+        estimates = km.at(years)
+        assert [p["survival"] for p in group["curve"]] == list(estimates.survival)
         assert all(p["at_risk"] >= 10 for p in group["curve"])
+        time = rows.time_days.to_numpy() / YEAR
+        event = rows.event.to_numpy().astype(bool)
+        for a, b in zip(years, [*years[1:], np.inf], strict=True):
+            between = (time >= a) & (time < b)
+            died, censored = int(event[between].sum()), int((~event[between]).sum())
+            assert died == 0 or died >= 10, (a, b, died)
+            assert censored == 0 or censored >= 10, (a, b, censored)
+    assert any(len(g.get("curve", [])) > 1 for g in result["groups"])
     cox = CoxPH().fit(data[["time_days", "event", "age", "male"]].dropna(), "time_days",
                       "event", covariates=["age", "male"])
     assert abs(result["cox"]["hazard_ratios"]["age"]["hr"]

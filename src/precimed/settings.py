@@ -173,6 +173,13 @@ class Settings:
                                  "cut.") from None
 
     @property
+    def action_date(self) -> dt.date:
+        """The day a governance action happens (a decision, an access check): the as_of
+        setting when pinned, else the clock. The date of an event, never a result's as-of
+        date, which comes from the release's data cut."""
+        return self.as_of_given or dt.date.today()
+
+    @property
     def audit_key_file(self) -> Path:
         """The audit chain's HMAC key: outside the database, so whoever can write the
         database alone cannot rewrite the chain."""

@@ -40,7 +40,7 @@ def _as(ops, username: str):
 def _on(settings: Settings, on: dt.datetime | None) -> dt.date:
     """The day of the action: --on, else the as_of setting, else today (read here, at
     the edge, and passed down explicitly)."""
-    return on.date() if on else settings.as_of_given or dt.date.today()
+    return on.date() if on else settings.action_date
 
 
 def _echo_json(data) -> None:

@@ -40,7 +40,7 @@ _COHORT = PARTICIPANT.field("cohort").name
 def access_date(settings: Settings) -> dt.date:
     """The date access is judged on: today, unless the home pins its as-of date (as the
     sharing routes do), so a project is active on the same day everywhere."""
-    return settings.as_of_given or dt.date.today()
+    return settings.action_date
 
 
 def project(ops: OpsDatabase, request_id: str, *, principal: Principal, on: dt.date,

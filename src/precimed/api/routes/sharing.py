@@ -119,7 +119,7 @@ class HgrBody(Strict):
 
 def _on(request: Request) -> dt.date:
     """The date of an action taken now: an event's own date, not a result's as-of date."""
-    return platform(request).settings.as_of_given or dt.date.today()
+    return platform(request).settings.action_date
 
 
 def _summary(request: Request, record: Any) -> dict:

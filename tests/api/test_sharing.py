@@ -159,3 +159,63 @@ def test_an_embargoed_dataset_is_refused_and_a_request_withdrawn(as_user, entry_
     withdrawn = researcher.post(f"/api/v1/sharing/requests/{request_id}/withdraw",
                                 json={"reason": "no longer needed"})
     assert withdrawn.json()["status"] == "withdrawn"
+
+
+def test_the_ethics_approval_opens_for_the_applicant_and_the_committee_only(
+        as_user, entry_ids, ops_of):
+    from precimed.ops import audit
+
+    researcher = as_user("researcher")
+    request_id = draft(researcher, entry_ids[2])
+    path = f"/api/v1/sharing/requests/{request_id}/ethics"
+    for user in ("researcher", "dac", "admin"):
+        r = as_user(user).get(path)
+        assert r.status_code == 200, (user, r.text)
+        assert r.content == b"%PDF-1.4 signed"
+    assert error_of(as_user("researcher2").get(path), 403)["where"] == "ethics_document"
+    assert error_of(as_user("clinician").get(path), 404)["kind"] == "not_found"
+    assert error_of(as_user("dm_sh01").get(path), 404)["kind"] == "not_found"
+    opened = [(e.actor, e.outcome) for e in audit.events(
+        ops_of, limit=200, action="sharing.request.ethics.read")
+        if e.resource == f"access request {request_id}"]
+    assert {("researcher", "allow"), ("dac", "allow"), ("admin", "allow"),
+            ("researcher2", "deny"), ("clinician", "deny"), ("dm_sh01", "deny")
+            } <= set(opened)
+    no_document = researcher.post("/api/v1/sharing/requests",
+                                  json={**FORM, "datasets": [entry_ids[2]]}).json()["id"]
+    assert error_of(researcher.get(f"/api/v1/sharing/requests/{no_document}/ethics"),
+                    404)["where"] == "ethics_document"
+
+
+def test_an_entry_is_edited_by_an_admin_or_its_owning_centre_and_refused_to_others(
+        as_user, entry_ids, ops_of):
+    from precimed.ops import audit
+
+    admin = as_user("admin")
+    entries = admin.get("/api/v1/catalogue").json()["entries"]
+    target = entry_ids[4 % len(entry_ids)]
+    body = {"access_tier": "registered", "embargo_until": "2027-06-30",
+            "titles": {"title_zh": "新标题", "title_en": "New title",
+                       "description_zh": "新说明", "description_en": "New description"}}
+    r = admin.patch(f"/api/v1/catalogue/{target}", json=body)
+    assert r.status_code == 200, r.text
+    changed = r.json()
+    assert changed["access_tier"] == "registered" and changed["embargo_until"] == "2027-06-30"
+    assert changed["title"] == {"zh": "新标题", "en": "New title"}
+    assert changed["description"] == {"zh": "新说明", "en": "New description"}
+    others = [e for e in entries if e["centres"] and "SH01" not in e["centres"]]
+    refused = as_user("dm_sh01").patch(f"/api/v1/catalogue/{others[0]['id']}",
+                                       json={"access_tier": "open"})
+    assert error_of(refused, 403)["kind"] == "forbidden"
+    assert admin.get(f"/api/v1/catalogue/{others[0]['id']}").json()["access_tier"] \
+        == others[0]["access_tier"]
+    assert as_user("researcher").patch(f"/api/v1/catalogue/{target}",
+                                       json={"access_tier": "open"}).status_code == 403
+    bad = admin.patch(f"/api/v1/catalogue/{target}", json={"access_tier": "secret"})
+    assert error_of(bad, 400)["where"] == "access_tier"
+    denied = {(e.actor, e.resource) for e in audit.events(ops_of, limit=300,
+                                                          action="catalogue.update")
+              if e.outcome == "deny"}
+    assert ("dm_sh01", f"catalogue entry {others[0]['id']}") in denied
+    admin.patch(f"/api/v1/catalogue/{target}", json={"access_tier": "controlled",
+                                                     "clear_embargo": True})

@@ -251,11 +251,23 @@ def require_owner(principal: Principal, item: CatalogueEntry) -> None:
                         hint="Ask a data manager of every owning centre, or an admin.")
 
 
+def _require_owner_audited(ops: OpsDatabase, principal: Principal, item: CatalogueEntry,
+                           *, action: str, client: str) -> None:
+    """:func:`require_owner`, with a refusal in the audit log."""
+    try:
+        require_owner(principal, item)
+    except Forbidden:
+        audit.record(ops, actor=principal.username, action=action, outcome="deny",
+                     resource=f"catalogue entry {item.id}", client=client)
+        raise
+
+
 def set_conditions(ops: OpsDatabase, entry_id: str, texts: list[str], *,
                    principal: Principal, reason: str = "", client: str = "") -> int:
     """Record a new version of an entry's DUO conditions; returns the version number."""
     item = entry(ops, entry_id)
-    require_owner(principal, item)
+    _require_owner_audited(ops, principal, item, action="catalogue.conditions",
+                           client=client)
     parsed = parse_conditions(texts, where="conditions")
     if not any(c.term.kind == "permission" for c in parsed):
         raise UserError("The conditions name no DUO permission", where="conditions",
@@ -283,7 +295,7 @@ def update_entry(ops: OpsDatabase, entry_id: str, *, principal: Principal,
     kind of genetic data a genotype entry holds (genotype, exome or genome: the security
     review of HGR rules Art. 37 depends on it)."""
     item = entry(ops, entry_id)
-    require_owner(principal, item)
+    _require_owner_audited(ops, principal, item, action="catalogue.update", client=client)
     if access_tier is not None and access_tier not in ACCESS_TIER:
         raise UserError(f"Unknown access tier {access_tier[:20]!r}", where="access_tier",
                         hint="Use " + ", ".join(ACCESS_TIER.codes) + ".")

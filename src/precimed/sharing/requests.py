@@ -305,6 +305,35 @@ def attach_ethics(ops: OpsDatabase, request_id: str, upload: Path, *, filename: 
     return digest
 
 
+def ethics_file(ops: OpsDatabase, request_id: str, *, sharing_dir: Path,
+                principal: Principal, client: str = "") -> Path:
+    """The ethics approval document of a request, for its applicant and the committee
+    (``sharing.review``: committee members and admins) only; every opening and every
+    refusal is audited. Other members of the request are refused (403), anyone else finds
+    no request (404)."""
+    resource = f"access request {request_id}"
+    try:
+        found = get(ops, request_id, principal=principal)
+        if found.applicant_id != principal.user_id and not principal.can("sharing.review"):
+            raise Forbidden("Only the applicant and the committee open the ethics approval",
+                            where="ethics_document",
+                            hint="Ask the applicant or the data access committee.")
+        path = sharing_dir / found.ethics_document if found.ethics_document else None
+        if path is None or not path.is_file():
+            raise NotFound("The request has no ethics approval document",
+                           where="ethics_document",
+                           hint="The applicant uploads it with the request form.")
+    except (Forbidden, NotFound) as error:
+        audit.record(ops, actor=principal.username, action="sharing.request.ethics.read",
+                     outcome="deny", resource=resource, client=client,
+                     detail={"reason": error.__class__.__name__})
+        raise
+    audit.record(ops, actor=principal.username, action="sharing.request.ethics.read",
+                 outcome="allow", resource=resource, client=client,
+                 detail={"sha256": found.ethics_sha256})
+    return path
+
+
 def submit(ops: OpsDatabase, request_id: str, *, principal: Principal, on: dt.date,
            client: str = "") -> AccessRequest:
     """Submit a draft or returned request on a date: every requirement is checked, then

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from precimed.api import jobs
@@ -244,6 +245,16 @@ def upload_ethics(request_id: str, request: Request,
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return {"id": request_id, "sha256": digest}
+
+
+@router.get("/sharing/requests/{request_id}/ethics",
+            summary="Open the ethics approval (the applicant and the committee; audited)")
+def download_ethics(request_id: str, request: Request,
+                    principal: Principal = Depends(require("catalogue.read"))) -> FileResponse:
+    p = platform(request)
+    path = requests.ethics_file(p.ops, request_id, sharing_dir=p.settings.sharing_dir,
+                                principal=principal, client=client_of(request))
+    return FileResponse(path, filename=f"{request_id}-{path.name}")
 
 
 @router.post("/sharing/requests/{request_id}/submit",

@@ -27,3 +27,39 @@ def test_every_page_runs_under_the_csp_and_signs_out_with_the_token(signed_in, s
     page.goto("/submissions")
     assert "/login" in page.url  # the session really ended
     assert not page.js_errors, page.js_errors
+
+
+def test_api_docs_work_offline_under_the_csp(new_context, server, shot):
+    """/api/docs lists the operations with every request outside the platform blocked:
+    Swagger UI comes from the installed package, and no request leaves localhost."""
+    from urllib.parse import urlsplit
+
+    context = new_context()
+    outside: list[str] = []
+
+    def only_local(route):
+        host = urlsplit(route.request.url).hostname
+        if host in {"127.0.0.1", "localhost"}:
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort("internetdisconnected")
+
+    context.route("**/*", only_local)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda message: errors.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    response = page.goto("/api/docs")
+    assert response.status == 200
+    assert "'unsafe-inline'" not in response.headers["content-security-policy"].split(
+        "script-src")[1].split(";")[0]
+    page.wait_for_selector(".opblock-summary-path")
+    paths = page.locator(".opblock-summary-path").all_inner_texts()
+    assert "/api/v1/auth/login" in paths, paths[:5]
+    assert len(paths) > 20
+    page.wait_for_load_state("networkidle")
+    shot(page, "api-docs-offline")
+    assert outside == [], outside
+    assert not errors, errors

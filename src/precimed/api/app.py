@@ -84,7 +84,10 @@ def create_app(settings: Settings) -> FastAPI:
         platform.close()
 
     app = FastAPI(title="precimed", version=__version__, lifespan=lifespan,
-                  openapi_url="/api/v1/openapi.json", docs_url="/api/docs", redoc_url=None,
+                  openapi_url="/api/v1/openapi.json", redoc_url=None,
+                  # /api/docs is precimed.web's page: Swagger UI served from the installed
+                  # fastapi-offline package (FastAPI's own loads it from a CDN)
+                  docs_url=None,
                   description="The precimed platform API. Aggregates pass through "
                               "disclosure control; every request is authorised and audited.")
     app.state.platform = platform

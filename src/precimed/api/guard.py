@@ -19,8 +19,9 @@ Headers. Every response gets a Content-Security-Policy whose script source is th
 platform itself plus a per-request nonce (``{{ csp_nonce }}`` on every inline
 ``<script>``), ``frame-ancestors 'none'`` with ``X-Frame-Options: DENY``,
 ``Referrer-Policy: same-origin`` and ``X-Content-Type-Options: nosniff``; HTTPS responses
-also get ``Strict-Transport-Security``. The API documentation page (Swagger UI, which
-FastAPI loads with an inline script) gets a policy of its own.
+also get ``Strict-Transport-Security``. The API documentation page (``/api/docs``) runs
+under the same policy: Swagger UI is served from the platform and started from a script
+file, not inline.
 """
 
 from __future__ import annotations
@@ -48,10 +49,6 @@ POLICY = ("default-src 'self'; script-src 'self' 'nonce-{nonce}'; "
           "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; "
           "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
           "frame-ancestors 'none'")
-DOCS_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-               "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-               "img-src 'self' data: https://fastapi.tiangolo.com; frame-ancestors 'none'")
-DOCS_PATHS = frozenset({"/api/docs", "/api/docs/oauth2-redirect"})
 
 
 def csrf_token(session_token: str) -> str:
@@ -104,8 +101,7 @@ class BrowserGuard:
         await self.app(scope, receive, self._with_headers(scope, send, nonce))
 
     def _with_headers(self, scope, send, nonce: str):
-        path = scope.get("path", "")
-        policy = DOCS_POLICY if path in DOCS_PATHS else POLICY.format(nonce=nonce)
+        policy = POLICY.format(nonce=nonce)
         extra = [(b"content-security-policy", policy.encode()),
                  (b"x-frame-options", b"DENY"), (b"referrer-policy", b"same-origin"),
                  (b"x-content-type-options", b"nosniff")]

@@ -15,6 +15,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "adjudication": ("终点评审", "Adjudication"),
     "dictionary": ("数据字典", "Data dictionary"),
     "admin": ("管理", "Administration"),
+    "api_docs": ("API 文档", "API documentation"),
     "sign_in": ("登录", "Sign in"),
     "sign_out": ("退出", "Sign out"),
     "username": ("用户名", "User name"),

@@ -20,6 +20,7 @@ import json
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
+import fastapi_offline
 import plotly
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
@@ -36,12 +37,17 @@ from precimed.api.deps import (
     set_session_cookie,
 )
 from precimed.api.guard import csrf_token
-from precimed.errors import UserError
+from precimed.errors import NotFound, UserError
 from precimed.ops.accounts import Principal
 from precimed.web.i18n import DEFAULT, LANGUAGES, translator
 
 STATIC = Path(__file__).parent / "static"
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+# Swagger UI for /api/docs, from the installed fastapi-offline package (no CDN)
+SWAGGER = Path(fastapi_offline.__file__).parent / "static"
+VENDOR = {"plotly.min.js": (PLOTLY_JS, "text/javascript"),
+          "swagger-ui-bundle.js": (SWAGGER / "swagger-ui-bundle.js", "text/javascript"),
+          "swagger-ui.css": (SWAGGER / "swagger-ui.css", "text/css")}
 LANG_COOKIE = "precimed_lang"
 
 router = APIRouter(include_in_schema=False)
@@ -271,10 +277,23 @@ def admin(request: Request, principal: Principal = Depends(require("audit.read")
                   centres=sorted(CENTRES))
 
 
-@router.get("/static/vendor/plotly.min.js")
-def plotly_js() -> FileResponse:
-    return FileResponse(PLOTLY_JS, media_type="text/javascript",
+@router.get("/static/vendor/{name}")
+def vendor(name: str) -> FileResponse:
+    """A library's file served from its installed Python package: Plotly for the charts,
+    Swagger UI for the API documentation."""
+    if name not in VENDOR:
+        raise NotFound(f"No such file: /static/vendor/{name}", "path",
+                       "Vendor files are " + ", ".join(sorted(VENDOR)) + ".")
+    path, media_type = VENDOR[name]
+    return FileResponse(path, media_type=media_type,
                         headers={"Cache-Control": "public, max-age=86400"})
+
+
+@router.get("/api/docs")
+def api_docs(request: Request) -> HTMLResponse:
+    """The API documentation: Swagger UI over the OpenAPI schema, all of it served from
+    here (the offline platform has no CDN to load it from)."""
+    return render(request, "api_docs.html", openapi_url=request.app.openapi_url)
 
 
 def mount(app: FastAPI) -> None:

@@ -42,6 +42,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("disclosure_rounding", int, 5,
             "Rounding base of published counts in the perturbed tier (every role without "
             "row-level access), after cell-key noise; 1 means no rounding."),
+    Setting("disclosure_person_years", int, 10,
+            "Rounding base of published person-years in the perturbed tier: one person's "
+            "follow-up (a few years) is then lost in the rounding of a cell's total, so two "
+            "tables one person apart do not give it; rates are computed from the rounded "
+            "person-years."),
     Setting("qc_rules", str, "1.0",
             "QC rule set the acceptance gate scores with: built in, or HOME/qc/rulesets/*.toml."),
     Setting("as_of", str, "",
@@ -105,6 +110,7 @@ class Settings:
     output_dominance_percent: float
     erasure_retention_days: int
     demo: bool
+    disclosure_person_years: int = 10
     trusted_proxies: str = ""
     secure_cookies: bool = False
     public_origins: str = ""
@@ -271,6 +277,12 @@ def load_settings(
     if settings.erasure_retention_days < 0:
         raise UserError("The erasure retention must be 0 days or more",
                         where="setting erasure_retention_days", hint="The default is 30.")
+    if settings.disclosure_person_years < 1:
+        raise UserError(
+            "The person-years rounding base must be at least 1",
+            where="setting disclosure_person_years",
+            hint="Use 1 to round to whole person-years, 10 (the default) to the nearest 10.",
+        )
     if settings.disclosure_rounding < 1:
         raise UserError(
             "The disclosure rounding base must be at least 1",

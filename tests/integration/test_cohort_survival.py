@@ -5,14 +5,17 @@ the validated estimators run on those data; small groups get no estimates."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from platform_home import settings_for
 from precimed.analysis import CoxPH, KaplanMeier
 from precimed.cli.main import main
+from precimed.deid import PERTURBED, Policy, cellkey
 from precimed.lake import Lake
 from precimed.query import AgeAtEnrolment, ParticipantIs, cohort
 from precimed.workflows.survival import YEAR, cohort_survival, survival_data
@@ -92,3 +95,75 @@ def test_the_command_line_writes_the_result_with_its_provenance(released_home, t
     assert "death in 'aged 50 and over', release r1" in printed and "HR age" in printed
     saved = json.loads(out.read_text(encoding="utf-8"))
     assert saved["provenance"]["release"] == "r1"
+
+
+# -- the perturbed tier: cell keys (issue 14 (h)) ------------------------------------------
+KEYED = Policy(threshold=10, rounding=1, perturb=True, tier=PERTURBED)  # noise, no rounding
+
+
+def _members(settings, as_of: str | None = None) -> pd.DataFrame:
+    """OLDER's members from the Delta tables, independently of the workflow: pseudonym,
+    sex, died (by ``as_of``, default the pinned date) and their record keys."""
+    snapshot = Lake(settings.lake_dir).snapshot("r1")
+    people = snapshot.to_arrow("participant").to_pandas()
+    deaths = snapshot.to_arrow("death").to_pandas()
+    born = pd.to_datetime(people.birth_year_month + "-01")
+    enrolled = pd.to_datetime(people.enrolment_date)
+    age = (enrolled.dt.year - born.dt.year) - (enrolled.dt.month < born.dt.month)
+    cut = pd.Timestamp(as_of or settings.as_of_given)
+    members = people[(age >= 50) & (enrolled <= cut)].copy()
+    died = deaths[pd.to_datetime(deaths.death_date) <= cut].pseudonym
+    members["died"] = members.pseudonym.isin(died)
+    members["key"] = cellkey.record_keys(members.pseudonym.tolist(),
+                                         cellkey.platform_secret(settings))
+    return members
+
+
+def test_perturbed_survival_counts_carry_their_peoples_cell_keys(released_home):
+    settings = settings_for(released_home)
+    members = _members(settings)
+    result = cohort_survival(settings, OLDER, release="r1", endpoint="death", by="sex",
+                             policy=KEYED)
+    assert result["tier"] == PERTURBED
+
+    def published(rows: pd.DataFrame) -> int:  # what the gate makes of these people
+        return KEYED.publish(len(rows), key=cellkey.cell_key(rows.key.to_numpy()))
+
+    assert (result["n"], result["events"]) == (published(members),
+                                               published(members[members.died]))
+    for group in result["groups"]:
+        rows = members[members.sex == group["group"]]
+        assert group["n"] == published(rows), group["group"]
+        assert group["events"] in (None, published(rows[rows.died])), group["group"]
+    # the same question on the same release gives the same answer
+    again = cohort_survival(settings, OLDER, release="r1", endpoint="death", by="sex",
+                            policy=KEYED)
+    assert {k: v for k, v in again.items() if k != "provenance"} == \
+        {k: v for k, v in result.items() if k != "provenance"}
+
+
+@pytest.mark.slow
+def test_a_one_day_move_of_as_of_gives_no_exact_one_death_difference(released_home):
+    settings = settings_for(released_home)
+    members = _members(settings)
+    deaths = Lake(settings.lake_dir).snapshot("r1").to_arrow("death").to_pandas()
+    deaths = deaths[deaths.pseudonym.isin(members.pseudonym)]
+    days = pd.to_datetime(deaths.death_date).dt.date.value_counts()
+    enrolled = set(pd.to_datetime(members.enrolment_date).dt.date)
+    single = sorted(d for d, n in days.items() if n == 1 and d not in enrolled)[-6:]
+    assert len(single) >= 5
+    differences, exact = [], []
+    for day in single:
+        counts = []
+        for when in (day - dt.timedelta(days=1), day):
+            moved = settings_for(released_home, as_of=when.isoformat())
+            for policy, out in ((KEYED, counts), (None, exact)):
+                r = cohort_survival(moved, OLDER, release="r1", endpoint="death",
+                                    covariates=(), policy=policy)
+                out.append(r["events"])
+        differences.append(counts[1] - counts[0])
+    assert [b - a for a, b in zip(exact[::2], exact[1::2], strict=True)] == [1] * len(single)
+    # each published count is within the noise of the true one, and the one death is not
+    # read off as a difference of exactly one every time
+    assert all(abs(d - 1) <= 2 * cellkey.NOISE_MAX for d in differences)
+    assert differences.count(1) < len(differences), differences

@@ -41,6 +41,7 @@ from precimed.analysis.survival import (
     LogRankResult,
     ProportionalHazardsTest,
     cox_zph,
+    life_table,
     logrank,
 )
 
@@ -50,6 +51,6 @@ __all__ = ["ROC", "AalenJohansen", "AssociationScan", "BedFile", "Calibration", 
            "ProportionalHazardsTest", "RiskValidation", "benjamini_hochberg", "bonferroni",
            "china_par", "china_par_category", "concordance", "concordance_index", "cox_zph",
            "delong_test", "diagnostic_accuracy", "exposure_wide", "genomic_inflation",
-           "linear_gwas", "logistic_gwas", "logrank", "multicentre_auc",
+           "life_table", "linear_gwas", "logistic_gwas", "logrank", "multicentre_auc",
            "net_reclassification", "phenome_wide", "read_bed", "read_scoring_file",
            "score_percentiles", "write_bed"]

@@ -161,6 +161,39 @@ class KaplanMeier:
         return ax
 
 
+def life_table(at_risk, events, censored, *, conf_level: float = 0.95) -> pd.DataFrame:
+    """The actuarial (life-table, Cutler–Ederer) estimate from grouped counts.
+
+    Interval k starts with ``at_risk[k]`` people, of whom ``events[k]`` have the event and
+    ``censored[k]`` are censored during it; censoring is taken as spread evenly over the
+    interval, so ``n' = at_risk - censored / 2`` are exposed. Returns, per interval, the
+    survival at its end ``prod(1 - d / n')``, and Greenwood "log" confidence limits as
+    :class:`KaplanMeier` gives them. Used where only grouped counts may be read (a curve
+    computed from published, perturbed counts)."""
+    n = np.asarray(at_risk, dtype=float)
+    d = np.asarray(events, dtype=float)
+    c = np.asarray(censored, dtype=float)
+    if not (n.ndim == d.ndim == c.ndim == 1 and len(n) == len(d) == len(c)):
+        raise UserError("at_risk, events and censored must be one-dimensional and of equal "
+                        "length", where="life_table", hint="Pass one value per interval.")
+    if (n < 0).any() or (d < 0).any() or (c < 0).any():
+        raise UserError("Counts of a life table must not be negative", where="life_table",
+                        hint="Pass the counts of each interval.")
+    exposed = np.maximum(n - c / 2, d)  # counts that do not add up (perturbed) stay sane
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = np.where(exposed > 0, d / exposed, 0.0)
+        survival = np.cumprod(1 - q)
+        greenwood = np.cumsum(np.where(exposed > d, d / (exposed * (exposed - d)),
+                                       np.inf * (d > 0)))
+        z = stats.norm.ppf(0.5 + conf_level / 2)
+        se_log = np.sqrt(greenwood)
+        lower, upper = survival * np.exp(-z * se_log), survival * np.exp(z * se_log)
+    defined = survival > 0
+    return pd.DataFrame({"n_risk": n, "n_event": d, "n_censor": c, "survival": survival,
+                         "lower": np.where(defined, np.clip(lower, 0, 1), np.nan),
+                         "upper": np.where(defined, np.clip(upper, 0, 1), np.nan)})
+
+
 @dataclass(frozen=True)
 class LogRankResult:
     statistic: float

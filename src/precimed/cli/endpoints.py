@@ -155,12 +155,15 @@ def show_incidence(settings_of, release: str | None, as_of, by: str,
     if endpoint:
         table = table[table.endpoint == endpoint]
     groups = [b.strip() for b in by.split(",") if b.strip()]
-    rates = incidence(table, people, by=groups, policy=Policy.for_tier(settings, tier),
+    policy = Policy.for_tier(settings, tier)
+    rates = incidence(table, people, by=groups, policy=policy,
                       secret=cellkey.platform_secret(settings))
+    rounded = (f", person-years rounded to {policy.person_years}" if policy.person_years
+               else "")
     click.echo(f"incidence of confirmed endpoints per 1,000 person-years, {said} "
-               f"({tier} counts)")
+               f"({tier} counts{rounded}; rates from the published figures)")
     for row in rates.to_dict("records"):
-        cells = " ".join(f"{row[g]!s:<8}" for g in groups)
+        cells = " ".join(f"{_margin(row[g])!s:<8}" for g in groups)
         if row["reason"] == SECONDARY:
             click.echo(f"{row['endpoint']:<18} {cells}  events hidden to protect another "
                        "cell")
@@ -171,3 +174,11 @@ def show_incidence(settings_of, release: str | None, as_of, by: str,
         click.echo(f"{row['endpoint']:<18} {cells}  events {row['events']:>5}  "
                    f"{row['person_years']:>10.0f} py  {row['rate']:6.2f} "
                    f"({row['ci_lower']:.2f}-{row['ci_upper']:.2f}) per 1,000")
+
+
+def _margin(value: object) -> object:
+    """A group label as printed: the margin code with its names (Total 合计), codes as
+    they are."""
+    from precimed.standard.margins import MARGIN, MARGIN_LABEL
+
+    return f"{MARGIN} {MARGIN_LABEL['zh']}" if value == MARGIN else value

@@ -72,6 +72,7 @@ from precimed.lake import Snapshot
 from precimed.standard import CONFIRMED_ENDPOINT
 from precimed.standard.ages import AGE_BANDS
 from precimed.standard.icd10 import UnknownIcd10, selection_prefixes
+from precimed.standard.margins import MARGIN
 
 if TYPE_CHECKING:
     from precimed.ops import OpsDatabase
@@ -105,7 +106,7 @@ ANALYSIS_COLUMNS = (
     "enrolment_date", "event_date", "exit_date",
 )
 INCIDENCE_BY = ("region", "sex", "age_band")
-TOTAL = "Total"
+TOTAL = MARGIN  # the margin code; people read it as MARGIN_LABEL (合计 / Total)
 UNKNOWN = "Unknown"
 _KEY = ("pseudonym", "endpoint")
 
@@ -355,6 +356,11 @@ def incidence(table: pd.DataFrame, observation: pd.DataFrame, *,
     event count gets its cell key: the events are people, so the key is the sum of the
     record keys of the people with an event in the cell, and a policy that perturbs adds
     the cell-key noise before rounding. Without it, such a policy only rounds.
+
+    Person-years are published as the policy rounds them (:meth:`Policy.publish_person_years`:
+    to the setting ``disclosure_person_years`` in the perturbed tier, as computed in the
+    exact tier), and the rate and its limits are computed from the published events and
+    person-years, so they tell nothing the published figures do not.
     """
     by = list(by)
     missing = [c for c in ("pseudonym", "endpoint", "prevalent", "event", "time_days")
@@ -402,7 +408,9 @@ def incidence(table: pd.DataFrame, observation: pd.DataFrame, *,
     if not frames:
         return pd.DataFrame(columns=columns)
     out = pd.concat(frames, ignore_index=True)
-    out["person_years"] = out.person_years.fillna(0.0)
+    # rounded in the perturbed tier; the rates below are computed from what is published
+    out["person_years"] = [policy.publish_person_years(y)
+                           for y in out.person_years.fillna(0.0).tolist()]
     k = out.events.astype("float64").to_numpy()  # NaN where suppressed
     years = out.person_years.to_numpy()
     scale = np.where(years > 0, 1000.0 / np.where(years > 0, years, 1.0), np.nan)

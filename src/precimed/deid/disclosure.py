@@ -43,6 +43,7 @@ import pandas as pd
 
 from precimed.deid.cellkey import NOISE, combine, noise
 from precimed.errors import UserError
+from precimed.standard.margins import MARGIN
 
 if TYPE_CHECKING:
     from precimed.settings import Settings
@@ -57,7 +58,8 @@ TIERS = {
     EXACT: "primary and secondary suppression, exact counts; for roles that may already "
            "read participant rows (the cohorts.extract permission)",
     PERTURBED: "primary and secondary suppression, then cell-key noise of at most ±2 and "
-               "rounding to the setting disclosure_rounding; for every other role",
+               "rounding to the setting disclosure_rounding, person-years rounded to "
+               "disclosure_person_years; for every other role",
 }
 
 
@@ -83,13 +85,18 @@ class Policy:
 
     ``rounding`` is the base published counts are rounded to (1 means exact counts);
     ``perturb`` adds the cell-key noise to every published count whose cell key is known.
-    ``tier`` names the row of :data:`TIERS` the policy implements.
+    ``tier`` names the row of :data:`TIERS` the policy implements. ``person_years`` is the
+    base published person-time is rounded to (0: as computed); a count of people moves by
+    one when one person does, a sum of follow-up by that person's years, so a table of
+    person-years differenced against another one person apart gives that person's
+    follow-up unless it is rounded.
     """
 
     threshold: int = 10
     rounding: int = 1
     perturb: bool = False
     tier: str = EXACT
+    person_years: int = 0
 
     def __post_init__(self) -> None:
         if self.threshold < 2:
@@ -99,6 +106,10 @@ class Policy:
         if self.rounding < 1:
             raise UserError("The rounding base must be at least 1",
                             where=f"rounding={self.rounding}", hint="Use 1 for exact counts.")
+        if self.person_years < 0:
+            raise UserError("The person-years rounding base must not be negative",
+                            where=f"person_years={self.person_years}",
+                            hint="Use 0 for person-years as computed.")
 
     @classmethod
     def from_settings(cls, settings: Settings, *, rounding: int = 1) -> Policy:
@@ -112,7 +123,8 @@ class Policy:
             return cls.from_settings(settings)
         if tier == PERTURBED:
             return cls(threshold=settings.disclosure_threshold,
-                       rounding=settings.disclosure_rounding, perturb=True, tier=PERTURBED)
+                       rounding=settings.disclosure_rounding, perturb=True, tier=PERTURBED,
+                       person_years=settings.disclosure_person_years)
         raise UserError(f"Unknown disclosure tier {tier!r}", where="tier",
                         hint="Tiers: " + ", ".join(TIERS))
 
@@ -128,6 +140,15 @@ class Policy:
         if self.perturb and key is not None:
             n = max(n + noise(key), self.threshold)
         return self.round(n)
+
+    def publish_person_years(self, years: float) -> float:
+        """Person-time as published: rounded half up to the ``person_years`` base (as it is
+        when the base is 0). Non-zero time never rounds to 0, which would read as none."""
+        base = self.person_years
+        if not base or years != years:  # exact, or NaN
+            return float(years)
+        rounded = float(np.floor(years / base + 0.5) * base)
+        return float(base) if years > 0 and rounded == 0 else rounded
 
     def round(self, n: int) -> int:
         """Round half up to the base, but never to a non-zero value below the threshold.
@@ -264,12 +285,13 @@ def protect_sequence(counts: Sequence[int], *, policy: Policy,
 
 def protect_counts(counts: pd.DataFrame, *, by: list[str], count: str = "count",
                    policy: Policy, margins: bool = True,
-                   total_label: str = "Total", key: str | None = None) -> pd.DataFrame:
+                   total_label: str = MARGIN, key: str | None = None) -> pd.DataFrame:
     """Grouped counts, with their totals, made safe to publish.
 
     ``counts`` holds one row per group (columns ``by``) and a non-negative integer
     ``count``; a missing combination of groups means zero. With ``margins`` every row,
-    column and grand total is added, labelled ``total_label``; pass ``margins=True``
+    column and grand total is added, labelled ``total_label`` (by default the margin code
+    :data:`precimed.standard.margins.MARGIN`, read as 合计 / Total); pass ``margins=True``
     whenever any total of this table is published anywhere, because the reader then
     knows it. ``key`` names a column of cell keys (margins get their cells' combined
     key), for the perturbed tier's noise. The result has the ``by`` columns, ``count``

@@ -33,10 +33,11 @@ import pandas as pd
 from precimed.deid import Policy, protect_count, protect_counts
 from precimed.deid.dominance import dominated
 from precimed.errors import UserError
+from precimed.standard.margins import MARGIN
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
-TOTAL = "Total"
+TOTAL = MARGIN  # the margin code; people read it as MARGIN_LABEL (合计 / Total)
 OUTPUT_KINDS = ("table", "coefficients", "figure")
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 # rules a finding can name; the first four are fixed by hiding the cell

@@ -3,6 +3,8 @@ vocabularies, cohorts, centres) come from ``precimed.standard``, not from here."
 
 from __future__ import annotations
 
+from precimed.standard.margins import MARGIN_LABEL
+
 LANGUAGES = ("zh", "en")
 DEFAULT = "zh"
 
@@ -33,7 +35,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "above_target": ("超过目标", "Above target"),
     "endpoints": ("终点事件", "Endpoint events"),
     "endpoint": ("终点", "Endpoint"),
-    "total": ("合计", "Total"),
+    "total": (MARGIN_LABEL["zh"], MARGIN_LABEL["en"]),  # a margin: the standard's name
     "latest_release": ("最新数据版本", "Latest release"),
     "holds_withdrawn": ("含此后撤回同意或已删除的参与者，不再为其提取数据",
                         "holds people who withdrew or were erased since; no extract of them"),

@@ -10,6 +10,7 @@ from precimed.cohorts import adjudication
 from precimed.ops import audit
 from precimed.ops.accounts import Principal, check_centre
 from precimed.ops.db import EndpointCandidate
+from precimed.standard.margins import margin_dict
 from precimed.workflows.platform import Platform
 from precimed.workflows.published import records
 
@@ -38,7 +39,9 @@ def candidates(p: Platform, principal: Principal, *, status: str = "pending",
 def incidence(p: Platform, principal: Principal, *, by: str = "region") -> dict:
     """Incidence per 1,000 person-years by one grouping on the live lake, in the caller's
     disclosure tier (:meth:`Platform.policy_for`): one table per endpoint with its
-    margins, the event counts with their cell keys. Says the as-of date and the tier."""
+    margins, the event counts with their cell keys, person-years rounded in the perturbed
+    tier and the rates computed from the published figures. Says the as-of date and the
+    tier."""
     from precimed.cohorts.endpoints import analysis_table, confirmed_events
     from precimed.cohorts.endpoints import incidence as rates
     from precimed.cohorts.follow_up import observation
@@ -57,4 +60,6 @@ def incidence(p: Platform, principal: Principal, *, by: str = "region") -> dict:
 
     rows = records(p.cached(("incidence", by, as_of, policy.tier), compute))
     return {"as_of": as_of.isoformat() if as_of else None, "by": by, "rows": rows,
-            "tier": policy.tier, "rounding": policy.rounding, "threshold": policy.threshold}
+            "tier": policy.tier, "rounding": policy.rounding, "threshold": policy.threshold,
+            "person_years_rounding": policy.person_years, "margin": margin_dict(),
+            "rates_from": "published events and person-years"}

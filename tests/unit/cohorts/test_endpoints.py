@@ -673,3 +673,45 @@ def test_incidence_in_the_perturbed_tier_keys_the_people_with_an_event():
     many = {tuple(incidence(table, obs, by=("sex",), policy=noisy,
                             secret=bytes([k]) * 32).events) for k in range(12)}
     assert len(many) > 1
+
+
+def test_perturbed_person_years_do_not_give_one_persons_follow_up(tmp_path):
+    """Two cohorts one person apart: in the perturbed tier the person-years of a cell and
+    of the total are rounded (to the setting disclosure_person_years), so their difference
+    is not that person's follow-up, and the rates are those of the published figures."""
+    from precimed.deid import PERTURBED
+    from precimed.settings import load_settings
+
+    settings = load_settings({"home": tmp_path}, environ={})
+    policy = Policy.for_tier(settings, PERTURBED)
+    table, obs = cohort({("east", "1"): (300, 12), ("east", "2"): (300, 15)})
+    extra = ("east-1-extra", 1000)  # followed 1,000 days, no event
+    more_table = pd.concat([table, pd.DataFrame({
+        "pseudonym": [extra[0]], "endpoint": "chd", "prevalent": False,
+        "event": pd.array([0], "Int64"), "time_days": pd.array([extra[1]], "Int64")})],
+        ignore_index=True)
+    more_obs = pd.concat([obs, obs.iloc[[0]].assign(pseudonym=extra[0])], ignore_index=True)
+    before = incidence(table, obs, by=("sex",), policy=policy).set_index("sex")
+    after = incidence(more_table, more_obs, by=("sex",), policy=policy).set_index("sex")
+    for sex in ("1", "Total"):
+        gap = after.person_years[sex] - before.person_years[sex]
+        assert gap != pytest.approx(extra[1] / 365.25), sex
+    base = settings.disclosure_person_years
+    assert base == 10
+    for out in (before, after):
+        assert all(y % base == 0 for y in out.person_years)
+        shown = out[out.events.notna()]
+        assert np.allclose(shown.rate, shown.events.astype(float) * 1000 / shown.person_years)
+    # the exact tier keeps the person-years as computed
+    exact = incidence(more_table, more_obs, by=("sex",),
+                      policy=Policy.for_tier(settings, "exact")).set_index("sex")
+    assert exact.person_years["1"] == pytest.approx(1200 + 1000 / 365.25)
+
+
+def test_person_years_round_half_up_and_never_to_zero():
+    policy = Policy(person_years=10)
+    assert [policy.publish_person_years(y) for y in (0.0, 0.4, 4.9, 5.0, 1234.9, 1235.0)] \
+        == [0.0, 10.0, 10.0, 10.0, 1230.0, 1240.0]
+    assert Policy().publish_person_years(1234.56) == 1234.56
+    with pytest.raises(UserError, match="person-years"):
+        Policy(person_years=-1)

@@ -180,4 +180,5 @@ def survival(body: SurvivalRequest, request: Request,
                     lambda: cohort_survival(p.settings, parse(body.definition),
                                             release=release, endpoint=body.endpoint,
                                             by=body.by, covariates=tuple(body.covariates),
-                                            policy=policy))
+                                            policy=policy,
+                                            secret=p.secret() if policy.perturb else None))

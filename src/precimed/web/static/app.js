@@ -61,8 +61,8 @@ const precimed = (() => {
     }, {displaylogo: false, responsive: true});
   }
 
-  function incidenceChart(id, rows) {
-    const cells = rows.filter(r => r.region !== "Total" && r.rate !== null);
+  function incidenceChart(id, rows, margin) {
+    const cells = rows.filter(r => r.region !== margin.code && r.rate !== null);
     const endpoints = [...new Set(cells.map(r => r.endpoint))];
     const traces = endpoints.map(e => {
       const own = cells.filter(r => r.endpoint === e);

@@ -380,7 +380,8 @@ def test_admin_sees_logins_and_an_intact_audit_chain(signed_in, shot):
     logins = page.locator("#audit-table tr:has(td:nth-child(4):text-is('login'))")
     assert logins.count() >= 1
     mine = logins.filter(has=page.locator("td:nth-child(3):text-is('admin')"))
-    expect(mine.first.locator("td:nth-child(6)")).to_have_text("ok")
+    expect(mine.first.locator("td:nth-child(6)")).to_have_attribute("data-outcome", "ok")
+    expect(mine.first.locator("td:nth-child(6)")).to_have_text("成功")  # the code in words
 
     page.click("#verify-chain")
     result = page.locator("#chain-result")

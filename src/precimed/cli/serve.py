@@ -127,12 +127,11 @@ def _user_named(ops, username: str):
 @click.pass_obj
 def unlock_user(settings_of, username: str) -> None:
     """Unlock USERNAME after failed sign-ins locked it (the failures stay in the log)."""
-    from precimed.ops import audit
+    from precimed.ops import signin
 
     ops = _ops(settings_of())
     user = _user_named(ops, username)
-    audit.record(ops, actor="cli", action="login.unlock", outcome="ok",
-                 resource=f"user {user.username}")
+    signin.unlock(ops, user.username, actor="cli")
     click.echo(f"user {user.username} unlocked")
 
 

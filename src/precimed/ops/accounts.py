@@ -133,10 +133,15 @@ def _checked(username: str, roles: list[str], centres: list[str]) -> None:
     if not _USERNAME.match(username):
         raise UserError(f"User name {username!r} is not allowed", where="username",
                         hint="Use 2-64 lower-case letters, digits, '.', '_' or '-'.")
+    # no role at all is allowed: the least privilege, an account that can sign in and do
+    # nothing until an administrator grants it roles
     unknown = [r for r in roles if r not in ROLES]
-    if unknown or not roles:
-        raise UserError(f"Unknown role {unknown[0]!r}" if unknown else "No role given",
-                        where="roles", hint="Roles: " + ", ".join(ROLES))
+    if unknown:
+        raise UserError(f"Unknown role {unknown[0]!r}", where="roles",
+                        hint="Roles: " + ", ".join(ROLES))
+    if len(set(roles)) != len(roles) or len(set(centres)) != len(centres):
+        raise UserError("A role or centre is listed twice", where="roles",
+                        hint="Name each role and centre once.")
     bad = [c for c in centres if c not in CENTRES]
     if bad:
         raise UserError(f"Unknown centre {bad[0]!r}", where="centres",
@@ -147,9 +152,9 @@ def _checked(username: str, roles: list[str], centres: list[str]) -> None:
                         hint="Give the centres this person serves (--centre SH01).")
 
 
-def create_user(ops: OpsDatabase, username: str, password: str, *, roles: list[str],
+def create_user(ops: OpsDatabase, username: str, password: str, *, roles: list[str] = (),
                 centres: list[str] | None = None, display_name: str = "") -> User:
-    centres = list(centres or [])
+    centres, roles = list(centres or []), list(roles)
     _checked(username, roles, centres)
     check_password_strength(password, username=username)
     with ops.session() as session, session.begin():
@@ -186,6 +191,47 @@ def update_user(ops: OpsDatabase, user_id: int, *, roles: list[str] | None = Non
         if active is not None:
             user.active = active
     return user
+
+
+def state_of(user: User) -> dict:
+    """What an administrator can change about an account, for before/after audit entries."""
+    return {"roles": list(user.roles), "centres": list(user.centres), "active": user.active}
+
+
+def change_user(ops: OpsDatabase, by: Principal, user_id: int, *,
+                roles: list[str] | None = None, centres: list[str] | None = None,
+                active: bool | None = None, password: str | None = None
+                ) -> tuple[User, dict, dict]:
+    """An administrator's change of another account (or their own): the user and its state
+    before and after. Nobody removes their own admin role or disables themselves, so the
+    platform never loses its last administrator by a slip; nobody resets their own
+    password here (their own change asks for the current one)."""
+    before_user = get_user(ops, user_id)
+    if user_id == by.user_id:
+        if roles is not None and "admin" in before_user.roles and "admin" not in roles:
+            raise Conflict("You cannot remove your own administrator role", where="roles",
+                           hint="Another administrator can do it, after you have made sure "
+                                "someone else holds the role.")
+        if active is False:
+            raise Conflict("You cannot disable your own account", where="active",
+                           hint="Another administrator can do it.")
+        if password is not None:
+            raise Conflict("Change your own password on the password page", where="password",
+                           hint="Your own change asks for your current password.")
+    before = state_of(before_user)
+    user = update_user(ops, user_id, roles=roles, centres=centres, active=active,
+                       password=password)
+    return user, before, state_of(user)
+
+
+def one_time_password() -> str:
+    """A random password for a reset: 16 URL-safe characters (96 bits), which zxcvbn
+    scores 4 of 4; shown once to the administrator, stored only as its hash."""
+    while True:
+        password = secrets.token_urlsafe(12)
+        with contextlib.suppress(UserError):
+            check_password_strength(password)
+            return password
 
 
 def _revoke_all(session, user_id: int) -> None:

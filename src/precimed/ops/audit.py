@@ -261,17 +261,102 @@ def _against_anchor(ops: OpsDatabase, count: int) -> Verification:
     return Verification(True, count, anchored=seq)
 
 
+@dataclass(frozen=True)
+class EventFilter:
+    """Which events to list, count or export: the actor (exact), the action (a prefix:
+    ``user`` finds ``user.create`` and ``user.change``), the object (``resource``, a
+    case-insensitive part of it) and the days from and to (inclusive, UTC)."""
+
+    actor: str | None = None
+    action: str | None = None
+    resource: str | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+    def apply(self, query):
+        if self.actor:
+            query = query.where(AuditEvent.actor == self.actor)
+        if self.action:
+            query = query.where(AuditEvent.action.startswith(self.action, autoescape=True))
+        if self.resource:
+            query = query.where(AuditEvent.resource.icontains(self.resource, autoescape=True))
+        if self.since is not None:
+            query = query.where(AuditEvent.at >= _day_start(self.since))
+        if self.until is not None:
+            query = query.where(AuditEvent.at < _day_start(self.until + dt.timedelta(days=1)))
+        return query
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+
+
 def events(ops: OpsDatabase, *, limit: int = 100, before: int | None = None,
-           actor: str | None = None, action: str | None = None) -> list[AuditEvent]:
-    query = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)
+           actor: str | None = None, action: str | None = None, offset: int = 0,
+           where: EventFilter | None = None) -> list[AuditEvent]:
+    """The newest events first, ``limit`` of them after skipping ``offset`` (or those
+    before sequence number ``before``), of the filter (``actor`` and ``action`` are
+    shorthands for one)."""
+    where = where or EventFilter(actor=actor, action=action)
+    query = where.apply(select(AuditEvent)).order_by(AuditEvent.seq.desc()).limit(limit)
     if before is not None:
         query = query.where(AuditEvent.seq < before)
-    if actor:
-        query = query.where(AuditEvent.actor == actor)
-    if action:
-        query = query.where(AuditEvent.action.startswith(action))
+    if offset:
+        query = query.offset(offset)
     with ops.session() as session:
         return list(session.scalars(query))
+
+
+def count(ops: OpsDatabase, where: EventFilter | None = None) -> int:
+    """How many events the filter finds (for paging)."""
+    from sqlalchemy import func
+
+    query = (where or EventFilter()).apply(select(func.count()).select_from(AuditEvent))
+    with ops.session() as session:
+        return int(session.scalar(query) or 0)
+
+
+def actions(ops: OpsDatabase) -> list[str]:
+    """Every action the log holds, for the audit page's filter."""
+    with ops.session() as session:
+        return sorted(session.scalars(select(AuditEvent.action).distinct()))
+
+
+CSV_COLUMNS = ("seq", "at", "actor", "action", "resource", "outcome", "client", "detail",
+               "hash")
+
+
+def csv_rows(ops: OpsDatabase, where: EventFilter | None = None, *, batch: int = 2000):
+    """The filter's events as CSV lines, header first, oldest first, read in batches; the
+    detail column is its JSON. A cell that a spreadsheet would run as a formula (starting
+    with =, +, - or @) is prefixed with a quote (OWASP CSV injection)."""
+    import csv
+    import io
+
+    def line(values) -> str:
+        out = io.StringIO()
+        csv.writer(out).writerow(values)
+        return out.getvalue()
+
+    def cell(value) -> str:
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False,
+                                                               sort_keys=True)
+        return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+    yield line(CSV_COLUMNS)
+    last = 0
+    while True:
+        query = (where or EventFilter()).apply(select(AuditEvent)).where(
+            AuditEvent.seq > last).order_by(AuditEvent.seq).limit(batch)
+        with ops.session() as session:
+            rows = list(session.scalars(query))
+        if not rows:
+            return
+        for e in rows:
+            d = event_dict(e)
+            yield line([cell(d[c]) if c in ("actor", "resource", "client", "detail", "action")
+                        else d[c] for c in CSV_COLUMNS])
+        last = rows[-1].seq
 
 
 def recent_failures(ops: OpsDatabase, *, action: str, since: dt.datetime,

@@ -74,3 +74,13 @@ def sign_out(ops: OpsDatabase, token: str | None, principal: Principal | None, *
     if principal is not None:
         audit.record(ops, actor=principal.username, action="logout", outcome="ok",
                      client=client)
+
+
+def unlock(ops: OpsDatabase, username: str, *, actor: str, client: str = "") -> bool:
+    """Unlock an account (the failures stay in the log): a ``login.unlock`` event, after
+    which only newer failures count. Whether it was locked is recorded and returned."""
+    was_locked = account_locked(ops, username)
+    audit.record(ops, actor=actor, action="login.unlock", outcome="ok",
+                 resource=f"user {username}", client=client,
+                 detail={"was_locked": was_locked})
+    return was_locked

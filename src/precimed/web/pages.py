@@ -263,18 +263,115 @@ def reference(request: Request, q: str = "",
                   labels=group_labels(lang), strata=stratum_labels(lang))
 
 
+AUDIT_PAGE = 50
+
+
 @router.get("/admin")
-def admin(request: Request, principal: Principal = Depends(require("audit.read"))):
-    from precimed.ops import accounts, audit
-    from precimed.ops.roles import ROLES
+def admin(request: Request, actor: str = "", action: str = "", resource: str = "",
+          since: str = "", until: str = "", page: int = 1,
+          principal: Principal = Depends(require("audit.read"))):
+    import datetime as dt
+
+    from precimed.ops import accounts, audit, signin
+    from precimed.ops.roles import CENTRE_SCOPED, ROLES
     from precimed.standard import CENTRES
 
+    ops = platform(request).ops
+    lang = language(request)
     users = None
     if principal.can("users.manage"):
-        users = [accounts.user_dict(u) for u in accounts.users(platform(request).ops)]
-    events = [audit.event_dict(e) for e in audit.events(platform(request).ops, limit=100)]
-    return render(request, "admin.html", users=users, events=events, roles=ROLES,
-                  centres=sorted(CENTRES))
+        users = [{**accounts.user_dict(u), "locked": signin.account_locked(ops, u.username)}
+                 for u in accounts.users(ops)]
+
+    def day(text: str) -> dt.date | None:
+        try:
+            return dt.date.fromisoformat(text) if text else None
+        except ValueError:
+            return None
+
+    shown = {"actor": actor[:64], "action": action[:64], "resource": resource[:200],
+             "since": since if day(since) else "", "until": until if day(until) else ""}
+    where = audit.EventFilter(actor=shown["actor"] or None, action=shown["action"] or None,
+                              resource=shown["resource"] or None, since=day(since),
+                              until=day(until))
+    total = audit.count(ops, where)
+    pages = max(1, -(-total // AUDIT_PAGE))
+    page = min(max(page, 1), pages)
+    events = [audit.event_dict(e) for e in audit.events(ops, limit=AUDIT_PAGE,
+                                                        offset=(page - 1) * AUDIT_PAGE,
+                                                        where=where)]
+    for e in events:
+        e["change"] = describe_event(e, lang)
+    query = {k: v for k, v in shown.items() if v}
+    i = 0 if lang == "zh" else 1
+    role_names = {r: labels[lang] for r, labels in ROLES.items()}
+    centre_names = {c: (CENTRES[c].zh, CENTRES[c].en)[i] for c in sorted(CENTRES)}
+    t = translator(lang)
+    words = {k: t(k) for k in ADMIN_WORDS}
+    return render(request, "admin.html", users=users, events=events, roles=role_names,
+                  centres=centre_names, centre_scoped=sorted(CENTRE_SCOPED), filters=shown,
+                  actions=audit.actions(ops), total=total, page=page, pages=pages,
+                  page_link=lambda n: "?" + urlencode({**query, "page": n}),
+                  export_link="/api/v1/admin/audit.csv" + ("?" + urlencode(query)
+                                                          if query else ""),
+                  admin_words={**words, "role_names": role_names, "centre_names": centre_names,
+                               "centre_scoped": sorted(CENTRE_SCOPED),
+                               "me": principal.username})
+
+
+# the admin page's words its script needs (static/app.js, precimed.admin)
+ADMIN_WORDS = ("roles", "centres", "status", "user_active", "user_disabled", "user_locked",
+               "no_role", "all_centres", "before", "after", "no_change", "confirm_change",
+               "apply", "cancel", "close", "disable", "enable", "unlock", "reset_password",
+               "dialog_disable", "dialog_enable", "dialog_unlock", "dialog_reset",
+               "temporary_password", "one_time_password", "password_reset_done", "unlocked",
+               "saved", "created", "err_password", "err_centres", "err_username",
+               "err_username_taken", "err_own_admin", "err_own_disable", "err_own_password",
+               "err_failed", "edit_user", "sessions_revoked", "password_rules")
+
+
+REFUSAL_WORDS = {"password": "err_password", "centres": "err_centres",
+                 "username": "err_username", "roles": "err_roles", "active": "err_own_disable"}
+
+
+def describe_event(event: dict, lang: str) -> list[str]:
+    """What an account event changed, in the page's language: roles, centres and state
+    before → after (``user.change``), what a new account got (``user.create``), a reset
+    password, an unlock. Other events: nothing (their action and object say it)."""
+    from precimed.ops.roles import ROLES
+
+    t = translator(lang)
+    detail = event.get("detail") or {}
+    sep = "、" if lang == "zh" else ", "
+
+    def value(key: str, v) -> str:
+        if key == "roles":
+            return sep.join(f"{ROLES[r][lang]} ({r})" if r in ROLES else r for r in v) \
+                or t("no_role")
+        if key == "centres":
+            return sep.join(v) or t("all_centres")
+        if key == "active":
+            return t("user_active") if v else t("user_disabled")
+        return str(v)
+
+    names = {"roles": t("roles"), "centres": t("centres"), "active": t("status")}
+    lines = []
+    if event["action"] == "user.change" and "before" in detail and "after" in detail:
+        for key in detail.get("changed", []):
+            if key in names:
+                lines.append(f"{names[key]}: {value(key, detail['before'][key])} → "
+                             f"{value(key, detail['after'][key])}")
+    elif event["action"] == "user.create" and "after" in detail:
+        lines += [f"{names[k]}: {value(k, detail['after'][k])}" for k in ("roles", "centres")]
+    if event["action"] in ("user.change", "user.create") and event["outcome"] == "deny":
+        # the reason in words where the page has them (the logged reason is English)
+        reason = REFUSAL_WORDS.get(str(detail.get("where", "")).replace("body.", ""))
+        lines.append(t("refused") + (": " + t(reason) if reason else ""))
+    if detail.get("password") in ("reset", "changed"):
+        lines.append(t("password_was_reset"))
+    if event["action"] == "login.unlock":
+        lines.append(t("unlocked"))
+    return lines
 
 
 @router.get("/static/vendor/{name}")

@@ -320,7 +320,12 @@ const precimed = (() => {
     });
   }
 
-  function admin() {
+  // The admin page: each change of an account is shown before → after in a page dialog
+  // and saved only when confirmed; refusals are worded in the page's language.
+  function admin(words) {
+    words = words || {};
+    const w = (key, values) => (words[key] || key).replace(/\{(\w+)\}/g, (m, k) => values && k in values ? values[k] : m);
+    const sep = zh() ? "、" : ", ";
     const verify = document.getElementById("verify-chain");
     if (verify) verify.addEventListener("click", async () => {
       const result = await api("GET", "/api/v1/admin/audit/verify");
@@ -328,20 +333,130 @@ const precimed = (() => {
         ? "✓ " + result.events + (zh() ? " 条记录完整" : " events intact")
         : "✗ " + (zh() ? "第 " + result.first_broken + " 条起被篡改：" : "broken at " + result.first_broken + ": ") + result.reason;
     });
+    const table = document.getElementById("user-table");
+    if (!table) return;
+
+    // the API answers in English: known refusals by their kind and field, others generally
+    const REFUSALS = {"invalid_input/password": "err_password", "conflict/password": "err_own_password",
+      "invalid_input/centres": "err_centres", "invalid_input/username": "err_username",
+      "conflict/username": "err_username_taken", "conflict/roles": "err_own_admin",
+      "conflict/active": "err_own_disable"};
+    const refusal = (e) => {
+      const d = e.detail || {};
+      const key = REFUSALS[d.kind + "/" + String(d.where || "").replace(/^body\./, "")];
+      return key ? words[key] : (zh() ? words.err_failed : e.message);
+    };
+    const para = (text, id) => { const p = document.createElement("p"); p.textContent = text; if (id) p.id = id; return p; };
+
+    const dialog = document.getElementById("admin-dialog");
+    document.getElementById("dialog-cancel").addEventListener("click", () => dialog.close(""));
+    function ask(title, body, okText, cancel = true) {
+      return new Promise(resolve => {
+        document.getElementById("dialog-title").textContent = title;
+        document.getElementById("dialog-body").replaceChildren(...body);
+        document.getElementById("dialog-ok").textContent = okText || words.apply;
+        document.getElementById("dialog-cancel").hidden = !cancel;
+        dialog.returnValue = "";
+        dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), {once: true});
+        dialog.showModal();
+      });
+    }
+
+    const shown = (key, v) => key === "roles" ? (v.map(r => words.role_names[r] || r).join(sep) || words.no_role)
+      : key === "centres" ? (v.join(sep) || words.all_centres) : (v ? words.user_active : words.user_disabled);
+    function changeTable(before, after) {
+      const t = document.createElement("table"); t.id = "change-table";
+      const head = document.createElement("tr");
+      for (const text of ["", words.before, words.after]) { const th = document.createElement("th"); th.textContent = text; head.append(th); }
+      t.append(head);
+      for (const key of ["roles", "centres", "active"]) {
+        if (JSON.stringify(before[key]) === JSON.stringify(after[key])) continue;
+        const tr = document.createElement("tr"); tr.dataset.field = key;
+        for (const text of [key === "active" ? words.status : words[key], shown(key, before[key]), "→ " + shown(key, after[key])]) {
+          const td = document.createElement("td"); td.textContent = text; tr.append(td);
+        }
+        t.append(tr);
+      }
+      return t;
+    }
+
+    const list = (text) => text ? text.split(",") : [];
+    const stateOf = tr => ({roles: list(tr.dataset.roles), centres: list(tr.dataset.centres), active: tr.dataset.active === "true"});
+    const ticked = (tr, cls) => [...tr.querySelectorAll("input." + cls + ":checked")].map(i => i.value);
+    const same = (a, b) => a.length === b.length && a.every(x => b.includes(x));
+    function refresh(tr, user) {
+      tr.dataset.roles = user.roles.join(","); tr.dataset.centres = user.centres.join(",");
+      tr.dataset.active = String(user.active); tr.dataset.locked = String(user.locked);
+      tr.querySelectorAll("input.user-role").forEach(i => { i.checked = user.roles.includes(i.value); });
+      tr.querySelectorAll("input.user-centre").forEach(i => { i.checked = user.centres.includes(i.value); });
+      tr.querySelector(".centre-boxes summary").textContent = user.centres.join(", ") || words.all_centres;
+      tr.querySelector(".user-state").textContent = user.active ? words.user_active : words.user_disabled;
+      if (!user.locked) tr.querySelectorAll(".user-locked, button.unlock-user").forEach(x => x.remove());
+      const toggle = tr.querySelector("button.toggle-active");
+      toggle.textContent = user.active ? words.disable : words.enable;
+      toggle.setAttribute("aria-label", toggle.textContent + " " + user.username);
+    }
+
+    const message = document.getElementById("user-message");
+    const say = (text, bad) => { message.textContent = text; message.className = bad ? "error" : ""; };
+    table.querySelectorAll("tr[data-id]").forEach(tr => {
+      const name = tr.dataset.username, url = "/api/v1/admin/users/" + tr.dataset.id;
+      tr.querySelector("button.save-user").addEventListener("click", async () => {
+        const before = stateOf(tr), change = {};
+        const roles = ticked(tr, "user-role"), centres = ticked(tr, "user-centre");
+        if (!same(before.roles, roles)) change.roles = roles;
+        if (!same(before.centres, centres)) change.centres = centres;
+        if (!Object.keys(change).length) { say(words.no_change); return; }
+        if (!await ask(w("edit_user", {name}), [para(words.confirm_change), changeTable(before, {...before, ...change})])) return;
+        try { refresh(tr, await api("PATCH", url, change)); say(words.saved); }
+        catch (e) { say(refusal(e), true); }
+      });
+      tr.querySelector("button.toggle-active").addEventListener("click", async () => {
+        const before = stateOf(tr), after = {...before, active: !before.active};
+        const note = para(w(before.active ? "dialog_disable" : "dialog_enable", {name}));
+        if (!await ask(w("edit_user", {name}), [note, changeTable(before, after)])) return;
+        try { refresh(tr, await api("PATCH", url, {active: after.active})); say(words.saved + (before.active ? " " + words.sessions_revoked : "")); }
+        catch (e) { say(refusal(e), true); }
+      });
+      const unlock = tr.querySelector("button.unlock-user");
+      if (unlock) unlock.addEventListener("click", async () => {
+        if (!await ask(words.unlock + " · " + name, [para(w("dialog_unlock", {name}))], words.unlock)) return;
+        try { refresh(tr, await api("POST", url + "/unlock")); say(words.unlocked); }
+        catch (e) { say(refusal(e), true); }
+      });
+      tr.querySelector("button.reset-password").addEventListener("click", async () => {
+        const label = document.createElement("label"); label.textContent = words.temporary_password + " ";
+        const input = document.createElement("input"); input.type = "password"; input.id = "reset-password-input";
+        input.autocomplete = "new-password"; label.append(input);
+        if (!await ask(words.reset_password + " · " + name, [para(w("dialog_reset", {name})), label, para(words.password_rules)], words.reset_password)) return;
+        try {
+          const result = await api("POST", url + "/password", input.value ? {password: input.value} : {});
+          refresh(tr, result);
+          const done = [para(words.password_reset_done + " " + words.sessions_revoked)];
+          if (result.password) {
+            const code = document.createElement("code"); code.id = "one-time-password"; code.textContent = result.password;
+            done.push(para(words.one_time_password), code);
+          }
+          say(words.password_reset_done + " " + words.sessions_revoked);
+          await ask(words.reset_password + " · " + name, done, words.close, false);
+        } catch (e) { say(refusal(e), true); }
+      });
+    });
+
     const form = document.getElementById("new-user");
+    const created = sessionStorage.getItem("precimed.admin.created");
+    if (created) { sessionStorage.removeItem("precimed.admin.created"); document.getElementById("new-user-message").textContent = w("created", {name: created}); }
     if (form) form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const f = new FormData(form);
+      const result = document.getElementById("new-user-message");
       try {
-        await api("POST", "/api/v1/admin/users", {username: f.get("username"), password: f.get("password"),
-          roles: [f.get("role")], centres: f.get("centre") ? [f.get("centre")] : []});
+        const user = await api("POST", "/api/v1/admin/users", {username: f.get("username"), password: f.get("password"),
+          display_name: f.get("display_name") || "", roles: f.getAll("roles"), centres: f.getAll("centres")});
+        sessionStorage.setItem("precimed.admin.created", user.username);
         location.reload();
-      } catch (e) { document.getElementById("user-message").textContent = e.message; }
+      } catch (e) { result.textContent = refusal(e); result.className = "error"; }
     });
-    document.querySelectorAll("#user-table select.user-role").forEach(s => s.addEventListener("change", async () => {
-      try { await api("PATCH", "/api/v1/admin/users/" + s.closest("tr").dataset.id, {roles: [s.value]}); }
-      catch (e) { document.getElementById("user-message").textContent = e.message; }
-    }));
   }
 
   return {api, retentionChart, wavesChart, incidenceChart, uploader, genotypeUploader, cohortBuilder, adjudication, admin};

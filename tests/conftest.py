@@ -43,6 +43,30 @@ def clean_packages(tmp_path_factory: pytest.TempPathFactory) -> SynthResult:
     return synthesise(out, participants_count=600, seed=7)
 
 
+# -- the fast loop: `pytest -m "not slow"` (README, "Developer loop") ---------------------
+# Besides the tests marked `slow` one by one (over ~3 s each), every test that needs one of
+# the heavyweight session fixtures is slow, decided here from what it uses rather than by
+# hand, so a new test on such a fixture is slow without anyone remembering to mark it:
+# the released home (600 synthetic people submitted through every centre's package, minutes
+# under load) and the packages it is built from, the PostgreSQL server (the API tests' second
+# backend, requested through a fixture parametrised "postgresql"), Chromium, and the
+# validation against reference results over real data (tests/validation). `make test` runs
+# plain `pytest`: every test still runs there.
+HEAVY_FIXTURES = frozenset({"released_home", "clean_packages", "postgres_server", "browser"})
+HEAVY_DIRECTORIES = ("validation",)
+
+
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).parent
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_postgres = callspec is not None and "postgresql" in callspec.params.values()
+        heavy_directory = Path(item.path).relative_to(here).parts[0] in HEAVY_DIRECTORIES
+        if (on_postgres or heavy_directory
+                or HEAVY_FIXTURES.intersection(getattr(item, "fixturenames", ()))):
+            item.add_marker(pytest.mark.slow)
+
+
 # -- a real PostgreSQL server, started for the session when a test asks for it ------------
 @pytest.fixture(scope="session")
 def postgres_server():

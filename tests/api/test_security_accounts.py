@@ -26,6 +26,7 @@ def _cli(app, monkeypatch, *args: str) -> int:
     return main(["--home", str(settings.home), *args])
 
 
+@pytest.mark.slow  # many failed sign-ins, each an argon2 hash: 5.7 s CPU on SQLite
 def test_failures_from_one_address_do_not_lock_the_admin_out(fresh):
     client = TestClient(fresh)
     for i in range(21):  # spread over accounts, so no account locks
@@ -34,6 +35,7 @@ def test_failures_from_one_address_do_not_lock_the_admin_out(fresh):
     assert _login(client, "admin", PASSWORD) == 200  # but the right password signs in
 
 
+@pytest.mark.slow  # signs in until locked, each an argon2 hash: 3.8 s CPU on SQLite
 def test_a_locked_account_is_unlocked_by_an_administrator(fresh, monkeypatch):
     client = TestClient(fresh)
     for _ in range(5):
@@ -51,6 +53,7 @@ def test_a_locked_account_is_unlocked_by_an_administrator(fresh, monkeypatch):
     assert _login(client, "dm_js01", PASSWORD) == 200
 
 
+@pytest.mark.slow  # signs in until limited from several addresses: 10.7 s CPU on SQLite
 def test_forwarded_addresses_count_only_from_a_trusted_proxy(make_fresh):
     untrusted = TestClient(make_fresh())
     for i in range(21):

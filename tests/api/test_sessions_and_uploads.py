@@ -64,6 +64,7 @@ def _wait(client: TestClient, job: str, seconds: float = 120) -> dict:
     raise AssertionError(f"job {job} did not finish: {state}")
 
 
+@pytest.mark.slow  # a package through the upload job and QC: 4.8 s CPU on SQLite
 def test_a_data_manager_uploads_and_reads_the_qc_report(fresh, sh01_package):
     client = signed_in(fresh, "dm_sh01")
     r = client.post("/api/v1/submissions",

@@ -36,6 +36,7 @@ def test_a_regional_threshold_override_changes_the_verdict(tmp_path, home_at):
     assert Lake(home.lake_dir).catalog().version == 1
 
 
+@pytest.mark.slow  # init, synth, two submits and five QC commands in subprocesses: 43 s CPU
 def test_rescore_and_scorecard_from_the_command_line(tmp_path):
     home = tmp_path / "home"
     assert run("init", home=home).returncode == 0

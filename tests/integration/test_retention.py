@@ -32,6 +32,9 @@ from precimed.lake import Lake
 from precimed.settings import load_settings
 from precimed.synth import synthesise
 
+# every test shares one 4,000-person cohort synthesised and submitted: 21 s CPU
+pytestmark = pytest.mark.slow
+
 SEED = 11
 # with this seed: two centres under the 8% target, two over it
 CENTRES = ("SH01", "GD01", "SD01", "XJ01")

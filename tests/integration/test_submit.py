@@ -109,6 +109,7 @@ def test_gbk_package_with_chinese_headers_is_read(home, clean_packages):
     assert lake_rows(home)["participant"] > 0
 
 
+@pytest.mark.slow  # 400 people over three centres per kind: 11-13 s CPU each
 @pytest.mark.parametrize("kind", DEFECT_KINDS)
 def test_each_injected_defect_kind_is_reported_where_it_was_put(kind, tmp_path, home_at):
     settings = home_at(tmp_path / "home")
@@ -133,6 +134,7 @@ def test_each_injected_defect_kind_is_reported_where_it_was_put(kind, tmp_path, 
     assert sum(lake_rows(settings).values()) == 0
 
 
+@pytest.mark.slow  # 300 people synthesised and submitted: 4 s CPU
 def test_unit_mixup_message_names_the_likely_unit(tmp_path, home_at):
     settings = home_at(tmp_path / "home")
     packages = synthesise(tmp_path / "p", participants_count=300, seed=3, defect_rate=0.02,

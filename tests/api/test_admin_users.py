@@ -199,3 +199,28 @@ def test_the_audit_log_filters_pages_and_exports(fresh):
     assert {row["actor"] for row in csv.DictReader(io.StringIO(r.text))} == {"'=1+1"}
     exports = admin.get(AUDIT, params={"action": "audit.export"}).json()
     assert exports[0]["actor"] == "admin" and exports[0]["detail"] == {"actor": "=1+1"}
+
+
+@pytest.mark.slow
+def test_the_audit_page_filters_and_pages_for_the_committee(fresh):
+    admin = signed_in(fresh, "admin")
+    admin.post(USERS, json={"username": "dac1", "password": NEW_PASSWORD, "roles": ["dac"]})
+    for i in range(52):
+        _login(fresh, f"nobody{i:02d}", "wrong-password-x")
+    dac = signed_in(fresh, "dac1", NEW_PASSWORD)
+    page = dac.get("/admin", params={"action": "login", "resource": "", "since": "not-a-day",
+                                     "lang": "en"})
+    assert page.status_code == 200
+    assert 'id="user-table"' not in page.text  # users are the administrators' only
+    assert "Page 1 of 2, 54 events" in page.text  # 52 failures, admin's and dac1's sign-in
+    assert 'id="audit-next" href="?action=login&amp;page=2"' in page.text
+    assert "/api/v1/admin/audit.csv?action=login" in page.text
+    second = dac.get("/admin", params={"action": "login", "page": 2, "lang": "en"})
+    assert "Page 2 of 2, 54 events" in second.text and "audit-previous" in second.text
+    # the oldest three failures and the admin's sign-in
+    assert second.text.count('data-outcome="fail"') == 3
+    assert second.text.count('data-outcome="ok"') == 1
+    csv_text = dac.get(f"{AUDIT}.csv", params={"action": "login"}).text
+    assert len(csv_text.strip().splitlines()) == 55  # the header and 54 events
+    zh = dac.get("/admin", params={"actor": "nobody00", "lang": "zh"})
+    assert "第 1 / 1 页，共 1 条" in zh.text and "失败" in zh.text

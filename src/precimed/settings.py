@@ -13,6 +13,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from precimed.errors import UserError
 
@@ -93,6 +94,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Longest line (header or record) of a CSV file, in bytes."),
     Setting("max_problems", int, 10_000,
             "Most problems a submission's report lists one by one; the rest are counted."),
+    Setting("time_zone", str, "Asia/Shanghai",
+            "Time zone (IANA name, e.g. Asia/Shanghai or UTC) the pages show times in, with "
+            "the zone named; times are stored in UTC whatever it is."),
 )
 
 
@@ -122,6 +126,7 @@ class Settings:
     max_rows: int = 20_000_000
     max_line_bytes: int = 1024**2
     max_problems: int = 10_000
+    time_zone: str = "Asia/Shanghai"
 
     @property
     def lake_dir(self) -> Path:
@@ -184,6 +189,17 @@ class Settings:
         setting when pinned, else the clock. The date of an event, never a result's as-of
         date, which comes from the release's data cut."""
         return self.as_of_given or dt.date.today()
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The platform's time zone (setting time_zone), for showing stored UTC times."""
+        try:
+            return ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise UserError(f"Setting time_zone is not a known time zone: {self.time_zone!r}",
+                            where="time_zone",
+                            hint="Use an IANA name such as Asia/Shanghai, Asia/Urumqi or "
+                                 "UTC.") from None
 
     @property
     def audit_key_file(self) -> Path:
@@ -283,6 +299,7 @@ def load_settings(
             where="setting disclosure_person_years",
             hint="Use 1 to round to whole person-years, 10 (the default) to the nearest 10.",
         )
+    settings.zone  # noqa: B018 -- an unknown time zone is refused at start, not per page
     if settings.disclosure_rounding < 1:
         raise UserError(
             "The disclosure rounding base must be at least 1",

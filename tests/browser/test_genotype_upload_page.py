@@ -13,6 +13,8 @@ from platform_home import settings_for
 from precimed.genomics import GenotypeStore
 
 N, M = 30, 120  # samples, variants
+VERDICT_ZH = {"pass": "质控通过", "pass_with_warnings": "质控通过（有警告）",
+              "fail": "质控未通过"}
 SAMPLES = [f"LAB{i:04d}" for i in range(N)]
 
 
@@ -48,7 +50,7 @@ def test_genotypes_go_through_the_form_to_a_verdict_and_the_scorecard(
     qc = verdict.get_attribute("data-verdict")
     assert qc in {"pass", "pass_with_warnings"} and verdict.get_attribute(
         "data-published") == "true"
-    assert verdict.inner_text() == f"QC {qc} · 已发布"
+    assert verdict.inner_text() == f"{VERDICT_ZH[qc]} · 已发布"
     expect(page.locator("#genotype-job-result")).to_contain_text(
         f"sh01-genotypes: {N} 个样本，{M} 个变异")
     expect(page.locator("#genotype-job-progress")).to_contain_text("publishing")
@@ -79,4 +81,32 @@ def test_genotypes_go_through_the_form_to_a_verdict_and_the_scorecard(
     expect(page.locator("#genotype-job-status")).to_have_text("失败")
     shot(page, "failed")
     assert len(GenotypeStore.open(settings.genotypes_dir).samples("sh01-genotypes")) == N
+
+    # a fifth of the calls missing: QC fails, and the page says which checks and links them
+    (tmp_path / "low.vcf").write_text(vcf_text(SAMPLES, variants=M, seed=6, start=5000,
+                                               missing=0.2))
+    page.set_input_files("#genotype-vcf", str(tmp_path / "low.vcf"))
+    page.uncheck("#genotype-replace")
+    page.fill("#genotype-dataset", "sh01-lowcall")
+    page.click("#genotype-button")
+    verdict = page.locator("#genotype-verdict")
+    expect(verdict).to_have_attribute("data-verdict", "fail", timeout=120_000)
+    assert verdict.inner_text() == "质控未通过 · 未发布"
+    expect(page.locator("#genotype-failed-checks")).to_have_text("未通过的检查：样本检出率")
+    shot(page, "qc-failed")
+    with page.expect_navigation():
+        page.click("#genotype-checks")
+    expect(page.locator("#qc-verdict")).to_have_text("质控未通过")
+    failing = page.locator("#qc-check-table tr[data-status=fail]")
+    expect(failing).to_have_count(1)
+    assert failing.get_attribute("data-check") == "sample_call_rate"
+    cells = failing.locator("td").all_inner_texts()
+    assert cells[0].startswith("样本检出率") and cells[1:3] == ["完整性", "错误"], cells
+    assert cells[3:6] == [str(N), str(N), "5.0%"] and cells[6] == "未通过", cells
+    expect(page.locator("#qc-failed-summary")).to_have_text("未通过的检查：样本检出率")
+    shot(page, "qc-checks")
+    page.goto("/submissions")
+    listed = page.locator("#genotype-qc-table tr:has(td)")
+    expect(listed).to_have_count(2)
+    expect(listed.first.locator("td").nth(2)).to_have_text("质控未通过")
     assert not page.js_errors, page.js_errors

@@ -4,9 +4,11 @@ adjudication, language switching, follow-up scope and the audit log."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 import zipfile
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -34,6 +36,8 @@ NAV_OF = {
             "output_review", "admin"],
 }
 THRESHOLD = 10
+VERDICT_ZH = {"pass": "质控通过", "pass_with_warnings": "质控通过（有警告）",
+              "fail": "质控未通过"}
 
 
 def rows(page, table: str):
@@ -117,6 +121,10 @@ def test_dashboard_draws_charts_and_hides_small_counts(signed_in, shot):
     expect(page.locator("#retention-chart svg.main-svg").first).to_be_visible()
     expect(page.locator("#retention-chart .bars .point").first).to_be_attached()
     expect(page.locator("#incidence-chart svg.main-svg").first).to_be_visible()
+    # axis titles are drawn, in the page's language (an axis title given as a bare string
+    # is ignored by the bundled plotly.js)
+    expect(page.locator("#retention-chart .g-ytitle")).to_have_text("四年失访率（%）")
+    expect(page.locator("#incidence-chart .g-ytitle")).to_have_text("每千人年发生率")
     shot(page, "charts")
 
     cohorts = rows(page, "#cohort-table")
@@ -160,8 +168,10 @@ def test_upload_shows_progress_verdict_and_report(signed_in, fresh_server, tmp_p
     verdict = page.locator("#job-verdict")
     expect(verdict).to_be_visible(timeout=120_000)
     assert not page.locator("#job-result.error").count(), page.inner_text("#job-result")
-    status, qc = re.fullmatch(r"(\S+) · QC (\w+)", verdict.inner_text()).groups()
+    status, qc_word = re.fullmatch(r"(\S+) · (\S+)", verdict.inner_text()).groups()
+    qc = verdict.get_attribute("class").removeprefix("verdict-")
     assert status == "已入库" and qc in {"pass", "pass_with_warnings"}, (status, qc)
+    assert qc_word == VERDICT_ZH[qc]
     expect(page.locator("#job-progress")).not_to_be_empty()
     shot(page, "done")
 
@@ -181,10 +191,36 @@ def test_upload_shows_progress_verdict_and_report(signed_in, fresh_server, tmp_p
     new = page.locator(f"#submission-table tr[data-id='{submission_id}']")
     expect(new).to_have_count(1)
     cells = new.locator("td").all_inner_texts()
-    assert cells[1:4] == ["SH01", status, qc], cells
+    assert cells[1:4] == ["SH01", status, qc_word], cells
     expect(new.locator("a.report-link")).to_have_attribute(
         "href", f"/api/v1/submissions/{submission_id}/report")
     shot(page, "table")
+
+    # the same package again: the page says in words that nothing changed and links the
+    # original's report (an unchanged submission has no QC report of its own)
+    page.set_input_files("#upload-file", str(archive))
+    page.click("#upload-button")
+    expect(page.locator("#job-unchanged")).to_be_visible(timeout=120_000)
+    expect(page.locator("#job-verdict")).to_have_text("无变化")
+    expect(page.locator("#job-unchanged")).to_have_text(
+        f"· 数据包与已入库的提交 {submission_id} 完全相同，数据未作任何更改。")
+    expect(page.locator("#job-report")).to_have_text("原提交的质控报告")
+    expect(page.locator("#job-report")).to_have_attribute(
+        "href", f"/api/v1/submissions/{submission_id}/report")
+    assert "null" not in page.inner_text("#job-result")
+    shot(page, "unchanged")
+    page.goto("/submissions")
+    again = page.locator("#submission-table tr:has(td)").first
+    assert again.get_attribute("data-id") != submission_id
+    cells = again.locator("td").all_inner_texts()
+    assert cells[2:4] == ["无变化", ""], cells
+    expect(again.locator("a.original-report")).to_have_attribute(
+        "href", f"/api/v1/submissions/{submission_id}/report")
+    # its own report address leads to the original's report, not to an error
+    report = page.request.get(f"/api/v1/submissions/{again.get_attribute('data-id')}/report")
+    assert report.ok and report.url.endswith(f"/api/v1/submissions/{submission_id}/report")
+    assert "数据质控报告" in report.text()
+    shot(page, "table-unchanged")
     assert not page.js_errors, page.js_errors
 
 
@@ -342,6 +378,7 @@ def test_followup_worklist_is_limited_to_the_users_centres(signed_in, new_contex
     page = signed_in("dm_sh01", next="/followup")
     expect(page.locator("#waves-chart svg.main-svg").first).to_be_visible()
     expect(page.locator("#waves-chart .scatterlayer .trace").first).to_be_attached()
+    expect(page.locator("#waves-chart .g-xtitle")).to_have_text("随访轮次")
     assert rows(page, "#retention-table").locator("td:first-child").all_inner_texts() == [
         "SH01"]
     expect(page.locator("#worklist-centre")).to_have_value("SH01")
@@ -382,6 +419,13 @@ def test_admin_sees_logins_and_an_intact_audit_chain(signed_in, shot):
     mine = logins.filter(has=page.locator("td:nth-child(3):text-is('admin')"))
     expect(mine.first.locator("td:nth-child(6)")).to_have_attribute("data-outcome", "ok")
     expect(mine.first.locator("td:nth-child(6)")).to_have_text("成功")  # the code in words
+    # times in the platform's zone (Asia/Shanghai by default) with the zone named; the
+    # API keeps UTC
+    seq, shown_at = events.first.locator("td").all_inner_texts()[:2]
+    stored = page.request.get(f"/api/v1/admin/audit?limit=1&before={int(seq) + 1}").json()[0]
+    assert stored["seq"] == int(seq)
+    at = dt.datetime.fromisoformat(stored["at"]).replace(tzinfo=dt.UTC)
+    assert shown_at == at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M CST")
 
     page.click("#verify-chain")
     result = page.locator("#chain-result")

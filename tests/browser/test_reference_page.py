@@ -216,6 +216,7 @@ def test_variant_link_shows_suppressed_cells_as_hidden(open_reference, shot):
     expect(label(reference, "population", "CHB")).to_have_text("CHB · 北京汉族")
     # the overall line is drawn at the published overall AF
     expect(reference.locator(".af-chart .annotation-text")).to_contain_text("总体")
+    expect(reference.locator(".af-chart .g-ytitle")).to_have_text("等位基因频率 AC/AN")
     page.locator("tr.suppressed").first.scroll_into_view_if_needed()
     shot(page, "suppressed")
     assert not page.js_errors, page.js_errors
@@ -243,6 +244,7 @@ def test_english_switch_keeps_the_search(open_reference, reference_server, shot)
     expect(label(participants, "sex", "1")).to_have_text("male")
     expect(label(participants, "sex", "2")).to_have_text("female")
     expect(reference.locator(".af-chart .annotation-text")).to_contain_text("overall")
+    expect(reference.locator(".af-chart .g-ytitle")).to_have_text("Allele frequency AC/AN")
     shot(page, "english")
     assert not page.js_errors, page.js_errors
 

@@ -35,3 +35,15 @@ def test_bad_values_and_unknown_settings_are_user_errors(tmp_path):
 
 def test_every_setting_has_help():
     assert all(s.help and s.name for s in SETTINGS)
+
+
+def test_time_zone_defaults_to_shanghai_and_an_unknown_one_is_refused(tmp_path):
+    import zoneinfo
+
+    assert load_settings({"home": tmp_path}, environ={}).zone == zoneinfo.ZoneInfo(
+        "Asia/Shanghai")
+    env = {"PRECIMED_TIME_ZONE": "UTC"}
+    assert load_settings({"home": tmp_path}, environ=env).zone == zoneinfo.ZoneInfo("UTC")
+    with pytest.raises(UserError, match="not a known time zone") as refused:
+        load_settings({"home": tmp_path}, environ={"PRECIMED_TIME_ZONE": "Mars/Olympus"})
+    assert refused.value.where == "time_zone"

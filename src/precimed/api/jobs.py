@@ -203,7 +203,8 @@ def run_genotypes(settings: Settings, ops: OpsDatabase, job_id: str,
 
 def genotype_result(result: GenotypeSubmission, *, dataset: str) -> dict:
     """What a genotype job reports: the verdict, counts, the scoring and the checks that
-    did not pass (names only: no sample or participant is named)."""
+    did not pass with their names (no sample or participant is named); the page links
+    the scoring's checks (``/submissions/qc/<scoring_id>``)."""
     by_status: dict[str, list[str]] = {"fail": [], "warn": []}
     for check in result.outcome.results:
         if check.status in by_status and check.check not in by_status[check.status]:
@@ -211,7 +212,11 @@ def genotype_result(result: GenotypeSubmission, *, dataset: str) -> dict:
     return {"kind": "genotypes", "dataset": dataset, "verdict": result.verdict,
             "samples": result.samples, "variants": result.variants,
             "scoring_id": result.scoring_id, "published": result.published,
-            "failed_checks": by_status["fail"], "warned_checks": by_status["warn"]}
+            "failed_checks": by_status["fail"], "warned_checks": by_status["warn"],
+            # the rule set's names of those checks, [zh, en], for the page to show
+            "check_names": {c: [result.outcome.checks.get(c, {}).get("zh", c),
+                                result.outcome.checks.get(c, {}).get("en", c)]
+                            for c in by_status["fail"] + by_status["warn"]}}
 
 
 def interrupted(ops: OpsDatabase) -> int:

@@ -8,6 +8,9 @@ Interactive parts (upload progress, the cohort builder's live counts, adjudicati
 the API from ``static/app.js``. Charts are drawn by Plotly, served from the installed
 ``plotly`` package: no CDN, nothing fetched from outside.
 
+Times are shown in the platform's zone (setting ``time_zone``) with the zone named:
+``{{ when(row.received_at) }}``; they are stored in UTC.
+
 Every template gets ``csp_nonce`` (put it on each inline ``<script nonce=...>``: the
 Content-Security-Policy runs no other inline script) and ``csrf_token`` (a hidden
 ``csrf_token`` field in each POST form; ``static/app.js`` sends it as ``X-CSRF-Token``),
@@ -16,9 +19,11 @@ see :mod:`precimed.api.guard`.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
 
 import fastapi_offline
 import plotly
@@ -68,6 +73,16 @@ def tojson_safe(value) -> Markup:
 
 _env.filters["tojson_safe"] = tojson_safe
 
+
+def local_time(value: str | dt.datetime | None, zone: ZoneInfo) -> str:
+    """A stored time (UTC; ISO text or a datetime, naive meaning UTC as SQLite gives it
+    back) in the platform's zone with the zone named: ``2026-12-07 18:05 CST``."""
+    if value is None or value == "":
+        return "—"
+    at = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    at = at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at
+    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+
 NAV = (("dashboard", "/", "dashboard.read"), ("submissions", "/submissions", "submissions.read"),
        ("cohorts", "/cohorts", "cohorts.count"), ("followup", "/followup", "followup.read"),
        ("adjudication", "/adjudication", "endpoints.review"),
@@ -100,7 +115,9 @@ def render(request: Request, template: str, *, code: int = 200, **context) -> HT
     # the switch keeps the page's own query (a search, a chosen table) and changes language
     switch = "?" + urlencode({**request.query_params, "lang": other})
     session = request.cookies.get(SESSION_COOKIE)
+    zone = platform(request).settings.zone
     html = _env.get_template(template).render(
+        when=lambda value: local_time(value, zone),
         t=translator(lang), lang=lang, other=other, lang_switch=switch,
         principal=principal, nav=nav, path=request.url.path,
         csrf_token=csrf_token(session) if session else "",
@@ -172,15 +189,30 @@ def submissions(request: Request,
                 principal: Principal = Depends(require("submissions.read"))):
     from precimed.standard import CENTRES, vocabulary
     from precimed.standard.vocabularies import VCF_ASSAY_TYPES
-    from precimed.workflows.submissions import summary, visible_submissions
+    from precimed.workflows.submissions import summaries, visible_submissions
 
-    rows = [summary(r) for r in
-            reversed(visible_submissions(platform(request), principal, None))]
+    p = platform(request)
+    rows = list(reversed(summaries(visible_submissions(p, principal, None))))
+    genotype_qc = [{"id": g.id, "centre": g.centre, "scored_at": g.scored_at.isoformat(),
+                    "verdict": g.verdict}
+                   for g in reversed(p.ops.scorings(kind="genotype"))
+                   if principal.sees_centre(g.centre)]
     assays = vocabulary("assay_type").codes
-    return render(request, "submissions.html", rows=rows[:200],
+    return render(request, "submissions.html", rows=rows[:200], genotype_qc=genotype_qc[:50],
                   can_upload=principal.can("submissions.create"),
                   upload_centres=list(principal.centres) or list(CENTRES),
                   assay_types={code: assays[code] for code in VCF_ASSAY_TYPES})
+
+
+@router.get("/submissions/qc/{scoring_id}")
+def qc_checks(scoring_id: str, request: Request,
+              principal: Principal = Depends(require("submissions.read"))):
+    """One QC scoring's checks, those that did not pass first: why a verdict is what it is
+    (a genotype dataset's scoring has no report file of its own)."""
+    from precimed.workflows.submissions import scoring_checks
+
+    return render(request, "qc_checks.html",
+                  scoring=scoring_checks(platform(request), principal, scoring_id))
 
 
 @router.get("/cohorts")

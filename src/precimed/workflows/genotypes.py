@@ -88,7 +88,9 @@ def submit_genotypes(settings: Settings, vcf: Path, sample_sheet: Path, *, centr
         outcome = QcOutcome(rules_version=f"genotype-{ruleset.version}",
                             rules_digest=ruleset.digest(),
                             centre=centre, results=genotype_qc(store, ruleset,
-                                                               dataset=dataset))
+                                                               dataset=dataset),
+                            checks={cid: {"zh": spec.zh, "en": spec.en}
+                                    for cid, spec in ruleset.checks.items()})
         scoring_id = f"genotypes-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{centre}-" \
                      f"{secrets.token_hex(3)}"
         ops.add(QcScoring(id=scoring_id, submission_id=None, centre=centre, kind="genotype",

@@ -7,7 +7,7 @@ import secrets
 import shutil
 
 from fastapi import APIRouter, Depends, File, Request, UploadFile
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from precimed.api import jobs
 from precimed.api.deps import check_centre, client_of, platform, require
@@ -25,8 +25,8 @@ router = APIRouter(tags=["submissions"])
 @router.get("/submissions", summary="Submissions of the centres I serve, newest first")
 def list_submissions(request: Request, centre: str | None = None,
                      principal: Principal = Depends(require("submissions.read"))) -> list:
-    return [services.summary(r) for r in
-            reversed(services.visible_submissions(platform(request), principal, centre))]
+    return list(reversed(services.summaries(
+        services.visible_submissions(platform(request), principal, centre))))
 
 
 def get_submission(request: Request, principal: Principal, submission_id: str):
@@ -42,14 +42,19 @@ def get_submission(request: Request, principal: Principal, submission_id: str):
 def read_submission(submission_id: str, request: Request,
                     principal: Principal = Depends(require("submissions.read"))) -> dict:
     record = get_submission(request, principal, submission_id)
-    return {**services.summary(record), "report": record.report}
+    return {**services.summary(record, services.same_as(platform(request), record)),
+            "report": record.report}
 
 
 @router.get("/submissions/{submission_id}/report", response_class=HTMLResponse,
-            summary="The submission's QC report page (zh/en)")
+            summary="The submission's QC report page (zh/en); for an unchanged "
+                    "resubmission, a redirect to the original's")
 def report_page(submission_id: str, request: Request,
-                principal: Principal = Depends(require("submissions.read"))) -> HTMLResponse:
+                principal: Principal = Depends(require("submissions.read"))) -> Response:
     record = get_submission(request, principal, submission_id)
+    original = services.same_as(platform(request), record)
+    if original is not None:  # the same package again: its report is the original's
+        return RedirectResponse(f"/api/v1/submissions/{original}/report", status_code=303)
     path = platform(request).settings.reports_dir / f"{record.id}.html"
     if not path.exists():
         raise NotFound("This submission has no QC report", where="submission",

@@ -2,6 +2,9 @@
 "use strict";
 const precimed = (() => {
   const zh = () => window.PRECIMED.lang === "zh";
+  // the charts' words (precimed.web.i18n, set in base.html); an axis title is
+  // {text: ...}: the bundled plotly.js draws no title given as a bare string
+  const axis = (key) => ({text: window.PRECIMED.chart[key]});
   // a hidden count says why: "<T" when it is small, another text when it is hidden only
   // to protect another cell (it may hold any number)
   const shown = (n, why) => (n === null || n === undefined)
@@ -37,10 +40,10 @@ const precimed = (() => {
       marker: {color: rows.map(r => r.flag ? "#c0392b" : "#0b4f6c")},
       hovertemplate: "%{x}: %{y:.1f}%<extra></extra>",
     }], {
-      margin: {t: 10, r: 10, b: 60, l: 50}, yaxis: {title: "%", rangemode: "tozero"},
+      margin: {t: 10, r: 10, b: 60, l: 50}, yaxis: {title: axis("loss"), rangemode: "tozero"},
       shapes: [{type: "line", xref: "paper", x0: 0, x1: 1, y0: 100 * retention.target, y1: 100 * retention.target,
                 line: {color: "#ffb000", width: 2, dash: "dash"}}],
-      annotations: [{xref: "paper", x: 1, y: 100 * retention.target, text: zh() ? "目标 8%" : "target 8%", showarrow: false, yanchor: "bottom", xanchor: "right"}],
+      annotations: [{xref: "paper", x: 1, y: 100 * retention.target, text: window.PRECIMED.chart.target, showarrow: false, yanchor: "bottom", xanchor: "right"}],
     }, {displaylogo: false, responsive: true});
   }
 
@@ -54,8 +57,8 @@ const precimed = (() => {
       type: "scatter", mode: "lines+markers", name: centre,
       x: rows.map(r => r.wave), y: rows.map(r => 100 * r.cumulative_loss)}));
     Plotly.newPlot(id, traces, {
-      margin: {t: 10, r: 10, b: 40, l: 50}, xaxis: {title: zh() ? "随访轮次" : "wave", dtick: 1},
-      yaxis: {title: "%", rangemode: "tozero"},
+      margin: {t: 10, r: 10, b: 40, l: 50}, xaxis: {title: axis("wave"), dtick: 1},
+      yaxis: {title: axis("cumulativeLoss"), rangemode: "tozero"},
       shapes: [{type: "line", xref: "paper", x0: 0, x1: 1, y0: 100 * data.target, y1: 100 * data.target,
                 line: {color: "#ffb000", width: 2, dash: "dash"}}],
     }, {displaylogo: false, responsive: true});
@@ -71,7 +74,7 @@ const precimed = (() => {
                         arrayminus: own.map(r => r.rate - r.ci_lower)}};
     });
     Plotly.newPlot(id, traces, {barmode: "group", margin: {t: 10, r: 10, b: 40, l: 50},
-      yaxis: {title: zh() ? "每千人年" : "per 1,000 person-years"}}, {displaylogo: false, responsive: true});
+      yaxis: {title: axis("rate")}}, {displaylogo: false, responsive: true});
   }
 
   function uploader(words) {
@@ -94,11 +97,22 @@ const precimed = (() => {
           const sub = await api("GET", "/api/v1/submissions/" + now.submission_id);
           result.innerHTML = "";
           const verdict = document.createElement("b");
-          verdict.id = "job-verdict"; verdict.textContent = word(sub.status) + " · QC " + sub.verdict;
+          verdict.id = "job-verdict";
           const link = document.createElement("a");
-          link.href = "/api/v1/submissions/" + now.submission_id + "/report"; link.id = "job-report";
-          link.target = "_blank"; link.textContent = " " + words.report;
-          result.append(verdict, link);
+          link.id = "job-report"; link.target = "_blank";
+          if (sub.same_as) {
+            // the same package again: no QC of its own, the original's report stands for it
+            verdict.textContent = word(sub.status);
+            const note = document.createElement("span");
+            note.id = "job-unchanged"; note.textContent = " · " + words.unchangedSameAs.replace("{id}", sub.same_as) + " ";
+            link.href = "/api/v1/submissions/" + sub.same_as + "/report"; link.textContent = words.originalReport;
+            result.append(verdict, note, link);
+          } else {
+            verdict.textContent = word(sub.status) + (sub.verdict ? " · " + word(sub.verdict) : "");
+            verdict.className = "verdict-" + sub.verdict;
+            link.href = "/api/v1/submissions/" + now.submission_id + "/report"; link.textContent = " " + words.report;
+            result.append(verdict, link);
+          }
         } else { result.textContent = now.error.what + ". " + now.error.hint; }
       } catch (e) { result.textContent = e.message; result.className = "error"; }
     });
@@ -149,7 +163,7 @@ const precimed = (() => {
         const verdict = document.createElement("b");
         verdict.id = "genotype-verdict"; verdict.className = "verdict-" + r.verdict;
         verdict.dataset.verdict = r.verdict; verdict.dataset.published = r.published;
-        verdict.textContent = "QC " + r.verdict + " · " + word(r.published ? "published" : "not_published");
+        verdict.textContent = word(r.verdict) + " · " + word(r.published ? "published" : "not_published");
         const counts = document.createElement("span");
         counts.textContent = " · " + r.dataset + ": " + words.counts.replace("{samples}", r.samples.toLocaleString()).replace("{variants}", r.variants.toLocaleString()) + " ";
         const link = document.createElement("a");
@@ -157,6 +171,22 @@ const precimed = (() => {
         link.href = "/api/v1/qc/scorecard.html?centre=" + encodeURIComponent(now.centre);
         result.innerHTML = "";
         result.append(verdict, counts, link);
+        // which checks did not pass, by name, and the page listing every check
+        const names = r.check_names || {};
+        const named = (ids) => ids.map(c => (names[c] || [c, c])[zh() ? 0 : 1]).join(zh() ? "、" : ", ");
+        for (const [ids, label, id] of [[r.failed_checks || [], words.failedChecks, "genotype-failed-checks"],
+                                         [r.warned_checks || [], words.warnedChecks, "genotype-warned-checks"]]) {
+          if (!ids.length) continue;
+          const line = document.createElement("div");
+          line.id = id; line.textContent = label + (zh() ? "：" : ": ") + named(ids);
+          result.append(line);
+        }
+        if (r.scoring_id) {
+          const checks = document.createElement("a");
+          checks.id = "genotype-checks"; checks.href = "/submissions/qc/" + encodeURIComponent(r.scoring_id);
+          checks.textContent = words.showChecks;
+          result.append(checks);
+        }
       } catch (e) { result.textContent = e.message; result.className = "error"; }
       finally { button.disabled = false; }
     });

@@ -187,7 +187,7 @@ function precimedReference(config) {
               customdata: own.map(f => longName(fine, f.group)),
               hovertemplate: "%{customdata}: AF %{y:.4f}<extra></extra>"};
     });
-    const layout = {margin: {t: 10, r: 10, b: 70, l: 60}, yaxis: {title: "AF", rangemode: "tozero"},
+    const layout = {margin: {t: 10, r: 10, b: 70, l: 60}, yaxis: {title: {text: words.af}, rangemode: "tozero"},
                     legend: {orientation: "h", y: -0.25}, barmode: "group"};
     if (overall && !overall.suppressed && overall.allele_frequency !== null) {
       const y = overall.allele_frequency;

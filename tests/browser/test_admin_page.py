@@ -186,7 +186,7 @@ def test_an_admin_manages_an_account_safely(lang, admin_server, signed_in, shot)
         for code in (*ROLES, *CENTRES):  # codes are shown with their names
             text = text.replace(code, "")
         words = set(re.findall(r"[A-Za-z]{3,}", text))
-        # what is left: user names, the log's action codes, and CSV and UTC
-        assert words <= {"CSV", "UTC", "aaaa", "root", "ops", "user", "change", "create", "login",
-                         "unlock", "permission", "audit", "export"}, words
+        # what is left: user names, the log's action codes, CSV, UTC and the zone (CST)
+        assert words <= {"CSV", "UTC", "CST", "aaaa", "root", "ops", "user", "change", "create",
+                         "login", "unlock", "permission", "audit", "export"}, words
     assert not page.js_errors, page.js_errors

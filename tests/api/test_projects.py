@@ -172,3 +172,31 @@ def test_outputs_of_closed_projects_and_bad_files_are_refused(as_user, projects)
     assert _submit(as_user("researcher2"), projects["one"]).status_code == 404
     r = _submit(researcher, projects["one"], kind="figure", name="plot.exe")
     assert r.status_code == 400 and r.json()["error"]["where"] == "file"
+
+
+def test_a_centres_data_manager_lists_only_provisions_of_its_centres_datasets(
+        app, as_user, projects, extracts, ops_of):
+    from platform_home import PASSWORD, signed_in
+    from precimed.errors import NotFound
+    from precimed.ops import accounts
+
+    year = app.state.platform.settings.action_date.year
+    everything = as_user("dac").get("/api/v1/sharing/provisions",
+                                    params={"year": year}).json()["provisions"]
+    datasets = {p["dataset"] for p in everything}
+    assert {e["dataset"] for e in extracts.values()} <= datasets
+    owners = {d: as_user("admin").get(f"/api/v1/catalogue/{d}").json()["centres"]
+              for d in datasets}
+    try:
+        accounts.principal_for(ops_of, "dm_gd01")
+    except NotFound:
+        accounts.create_user(ops_of, "dm_gd01", PASSWORD, roles=["data_manager"],
+                             centres=["GD01"])
+    for name, centre in (("dm_sh01", "SH01"), ("dm_gd01", "GD01")):
+        client = as_user(name) if name == "dm_sh01" else signed_in(app, name)
+        seen = client.get("/api/v1/sharing/provisions", params={"year": year})
+        assert seen.status_code == 200, seen.text
+        assert seen.json()["provisions"] == [p for p in everything
+                                             if centre in owners[p["dataset"]]]
+    assert as_user("researcher").get("/api/v1/sharing/provisions",
+                                     params={"year": year}).status_code == 403

@@ -42,7 +42,7 @@ def ok(home, *args) -> str:
 
 
 def _provisions_in(home, year: int) -> int:
-    heading = ok(home, "provisions", "--year", str(year)).splitlines()[0]
+    heading = ok(home, "provisions", "--year", str(year), "--as", "dac").splitlines()[0]
     return int(heading.rsplit(": ", 1)[1])
 
 
@@ -87,13 +87,14 @@ def test_the_whole_path_from_the_command_line(home, tmp_path):
         ops.dispose()
     listed = subprocess.run(
         [sys.executable, "-c", "import sys; from precimed.cli.main import main; "
-         "sys.exit(main())", "--home", str(home), "sharing", "provisions", "--year", "2026"],
+         "sys.exit(main())", "--home", str(home), "sharing", "provisions", "--year", "2026",
+         "--as", "dac"],
         capture_output=True, text=True, timeout=600)
     assert listed.returncode == 0, listed.stderr
     assert f"Data provisions in 2026: {before[2026] + 1}" in listed.stdout
     assert f"{request_id}  researcher" in listed.stdout and "321 people" in listed.stdout
     assert "ethics IRB-1" in listed.stdout
-    in_2025 = ok(home, "provisions", "--year", "2025")
+    in_2025 = ok(home, "provisions", "--year", "2025", "--as", "dac")
     assert f"Data provisions in 2025: {before[2025]}" in in_2025 and request_id not in in_2025
 
 

@@ -416,15 +416,17 @@ def expire_cmd(settings_of, on: dt.datetime | None) -> None:
 
 @sharing_group.command("provisions")
 @click.option("--year", type=click.IntRange(2000, 2200), required=True)
+@AS
 @JSON
 @click.pass_obj
-def provisions_cmd(settings_of, year: int, as_json: bool) -> None:
-    """The annual list of data provisions a data centre keeps (HGR, PIPL records)."""
+def provisions_cmd(settings_of, year: int, as_user: str, as_json: bool) -> None:
+    """The annual list of data provisions a data centre keeps (HGR, PIPL records): every
+    provision for the committee and admins, a centre's data manager its centres' own."""
     from precimed.sharing import provisions
 
     ops = _ops(settings_of())
     try:
-        rows = provisions.annual(ops, year)
+        rows = provisions.annual(ops, year, principal=_as(ops, as_user))
     finally:
         ops.dispose()
     if as_json:

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from precimed.errors import Conflict, Forbidden, NotFound, UserError
 from precimed.ops import audit
-from precimed.ops.db import AccessEvent, AccessRequest, Provision
+from precimed.ops.db import AccessEvent, AccessRequest, CatalogueEntry, Provision
 from precimed.sharing import catalogue, committee, provisions, requests
 from precimed.sharing.form import RequestForm
 
@@ -69,10 +69,10 @@ def test_apply_match_vote_approve_and_use(ops, who, tmp_path):
     with pytest.raises(NotFound):
         requests.active_request(ops, request.id, principal=who("dac1"), on=ON)
     assert requests.expire_due(ops, on=dt.date(2027, 3, 3), actor="cli") == [request.id]
-    listed = provisions.annual(ops, 2026)
+    listed = provisions.annual(ops, 2026, principal=who("dac1"))
     assert [(p["request"], p["people"], p["ethics_number"]) for p in listed] == [
         (request.id, 120, "IRB-2026-001")]
-    assert provisions.annual(ops, 2027) == []
+    assert provisions.annual(ops, 2027, principal=who("dac1")) == []
     history = [(e.from_status, e.to_status) for e in requests.events_of(ops, request.id)]
     assert history == [("", "draft"), ("draft", "submitted"), ("submitted", "under_review"),
                        ("under_review", "approved"), ("approved", "active"),
@@ -228,3 +228,32 @@ def test_provisions_are_append_only(ops, who, tmp_path):
     with pytest.raises(RuntimeError, match="append-only"), ops.session() as session, \
             session.begin():
         session.delete(session.scalars(select(Provision)).first())
+
+
+def test_a_centres_data_manager_lists_only_provisions_of_its_centres_datasets(ops, who,
+                                                                              tmp_path):
+    now = dt.datetime.now(dt.UTC)
+    ops.add(CatalogueEntry(
+        id="clinical-r1-js", kind="clinical", release="r1", cohort="JS",
+        genotype_dataset=None, title_zh="江苏", title_en="JS", description_zh="",
+        description_en="", centres=["JS01"], access_tier="controlled", embargo_until=None,
+        variables=["sex", "age", "SBP"], participants=300, counts={"JS01": 300},
+        conditions_version=0, created_by="test", created_at=now, updated_at=now))
+    for entry_id in ("clinical-r1-sh", "clinical-r1-js"):
+        catalogue.set_conditions(ops, entry_id, ["GRU"], principal=who("admin"))
+    request = draft(ops, who, tmp_path, datasets=["clinical-r1-sh", "clinical-r1-js"],
+                    intended_use={"purpose": "GRU"})
+    requests.submit(ops, request.id, principal=who("res"), on=ON)
+    review(ops, who, request.id)
+    project = requests.active_request(ops, request.id, principal=who("res"), on=ON)
+    for entry_id, people in (("clinical-r1-sh", 120), ("clinical-r1-js", 80)):
+        provisions.record(ops, project, entry_id=entry_id, recipient="res",
+                          what="extract", people=people, on=ON)
+
+    def listed(name: str) -> list[str]:
+        return [p["dataset"] for p in provisions.annual(ops, 2026, principal=who(name))]
+
+    assert listed("admin") == listed("dac1") == ["clinical-r1-sh", "clinical-r1-js"]
+    assert listed("dm_sh01") == ["clinical-r1-sh"]
+    with pytest.raises(Forbidden):
+        provisions.annual(ops, 2026, principal=who("res"))

@@ -352,9 +352,11 @@ def record_hgr(request_id: str, body: HgrBody, request: Request,
     return _review(request, requests.get(ops, request_id, principal=principal))
 
 
-@router.get("/sharing/provisions", summary="The provisions of data in a calendar year")
+@router.get("/sharing/provisions", summary="The provisions of data in a calendar year "
+            "(a centre's data manager: those of its centres' datasets)")
 def provision_list(year: int, request: Request,
-                   _: Principal = Depends(require("sharing.provisions"))) -> dict:
+                   principal: Principal = Depends(require("sharing.provisions"))) -> dict:
     if not 2000 <= year <= 2200:
         raise UserError("The year is out of range", where="year", hint="Give e.g. 2026.")
-    return {"year": year, "provisions": provisions.annual(platform(request).ops, year)}
+    return {"year": year, "provisions": provisions.annual(platform(request).ops, year,
+                                                          principal=principal)}

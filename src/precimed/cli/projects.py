@@ -52,14 +52,17 @@ def _echo_json(data) -> None:
 @click.command("extract")
 @click.argument("request_id")
 @AS
-@click.option("--dataset", default=None, help="An approved clinical dataset (catalogue id); "
-                                              "the first one if omitted.")
+@click.option("--dataset", default=None, help="An approved dataset (catalogue id): clinical "
+                                              "(Parquet, CSV) or genotype (VCF); the first "
+                                              "one if omitted.")
 @JSON
 @click.pass_obj
 def extract_cmd(settings_of, request_id: str, as_user: str, dataset: str | None,
                 as_json: bool) -> None:
     """Cut an extract of project REQUEST_ID's approved data: project IDs, dates as
-    approved, k-anonymous; kept under HOME/projects and recorded as a provision."""
+    approved, k-anonymous; or, for a genotype dataset, the consented people's genotypes
+    as a VCF named by project IDs (HGR rules checked first). Kept under HOME/projects
+    and recorded as a provision."""
     from precimed.sharing import workspace
 
     settings: Settings = settings_of()
@@ -76,9 +79,14 @@ def extract_cmd(settings_of, request_id: str, as_user: str, dataset: str | None,
         return
     folder = workspace.extract_folder(settings, request_id, made["id"])
     coarsened = ", ".join(f"{c['column']} ({c['to']})" for c in made["coarsened"]) or "none"
-    click.echo(f"extract {made['id']} of {made['dataset']} (release {made['release']}): "
-               f"{made['rows']:,} rows, {len(made['columns'])} columns, dates "
-               f"{made['date_handling']}, coarsened: {coarsened}")
+    if made["kind"] == "genotype":
+        click.echo(f"genotype extract {made['id']} of {made['dataset']} (consent as of "
+                   f"release {made['release']}): {made['people']:,} people, "
+                   f"{made['rows']:,} variants, {', '.join(made['files'])}")
+    else:
+        click.echo(f"extract {made['id']} of {made['dataset']} (release {made['release']}): "
+                   f"{made['rows']:,} rows, {len(made['columns'])} columns, dates "
+                   f"{made['date_handling']}, coarsened: {coarsened}")
     click.echo(f"written to {folder}")
 
 

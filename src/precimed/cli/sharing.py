@@ -199,7 +199,7 @@ def apply_cmd(settings_of, form: Path, ethics: Path | None, then_submit: bool, a
                                    sharing_dir=settings.sharing_dir, principal=principal)
         if then_submit:
             record = requests.submit(ops, record.id, principal=principal,
-                                     on=_on(settings, on))
+                                     on=_on(settings, on), settings=settings)
     finally:
         ops.dispose()
     match = record.match.get("result", "") if record.match else ""
@@ -233,7 +233,7 @@ def submit_cmd(settings_of, request_id: str, as_user: str, on: dt.datetime | Non
     ops = _ops(settings)
     try:
         record = requests.submit(ops, request_id, principal=_as(ops, as_user),
-                                 on=_on(settings, on))
+                                 on=_on(settings, on), settings=settings)
     finally:
         ops.dispose()
     click.echo(f"{record.id}: {record.status}, match {record.match.get('result')}")
@@ -241,6 +241,23 @@ def submit_cmd(settings_of, request_id: str, as_user: str, on: dt.datetime | Non
         for clause in dataset["clauses"]:
             if clause["result"] != "consistent":
                 click.echo(f"  {dataset['entry_id']}: {clause['result']}: {clause['en']}")
+    if line := _consent_line(record.match):
+        click.echo(f"  {line}")
+
+
+def _consent_line(match: dict | None) -> str:
+    """The match's consent part in one line: the scopes left out and, per dataset, how
+    many people (a published count; "fewer than T" when suppressed)."""
+    given = (match or {}).get("consent")
+    if not given:
+        return ""
+    kind = "genetic research" if given["genetic"] else "not genetic research"
+    counts = "; ".join(f"{d['entry_id']}: "
+                       + (f"{d['left_out']:,}" if d["left_out"] is not None
+                          else f"suppressed ({d['suppressed']})")
+                       for d in given.get("datasets", []))
+    scopes = ", ".join(given.get("scopes", []))
+    return (f"consent: {kind}" + (f"; left out ({scopes}): {counts}" if counts else ""))
 
 
 @_request_command("show", "Show a request: match, HGR state, votes and history.")
@@ -267,6 +284,8 @@ def show_cmd(settings_of, request_id: str, as_user: str, as_json: bool) -> None:
                f"{data['title']['en']}")
     click.echo(f"  applicant {data['applicant']}, datasets {', '.join(data['datasets'])}")
     click.echo(f"  match {data['match'].get('result', '—')}; HGR {data['hgr'].get('state')}")
+    if line := _consent_line(data["match"]):
+        click.echo(f"  {line}")
     for v in data["votes"]:
         click.echo(f"  vote {v['voter']}: {v['vote']} {v['reason']}".rstrip())
     for line in data["history"]:
@@ -483,7 +502,8 @@ def demo_requests(settings: Settings, say) -> list[tuple[str, str]]:
             record = requests.create(ops, RequestForm.parse(form), principal=researcher)
             requests.attach_ethics(ops, record.id, approval, filename=approval.name,
                                    sharing_dir=settings.sharing_dir, principal=researcher)
-            return requests.submit(ops, record.id, principal=researcher, on=on).id
+            return requests.submit(ops, record.id, principal=researcher, on=on,
+                                   settings=settings).id
 
         entry = catalogue.entry(ops, clinical[0])
         wanted = [v for v in ("sex", "age", "region", "SBP", "DBP", "BMI")

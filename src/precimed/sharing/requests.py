@@ -35,7 +35,8 @@ from precimed.ops.db import (
     SavedCohort,
     User,
 )
-from precimed.sharing import catalogue, rules
+from precimed.settings import Settings
+from precimed.sharing import catalogue, consent, rules
 from precimed.sharing.form import Member, RequestForm
 from precimed.sharing.matching import Facts, IntendedUse, match_dataset, match_request
 from precimed.standard.sharing import GENETIC_INFORMATION_KINDS, REQUEST_TRANSITIONS
@@ -335,9 +336,13 @@ def ethics_file(ops: OpsDatabase, request_id: str, *, sharing_dir: Path,
 
 
 def submit(ops: OpsDatabase, request_id: str, *, principal: Principal, on: dt.date,
-           client: str = "") -> AccessRequest:
+           settings: Settings | None = None, client: str = "") -> AccessRequest:
     """Submit a draft or returned request on a date: every requirement is checked, then
-    the request is matched against every dataset's conditions."""
+    the request is matched against every dataset's conditions. With the platform's
+    ``settings`` (the API and the CLI always pass them) the match also says how many of
+    each dataset's people consent leaves out (:func:`precimed.sharing.consent.match_counts`:
+    for genetic research, everyone whose scope forbids it); without, only whether the
+    request is genetic research."""
     current = _own(ops, request_id, principal=principal)
     if current.status not in EDITABLE:
         raise Conflict(f"A request that is {current.status} can not be submitted",
@@ -358,6 +363,8 @@ def submit(ops: OpsDatabase, request_id: str, *, principal: Principal, on: dt.da
     matched = match_request([
         match_dataset(use, catalogue.conditions(ops, e.id), facts, entry_id=e.id,
                       conditions_version=e.conditions_version) for e in entries])
+    matched["consent"] = (consent.match_counts(settings, current, entries) if settings
+                          else {"genetic": consent.is_genetic(current, entries)})
     with ops.session() as session, session.begin():
         record = session.get(AccessRequest, request_id, with_for_update=True)
         for link in session.scalars(select(AccessRequestDataset)

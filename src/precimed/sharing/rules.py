@@ -8,8 +8,10 @@
   review (Art. 37): the request is flagged and blocked until the review is recorded.
 
 :func:`hgr_check` states where a request stands; :func:`require_activatable` refuses,
-naming the missing fields. The count for Art. 37 is the datasets' participants, exact
-and inside the platform (the cohort may select fewer: the rule errs on the side of review).
+naming the missing fields; :func:`require_provision` applies both rules again to one
+provision (a genotype extract) before it is cut, with the people it holds. The count
+for Art. 37 is the datasets' participants, exact and inside the platform (the cohort may
+select fewer: the rule errs on the side of review).
 """
 
 from __future__ import annotations
@@ -95,3 +97,22 @@ def require_activatable(check: HgrCheck, *, where: str) -> None:
                        "missing " + ", ".join(check.review_missing), where=where,
                        hint="Record the security review's reference and date once it is "
                             "passed (precimed sharing security-review).")
+
+
+def require_provision(request: AccessRequest, entry: CatalogueEntry, *, people: int,
+                      foreign: bool, where: str) -> None:
+    """Refuse to provide ``entry`` (``people`` of its participants) under ``request``
+    while a human-genetic-resource record it needs is missing: the filing record for
+    genetic resource information with a foreign party; the security review for exome or
+    genome data of more than 500 people with a foreign party. Checked at every provision,
+    not only at activation: the entry's kind or size may have changed since."""
+    filing = tuple(f for f in FILING_FIELDS if not getattr(request, f))
+    review = tuple(f for f in REVIEW_FIELDS if not getattr(request, f))
+    needs_filing = foreign and entry.kind in GENETIC_INFORMATION_KINDS
+    needs_review = (foreign and entry.kind in SECURITY_REVIEW_KINDS
+                    and people > SECURITY_REVIEW_PEOPLE)
+    require_activatable(HgrCheck(
+        genetic=entry.kind in GENETIC_INFORMATION_KINDS, foreign=foreign,
+        filing_needed=needs_filing, filing_missing=filing if needs_filing else (),
+        review_needed=needs_review, review_missing=review if needs_review else ()),
+        where=where)

@@ -6,7 +6,13 @@ revoked or not yet active, and writes the refusal to the audit log. An extract i
 from one approved clinical dataset (a release's cohort in the catalogue) with the
 approved cohort definition and variables (:mod:`precimed.sharing.extract`), kept under
 ``HOME/projects/<request>/extracts/<extract>/``, recorded as a provision and audited;
-every download is audited too.
+every download is audited too. A project approved for a genotype dataset cuts genotype
+extracts the same way (:func:`precimed.sharing.extract.cut_genotypes`): its consented
+people's genotypes as a VCF whose samples are the project's participant IDs, checked
+against the human-genetic-resource rules before anything is cut
+(:func:`precimed.sharing.rules.require_provision`). A project that is genetic research
+(:func:`precimed.sharing.consent.is_genetic`) leaves out whoever's consent forbids it
+from every extract, clinical ones included.
 """
 
 from __future__ import annotations
@@ -27,13 +33,23 @@ from precimed.ops.accounts import Principal
 from precimed.ops.db import AccessRequest, CatalogueEntry, OpsDatabase, ProjectExtract
 from precimed.query.model import CohortDefinition, ParticipantIs
 from precimed.settings import Settings
-from precimed.sharing import provisions, requests
-from precimed.sharing.extract import DATA_FILES, ExtractTerms, cut, write
+from precimed.sharing import consent, provisions, requests, rules
+from precimed.sharing.extract import (
+    DATA_FILES,
+    GENOTYPE_FILES,
+    ExtractTerms,
+    GenotypeExtract,
+    cut,
+    cut_genotypes,
+    write,
+)
 from precimed.standard import MEASUREMENT_ITEMS
 from precimed.standard.extracts import AGE
+from precimed.standard.sharing import GENOTYPE_VARIABLES
 from precimed.standard.tables import PARTICIPANT
 
-EXTRACT_FILES = (*DATA_FILES, "dictionary.json", "provenance.json", "manifest.json")
+EXTRACT_FILES = (*DATA_FILES, *GENOTYPE_FILES, "dictionary.json", "provenance.json",
+                 "manifest.json")
 _COHORT = PARTICIPANT.field("cohort").name
 
 
@@ -79,7 +95,7 @@ def workspace(ops: OpsDatabase, project: AccessRequest) -> dict[str, Any]:
     from precimed.sharing import outputs
 
     return {**summary(project),
-            "datasets": [e.id for e in clinical_datasets(ops, project.id)],
+            "datasets": [e.id for e in extractable_datasets(ops, project.id)],
             "extracts": [extract_dict(e) for e in extracts(ops, project.id)],
             "outputs": [outputs.output_dict(o) for o in outputs.of_project(ops, project.id)]}
 
@@ -90,6 +106,13 @@ def clinical_datasets(ops: OpsDatabase, request_id: str) -> list[CatalogueEntry]
             if e.kind == "clinical" and e.release and e.cohort]
 
 
+def extractable_datasets(ops: OpsDatabase, request_id: str) -> list[CatalogueEntry]:
+    """The approved datasets an extract can be cut from: a release's cohort, or a
+    dataset of the genotype store."""
+    return [e for e in requests.datasets_of(ops, request_id)
+            if (e.kind == "clinical" and e.release and e.cohort) or e.genotype_dataset]
+
+
 def extractable(variables: list[str]) -> tuple[list[str], list[str]]:
     """The approved variables an extract holds today (participant fields, age,
     measurement codes) and the rest (named in the manifest as not included)."""
@@ -97,13 +120,17 @@ def extractable(variables: list[str]) -> tuple[list[str], list[str]]:
     return ([v for v in variables if v in known], [v for v in variables if v not in known])
 
 
-def terms_of(request: AccessRequest, entry: CatalogueEntry) -> ExtractTerms:
+def _approved(request: AccessRequest, entry: CatalogueEntry) -> CohortDefinition:
+    if request.cohort_definition:
+        return CohortDefinition.from_dict(request.cohort_definition, where="project")
+    return CohortDefinition(name=entry.id, criteria=())  # approved for the whole dataset
+
+
+def terms_of(request: AccessRequest, entry: CatalogueEntry, *,
+             genetic: bool = False) -> ExtractTerms:
     """What the approval lets the project extract from one dataset: the approved cohort
     definition (none: the whole dataset), narrowed to the dataset's cohort."""
-    if request.cohort_definition:
-        approved = CohortDefinition.from_dict(request.cohort_definition, where="project")
-    else:  # approved for the whole dataset
-        approved = CohortDefinition(name=entry.id, criteria=())
+    approved = _approved(request, entry)
     definition = CohortDefinition(
         name=approved.name, description=approved.description,
         criteria=(*approved.criteria, ParticipantIs(_COHORT, (entry.cohort,))))
@@ -114,63 +141,124 @@ def terms_of(request: AccessRequest, entry: CatalogueEntry) -> ExtractTerms:
     return ExtractTerms(request_id=request.id, release=entry.release, definition=definition,
                         variables=tuple(variables),
                         date_handling=request.date_handling or "shifted",
-                        coarsen_allowed=bool(request.coarsen_allowed))
+                        coarsen_allowed=bool(request.coarsen_allowed), genetic=genetic)
+
+
+def genotype_terms(request: AccessRequest, entry: CatalogueEntry, *,
+                   release: str) -> ExtractTerms:
+    """What the approval lets the project extract from a genotype dataset: the samples
+    of the approved cohort definition's people (run on ``release``; none: all)."""
+    return ExtractTerms(request_id=request.id, release=release,
+                        definition=_approved(request, entry),
+                        variables=tuple(GENOTYPE_VARIABLES),
+                        date_handling=request.date_handling or "shifted",
+                        genetic=True, genotype_dataset=entry.genotype_dataset)
 
 
 def cut_extract(settings: Settings, ops: OpsDatabase, request: AccessRequest, *,
                 principal: Principal, dataset: str | None = None, on: dt.date,
                 client: str = "") -> dict[str, Any]:
-    """Cut, write, record and audit one extract of an active project. The release is read
-    through :meth:`precimed.lake.Lake.extract_snapshot`: people who withdrew or were
-    erased since it was made are left out too."""
-    entries = clinical_datasets(ops, request.id)
+    """Cut, write, record and audit one extract of an active project, clinical or
+    genotype. The release is read through :meth:`precimed.lake.Lake.extract_snapshot`:
+    people who withdrew or were erased since it was made are left out too; so is whoever
+    consent keeps out of the project's use (:mod:`precimed.sharing.consent`)."""
+    entries = extractable_datasets(ops, request.id)
     chosen = [e for e in entries if dataset in (None, e.id)]
     if not chosen:
-        raise NotFound("No approved clinical dataset of that name", where="dataset",
-                       hint="Extracts are cut from the request's approved clinical "
-                            "datasets: " + (", ".join(e.id for e in entries) or "none"))
+        raise NotFound("No approved dataset of that name", where="dataset",
+                       hint="Extracts are cut from the request's approved clinical and "
+                            "genotype datasets: "
+                            + (", ".join(e.id for e in entries) or "none"))
     entry = chosen[0]
-    terms = terms_of(request, entry)
+    approved = requests.datasets_of(ops, request.id)
+    genetic = consent.is_genetic(request, approved)
     key = ProjectKey.create(settings.keys_dir, request.id)
     policy = Policy.from_settings(settings)
+    lake = Lake(settings.lake_dir)
     try:
-        con = Lake(settings.lake_dir).extract_snapshot(entry.release).connect()
-        try:
-            extract = cut(con, terms, key=key, k=settings.extract_k_anonymity,
-                          policy=policy)
-        finally:
-            con.disconnect()
+        if entry.genotype_dataset:
+            extract = _cut_genotypes(settings, ops, request, entry, approved, lake=lake,
+                                     key=key, policy=policy)
+        else:
+            terms = terms_of(request, entry, genetic=genetic)
+            gone = consent.left_out(lake, entry.release, genetic=genetic)
+            con = lake.extract_snapshot(entry.release).connect()
+            try:
+                extract = cut(con, terms, key=key, k=settings.extract_k_anonymity,
+                              policy=policy, left_out=gone)
+            finally:
+                con.disconnect()
     except UserError as refused:
         audit.record(ops, actor=principal.username, action="project.extract",
                      outcome="deny", resource=f"project {request.id}", client=client,
                      detail={"dataset": entry.id, "reason": refused.what,
                              "where": refused.where})
         raise
+    terms = extract.terms
     extract_id = secrets.token_hex(8)
     folder = extract_folder(settings, request.id, extract_id)
     manifest = write(extract, folder, extract_id=extract_id, actor=principal.username,
-                     catalog_version=_catalog_version(settings, entry.release),
-                     not_included=extractable(list(request.variables))[1])
+                     catalog_version=_catalog_version(settings, terms.release),
+                     not_included=[] if entry.genotype_dataset
+                     else extractable(list(request.variables))[1])
     row = ProjectExtract(
-        id=extract_id, request_id=request.id, entry_id=entry.id, release=entry.release,
+        id=extract_id, request_id=request.id, entry_id=entry.id, release=terms.release,
         rows=manifest["rows"], people=manifest["people"], columns=manifest["columns"],
         files=manifest["files"], date_handling=terms.date_handling,
         coarsened=extract.coarsened, created_by=principal.username,
         created_at=dt.datetime.fromisoformat(manifest["created_at"]))
     with ops.session() as session, session.begin():
         session.add(row)
+    data_file = extract.files[0]
     provisions.record(ops, request, entry_id=entry.id, recipient=principal.username,
-                      what=f"extract {extract_id}: parquet, csv", people=extract.people,
-                      rows=len(extract.frame), on=on,
-                      sha256=manifest["files"]["data.parquet"],
-                      detail={"extract": extract_id, "release": entry.release},
+                      what=f"extract {extract_id}: "
+                           + ", ".join(f.split(".", 1)[1] for f in extract.files),
+                      people=extract.people, rows=extract.rows, on=on,
+                      sha256=manifest["files"][data_file],
+                      detail={"extract": extract_id, "release": terms.release},
                       client=client)
     audit.record(ops, actor=principal.username, action="project.extract", outcome="ok",
                  resource=f"project {request.id}", client=client,
-                 detail={"extract": extract_id, "dataset": entry.id, "rows": extract.people,
-                         "withdrawn_excluded": extract.withdrawn_excluded,
+                 detail={"extract": extract_id, "dataset": entry.id,
+                         "people": extract.people, "rows": extract.rows,
+                         "genetic_research": genetic,
+                         "consent_excluded": extract.consent_excluded,
                          "coarsened": [c["column"] for c in extract.coarsened]})
     return extract_dict(row)
+
+
+def _cut_genotypes(settings: Settings, ops: OpsDatabase, request: AccessRequest,
+                   entry: CatalogueEntry, approved: list[CatalogueEntry], *, lake: Lake,
+                   key: ProjectKey, policy: Policy) -> GenotypeExtract:
+    """A genotype extract of ``entry``: the human-genetic-resource rules first, then the
+    project's people (its cohort definition on the release it reads consent from)."""
+    from precimed.genomics.store import GenotypeStore
+    from precimed.query import compile as engine
+
+    foreign = requests.hgr_state(ops, request).foreign
+    where = f"dataset {entry.id}"
+    rules.require_provision(request, entry, people=entry.participants, foreign=foreign,
+                            where=where)
+    release = consent.release_of(lake, approved)
+    if release is None:
+        raise UserError("There is no release to read consent and the cohort from",
+                        where="release", hint="An administrator makes a release first "
+                                              "(precimed release create).")
+    terms = genotype_terms(request, entry, release=release)
+    people = None
+    if request.cohort_definition:
+        con = lake.extract_snapshot(release).connect()
+        try:
+            people = frozenset(engine.extract(con, terms.definition, [])["pseudonym"])
+        finally:
+            con.disconnect()
+    extract = cut_genotypes(GenotypeStore.open(settings.genotypes_dir), terms,
+                            people=people,
+                            left_out=consent.left_out(lake, release, genetic=True),
+                            key=key, policy=policy)
+    rules.require_provision(request, entry, people=extract.people, foreign=foreign,
+                            where=where)
+    return extract
 
 
 def _catalog_version(settings: Settings, release: str) -> int | None:
@@ -183,8 +271,10 @@ def extract_folder(settings: Settings, request_id: str, extract_id: str) -> Path
 
 
 def extract_dict(row: ProjectExtract) -> dict[str, Any]:
+    genotype = any(name in GENOTYPE_FILES for name in row.files)
     return {"id": row.id, "request": row.request_id, "dataset": row.entry_id,
-            "release": row.release, "rows": row.rows, "columns": row.columns,
+            "kind": "genotype" if genotype else "clinical", "release": row.release,
+            "rows": row.rows, "people": row.people, "columns": row.columns,
             "files": row.files, "date_handling": row.date_handling,
             "coarsened": row.coarsened, "created_by": row.created_by,
             "created_at": row.created_at.isoformat()}
@@ -204,7 +294,8 @@ def extract_file(settings: Settings, ops: OpsDatabase, request: AccessRequest,
     Another project's extract answers 404, the same as a missing one."""
     with ops.session() as session:
         row = session.get(ProjectExtract, extract_id)
-    if row is None or row.request_id != request.id or name not in EXTRACT_FILES:
+    if (row is None or row.request_id != request.id
+            or name not in EXTRACT_FILES or name not in {*row.files, "manifest.json"}):
         audit.record(ops, actor=principal.username, action="project.download",
                      outcome="deny", resource=f"project {request.id}", client=client,
                      detail={"reason": "no such extract file in this project"})

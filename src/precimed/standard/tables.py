@@ -177,7 +177,10 @@ PARTICIPANT = Table(
               "frequency of every release made after the withdrawal is submitted (older "
               "releases stay frozen, are marked, and cut no extract of that person); "
               "no_genetic keeps the person's genotypes out of every genotype dataset and "
-              "genotype-based request. Change the scope by resubmitting the participant "
+              "the person out of every access request that is genetic research (one "
+              "asking for genotype, exome or genome data, or studying population origins "
+              "or ancestry), its clinical extracts included. Change the scope by "
+              "resubmitting the participant "
               "row with a new consent_date (precimed.standard.consent).",
               required=True, vocabulary="consent_scope"),
     ),

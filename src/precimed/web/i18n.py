@@ -519,6 +519,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "rev_clause": ("条件", "Condition"),
     "rev_genetic": ("涉及人类遗传资源信息", "genetic resource information requested"),
     "rev_not_genetic": ("不涉及人类遗传资源信息", "no genetic resource information"),
+    "rev_consent": ("知情同意排除", "Left out for consent"),
+    "rev_consent_genetic": ("属遗传学研究：不同意遗传学研究（no_genetic）及已撤回同意者"
+                            "不纳入项目的任何导出",
+                            "Genetic research: people whose consent forbids genetic "
+                            "research (no_genetic) or who withdrew are left out of every "
+                            "extract of the project"),
+    "rev_consent_clinical": ("非遗传学研究：已撤回同意者不纳入",
+                             "Not genetic research: people who withdrew are left out"),
+    "rev_consent_people": ("{dataset}：{n} 人", "{dataset}: {n} people"),
+    "rev_consent_small": ("{dataset}：少于 {t} 人", "{dataset}: fewer than {t} people"),
     "rev_security_review": ("安全审查", "Security review"),
     "rev_security_pending": ("尚未记录", "not recorded"),
     "rev_record_hgr": ("记录备案 / 安全审查", "Record filing / security review"),

@@ -64,12 +64,14 @@ def workspace_of(request_id: str, request: Request,
 
 class ExtractRequest(BaseModel):
     dataset: str | None = Field(None, max_length=64,
-                                description="An approved clinical dataset (catalogue id); "
-                                            "the first one if omitted")
+                                description="An approved dataset (catalogue id): a clinical "
+                                            "one gives Parquet and CSV, a genotype one a "
+                                            "VCF; the first one if omitted")
 
 
 @router.post("/projects/{request_id}/extracts", status_code=201,
-             summary="Cut an extract of the project's approved data (audited, a provision)")
+             summary="Cut an extract of the project's approved data, clinical or genotype "
+                     "(audited, a provision)")
 def cut_extract(request_id: str, body: ExtractRequest, request: Request,
                 principal: Principal = Depends(require("sharing.apply"))) -> dict:
     p = platform(request)

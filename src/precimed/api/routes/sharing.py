@@ -262,8 +262,9 @@ def download_ethics(request_id: str, request: Request,
                      "conditions")
 def submit_request(request_id: str, request: Request,
                    principal: Principal = Depends(require("sharing.apply"))) -> dict:
-    record = requests.submit(platform(request).ops, request_id, principal=principal,
-                             on=_on(request), client=client_of(request))
+    p = platform(request)
+    record = requests.submit(p.ops, request_id, principal=principal, on=_on(request),
+                             settings=p.settings, client=client_of(request))
     return _summary(request, record)
 
 

@@ -105,6 +105,7 @@ def test_apply_match_vote_approve_then_the_project_appears(signed_in, server, tm
         card = dac.locator(f"section.request[data-id='{draft}']")
         expect(card.locator(".match-result")).to_have_text("符合")
         expect(card.locator("tr.clause")).to_have_count(3)
+        expect(card.locator("p.consent")).to_have_attribute("data-genetic", "false")
         card.locator(".vote-choice").select_option("approve")
         card.locator(".vote-reason").fill("用途与条件一致")
         with dac.expect_navigation():
@@ -227,6 +228,7 @@ def test_genetic_data_for_a_foreign_party_needs_the_filing_and_a_security_review
     for member in ("dac", "dac2"):
         dac = signed_in(member, next="/review")
         card = dac.locator(f"section.request[data-id='{request_id}']")
+        expect(card.locator("p.consent")).to_contain_text("属遗传学研究")
         card.locator(".vote-choice").select_option("approve")
         with dac.expect_navigation():
             card.locator(".cast-vote").click()

@@ -22,7 +22,7 @@ from typing import Any
 import pyarrow.compute as pc
 
 from precimed.deid import Policy, publish_count
-from precimed.errors import NotFound
+from precimed.errors import NotFound, UserError
 from precimed.genomics import consent as genomic_consent
 from precimed.lake import Lake
 from precimed.lake.consent import PSEUDONYM, withdrawn, withdrawn_since
@@ -97,7 +97,13 @@ def match_counts(settings: Settings, request: AccessRequest,
     policy = Policy.from_settings(settings)
     datasets = []
     for e in entries:
-        cell = publish_count(len(members(settings, lake, e) & gone), policy=policy)
+        try:
+            held = members(settings, lake, e)
+        except UserError:  # e.g. its release was retired: the extract will refuse it
+            datasets.append({"entry_id": e.id, "left_out": None,
+                             "suppressed": "unavailable"})
+            continue
+        cell = publish_count(len(held & gone), policy=policy)
         datasets.append({"entry_id": e.id, "left_out": cell.value,
                          "suppressed": cell.reason})
     return {"genetic": genetic, "scopes": sorted(excluded(genetic=genetic)),

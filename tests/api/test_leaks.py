@@ -175,3 +175,14 @@ def test_survival_groups_do_not_give_away_the_hidden_group(app, as_user):
                 g["events"] for g in groups) < T, (by, groups)
         for g in groups:
             assert g["n"] is None or g["events"] is None or not 0 < g["n"] - g["events"] < T
+
+
+@pytest.mark.slow
+def test_the_log_rank_test_gives_no_exact_event_counts(as_user):
+    # the log-rank test's observed events per group are the groups' exact event counts
+    # (and the expected ones add up to them): beside the perturbed ones they would undo
+    # the perturbation
+    body = as_user("researcher").post("/api/v1/cohorts/survival", json={
+        "definition": definition(), "by": "sex"}).json()
+    assert body["tier"] == PERTURBED and body["logrank"] is not None
+    assert set(body["logrank"]) == {"test", "statistic", "df", "p_value", "groups"}

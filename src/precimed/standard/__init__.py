@@ -45,6 +45,7 @@ from precimed.standard.vocabularies import (
     QUALITATIVE_RESULT,
     SEX,
     SPECIMEN_TYPE,
+    SURVIVAL_ENDPOINT,
     VALUE_QUALIFIER,
     VISIT_TYPE,
     Vocabulary,
@@ -64,7 +65,8 @@ def vocabularies() -> dict[str, Vocabulary]:
     listed = (SEX, CONSENT_SCOPE, CONTACT_METHOD, CONTACT_OUTCOME, EVENT_SOURCE,
               QUALITATIVE_RESULT, SPECIMEN_TYPE, ASSAY_TYPE, VALUE_QUALIFIER, VISIT_TYPE,
               GENOME_BUILD, GENOTYPE_DATASET_KIND, ACCESS_TIER, DATASET_KIND,
-              REQUEST_STATUS, VOTE, DATE_HANDLING, MATCH_RESULT, HGR_STATE)
+              REQUEST_STATUS, VOTE, DATE_HANDLING, MATCH_RESULT, HGR_STATE,
+              SURVIVAL_ENDPOINT)
     derived = (
         Vocabulary("province", "省级行政区", "Province",
                    {p.code: (p.zh, p.en) for p in PROVINCES.values()}, source="GB/T 2260",

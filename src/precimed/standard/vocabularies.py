@@ -133,6 +133,21 @@ VALUE_QUALIFIER = Vocabulary(
      ">": ("高于检测上限", "above the limit of quantification")},
 )
 
+# What a survival analysis can take as its event: all-cause death from the death registry,
+# or one of the adjudicated endpoint groups, whose ICD-10 ranges are
+# precimed.cohorts.endpoints.ENDPOINT_GROUPS (the same codes, checked by a test).
+SURVIVAL_ENDPOINT = Vocabulary(
+    "survival_endpoint", "生存分析终点", "Survival endpoint",
+    {"death": ("全因死亡", "all-cause death"),
+     "chd": ("缺血性心脏病", "ischaemic heart disease"),
+     "stroke": ("脑卒中", "stroke"),
+     "t2d": ("2型糖尿病", "type 2 diabetes"),
+     "lung_cancer": ("肺癌", "lung cancer"),
+     "gastric_cancer": ("胃癌", "stomach cancer"),
+     "colorectal_cancer": ("结直肠癌", "colorectal cancer"),
+     "liver_cancer": ("肝癌", "liver cancer")},
+)
+
 QUALITATIVE_RESULT = Vocabulary(
     "qualitative_result", "定性结果", "Qualitative result",
     {"negative": ("阴性", "negative"), "positive": ("阳性", "positive"),

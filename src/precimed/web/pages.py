@@ -44,7 +44,7 @@ from precimed.api.deps import (
 from precimed.api.guard import csrf_token
 from precimed.errors import NotFound, UserError
 from precimed.ops.accounts import Principal
-from precimed.web.i18n import DEFAULT, LANGUAGES, translator
+from precimed.web.i18n import DEFAULT, LANGUAGES, MESSAGES, translator
 
 STATIC = Path(__file__).parent / "static"
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
@@ -228,6 +228,7 @@ def cohorts(request: Request, principal: Principal = Depends(require("cohorts.co
 
     lang = language(request)
     i = 0 if lang == "zh" else 1
+    t = translator(lang)
     options = {
         "participant": {
             "sex": {c: v[i] for c, v in vocabulary("sex").codes.items()},
@@ -242,7 +243,19 @@ def cohorts(request: Request, principal: Principal = Depends(require("cohorts.co
         "specimen": {c: v[i] for c, v in vocabulary("specimen_type").codes.items()},
         "assay": {c: v[i] for c, v in vocabulary("assay_type").codes.items()},
     }
-    return render(request, "cohorts.html", options=options,
+    # the survival tab: endpoints from the standard, the groupings and covariates the
+    # survival API takes (precimed.workflows.survival), labelled in the page's language
+    from precimed.workflows.survival import BY
+
+    survival = {
+        "endpoints": {c: v[i] for c, v in vocabulary("survival_endpoint").codes.items()},
+        "by": list(BY),
+        "groups": {**options["participant"]},
+        "measurements": {m.code: {"label": (m.zh, m.en)[i], "unit": m.unit}
+                         for m in MEASUREMENTS},
+        "words": {key: t(key) for key in MESSAGES if key.startswith("surv_")},
+    }
+    return render(request, "cohorts.html", options=options, survival=survival,
                   releases=platform(request).releases(),
                   can_save=principal.can("cohorts.save"))
 

@@ -715,3 +715,11 @@ def test_person_years_round_half_up_and_never_to_zero():
     assert Policy().publish_person_years(1234.56) == 1234.56
     with pytest.raises(UserError, match="person-years"):
         Policy(person_years=-1)
+def test_every_endpoint_group_and_death_has_a_name_in_the_standard():
+    # the survival page names endpoints from the standard's vocabulary; a group added to
+    # ENDPOINT_GROUPS without a Chinese and English name there would show a bare code
+    from precimed.standard import vocabulary
+
+    names = vocabulary("survival_endpoint").codes
+    assert list(names) == ["death", *ENDPOINT_GROUPS]
+    assert all(zh and en and zh != en for zh, en in names.values())

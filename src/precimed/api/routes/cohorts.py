@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import secrets
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
@@ -182,3 +182,48 @@ def survival(body: SurvivalRequest, request: Request,
                                             by=body.by, covariates=tuple(body.covariates),
                                             policy=policy,
                                             secret=p.secret() if policy.perturb else None))
+
+
+# a cell as the page sends it; Excel holds at most 32,767 characters in one
+Value = Annotated[str, Field(max_length=32767)] | float | int | None
+
+
+class TableExport(BaseModel):
+    rows: list[list[Value]] = Field(max_length=5000)
+
+
+@router.post("/survival/xlsx", summary="The survival tab's tables as an Excel workbook")
+def survival_xlsx(body: TableExport,
+                  principal: Principal = Depends(require("cohorts.count"))
+                  ) -> StreamingResponse:
+    """The rows the page already holds (the same as its CSV: the published result of
+    ``/survival`` with its provenance) written as one worksheet by openpyxl. The server
+    adds nothing to them, so nothing passes disclosure control here that had not already.
+    Text is stored as text, never as a formula."""
+    from openpyxl import Workbook
+    from openpyxl.utils.exceptions import IllegalCharacterError
+
+    if any(len(row) > 100 for row in body.rows):
+        raise UserError("A row has more than 100 cells", where="rows",
+                        hint="Send the survival tab's tables as the page builds them.")
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "survival"
+    for r, row in enumerate(body.rows, start=1):
+        for c, value in enumerate(row, start=1):
+            if value is None:
+                continue
+            cell = sheet.cell(row=r, column=c)
+            try:
+                cell.value = value
+            except IllegalCharacterError as exc:
+                raise UserError("A cell holds a control character", where=f"rows[{r - 1}]",
+                                hint="Remove it and export again.") from exc
+            if isinstance(value, str):
+                cell.data_type = "s"  # "=..." stays text: no formula runs when opened
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return StreamingResponse(
+        iter([buffer.getvalue()]),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": 'attachment; filename="survival.xlsx"'})

@@ -332,7 +332,296 @@ const precimed = (() => {
       });
     }
     count();
-    return {add, load, count};
+    const release = () => document.getElementById("cohort-release").value || null;
+    return {add, load, count, definition, release};
+  }
+
+  // The cohort builder's survival tab: POST /api/v1/cohorts/survival on the builder's
+  // definition and release; Kaplan–Meier curves with their 95% bands, the number at risk,
+  // the log-rank test and the Cox table, each hidden count in words, and exports (the
+  // figure through Plotly, the tables as CSV written here from the same response).
+  function survivalTab(builder, options) {
+    const w = options.words;
+    const T = window.PRECIMED.threshold;
+    const fill = (text, values) => text.replace(/\{(\w+)\}/g, (m, k) => (k in values ? values[k] : m));
+    const $ = (id) => document.getElementById(id);
+    const COLOURS = ["#0b4f6c", "#c0392b", "#1b7f3b", "#b7791f", "#6b46c1", "#2b6cb0", "#d53f8c", "#4a5568"];
+    let last = null;  // the last response, with the choices that produced it
+
+    // tabs: the panel named by the hash (#survival) or the build panel
+    const tabs = document.querySelectorAll("button.tab[data-panel]");
+    function show(panel) {
+      tabs.forEach(b => {
+        const on = b.dataset.panel === panel;
+        b.classList.toggle("on", on); b.setAttribute("aria-selected", on);
+        $(b.dataset.panel).hidden = !on;
+      });
+      if (panel === "panel-survival") {
+        $("survival-cohort").textContent = fill(w.surv_cohort, {name: builder.definition().name});
+        if (last) Plotly.Plots.resize("survival-plot");
+      }
+    }
+    tabs.forEach(b => b.addEventListener("click", () => {
+      show(b.dataset.panel);
+      history.replaceState(null, "", b.dataset.panel === "panel-survival" ? "#survival" : "#");
+    }));
+    if (location.hash === "#survival") show("panel-survival");
+
+    const groupLabel = (by, code) => {
+      if (!by) return w.surv_all;
+      const names = options.groups[by] || {};
+      return names[code] ? code + " · " + names[code] : code;
+    };
+    const covariateLabel = (c) => {
+      if (c === "age") return w.surv_cov_age;
+      if (c === "male") return w.surv_cov_male;
+      const m = options.measurements[c];
+      return m ? c + " · " + m.label + fill(w.surv_cov_per, {unit: m.unit}) : c;
+    };
+    // a count as published: the number, or why it is hidden ("<T" or the secondary words)
+    const count = (value, why) => (value === null || value === undefined)
+      ? (why === "secondary" ? window.PRECIMED.hiddenSecondary : "<" + T) : value.toLocaleString();
+    const fixed = (x, digits) => (x === null || x === undefined || Number.isNaN(x)) ? "–" : Number(x).toFixed(digits);
+    const pvalue = (p) => p < 0.001 ? "<0.001" : p.toFixed(3);
+
+    function choices() {
+      const covariates = [];
+      if ($("survival-cov-age").checked) covariates.push("age");
+      if ($("survival-cov-male").checked) covariates.push("male");
+      for (const o of $("survival-measurements").selectedOptions) covariates.push(o.value);
+      return {definition: builder.definition(), release: builder.release(),
+              endpoint: $("survival-endpoint").value, by: $("survival-by").value || null, covariates};
+    }
+
+    // the table of the response as rows, for the page and the CSV alike
+    function riskRows(result) {
+      const years = [];
+      for (const g of result.groups) for (const p of g.curve || []) if (!years.includes(p.year)) years.push(p.year);
+      const maxYear = Math.max(5, ...years);
+      const header = [w.surv_group, w.surv_n, w.surv_events, w.surv_median];
+      for (let y = 0; y <= maxYear; y++) header.push(fill(w.surv_year, {y}));
+      const reasons = new Set();
+      const rows = result.groups.map(g => {
+        const sup = g.suppressed || {};
+        if (sup.n) reasons.add(sup.n); if (sup.events) reasons.add(sup.events);
+        const row = [{text: groupLabel(result.by, g.group)},
+                     {text: count(g.n, sup.n), hidden: sup.n, value: g.n},
+                     {text: count(g.events, sup.events), hidden: sup.events, value: g.events}];
+        if (!g.curve) {
+          reasons.add("group");
+          row.push({text: "–", hidden: "group"});
+          for (let y = 0; y <= maxYear; y++) row.push({text: "–", hidden: "group"});
+          return row;
+        }
+        row.push({text: g.median_years === null ? w.surv_not_reached : fixed(g.median_years, 2),
+                  value: g.median_years});
+        for (let y = 0; y <= maxYear; y++) {
+          const p = g.curve.find(q => q.year === y);
+          if (!p) { reasons.add("year"); row.push({text: "–", hidden: "year"}); continue; }
+          const why = (p.suppressed || {}).at_risk;
+          if (why) reasons.add(why);
+          row.push({text: count(p.at_risk, why), hidden: why, value: p.at_risk});
+        }
+        return row;
+      });
+      if (result.by) {
+        const sup = result.suppressed || {};
+        rows.push([{text: w.surv_total}, {text: count(result.n, sup.n), hidden: sup.n, value: result.n},
+                   {text: count(result.events, sup.events), hidden: sup.events, value: result.events}]);
+      }
+      return {header, rows, reasons};
+    }
+
+    const reasonText = {
+      small: () => fill(w.surv_why_small, {t: T}), secondary: () => w.surv_why_secondary,
+      year: () => fill(w.surv_why_year, {t: T}), group: () => w.surv_why_group,
+    };
+
+    function table(id, header, rows) {
+      const t = $(id); t.innerHTML = "";
+      const head = document.createElement("tr");
+      header.forEach((h, i) => { const th = document.createElement("th"); th.textContent = h; if (i) th.className = "num"; head.append(th); });
+      const thead = document.createElement("thead"); thead.append(head); t.append(thead);
+      const body = document.createElement("tbody");
+      for (const row of rows) {
+        const tr = document.createElement("tr");
+        row.forEach((cell, i) => {
+          const td = document.createElement("td"); td.textContent = cell.text;
+          if (i) td.className = "num";
+          if (cell.hidden) { td.classList.add("hidden-cell"); td.dataset.reason = cell.hidden; td.title = reasonText[cell.hidden] ? reasonText[cell.hidden]() : cell.hidden; }
+          tr.append(td);
+        });
+        body.append(tr);
+      }
+      t.append(body);
+    }
+
+    function coxRows(result) {
+      if (!result.cox) return [];
+      return Object.entries(result.cox.hazard_ratios).map(([c, h]) => [
+        {text: covariateLabel(c), code: c}, {text: fixed(h.hr, 3), value: h.hr},
+        {text: fixed(h.lower, 3) + " – " + fixed(h.upper, 3), lower: h.lower, upper: h.upper},
+        {text: pvalue(h.p), value: h.p}]);
+    }
+
+    function logrankText(result) {
+      if (!result.by) return w.surv_logrank_none;
+      const lr = result.logrank;
+      if (!lr) return w.surv_logrank_few;
+      return fill(w.surv_logrank_result, {stat: fixed(lr.statistic, 2), df: lr.df, p: pvalue(lr.p_value),
+        groups: lr.groups.map(g => groupLabel(result.by, g)).join(zh() ? "、" : ", ")});
+    }
+
+    function provenanceText(result, asked) {
+      const p = result.provenance;
+      return fill(w.surv_provenance, {release: p.release, catalog: p.catalog_version, as_of: p.as_of,
+        name: p.cohort.name, criteria: p.cohort.criteria.length, standard: p.standard_version,
+        version: p.precimed_version, run_at: p.run_at, tier: w["surv_tier_" + result.tier] || result.tier});
+    }
+
+    function plot(result) {
+      const traces = [];
+      const shownGroups = result.groups.filter(g => g.curve && g.curve.length);
+      shownGroups.forEach((g, i) => {
+        const colour = COLOURS[i % COLOURS.length];
+        const name = groupLabel(result.by, g.group);
+        const x = g.curve.map(p => p.year);
+        // the band where both limits are published (a limit may be null: not estimable)
+        const banded = g.curve.filter(p => p.lower !== null && p.upper !== null);
+        traces.push({type: "scatter", mode: "lines", x: [...banded.map(p => p.year), ...banded.map(p => p.year).reverse()],
+          y: [...banded.map(p => p.upper), ...banded.map(p => p.lower).reverse()],
+          fill: "toself", fillcolor: colour + "33", line: {width: 0}, hoverinfo: "skip",
+          showlegend: false, legendgroup: name, name: name + " 95%"});
+        traces.push({type: "scatter", mode: "lines+markers", x, y: g.curve.map(p => p.survival),
+          name, legendgroup: name, line: {color: colour, width: 2}, marker: {color: colour, size: 7},
+          customdata: g.curve.map(p => [p.lower, p.upper, count(p.at_risk, (p.suppressed || {}).at_risk)]),
+          hovertemplate: "%{x}: %{y:.3f} (%{customdata[0]:.3f}–%{customdata[1]:.3f}) · " + w.surv_at_risk + " %{customdata[2]}<extra>" + name + "</extra>"});
+      });
+      const p = result.provenance;
+      const lows = shownGroups.flatMap(g => g.curve.map(q => q.lower));
+      const bottom = Math.max(0, Math.min(0.8, ...lows) - 0.05);
+      Plotly.newPlot("survival-plot", traces, {
+        title: {text: w.surv_plot + " · " + $("survival-endpoint").selectedOptions[0].textContent},
+        margin: {t: 50, r: 20, b: 80, l: 60},
+        xaxis: {title: {text: w.surv_x}, dtick: 1, range: [-0.1, 5.1], zeroline: false},
+        yaxis: {title: {text: w.surv_y}, range: [bottom, 1.01]},
+        legend: {orientation: "h", y: -0.25},
+        annotations: [{xref: "paper", yref: "paper", x: 1, y: 1.0, xanchor: "right", yanchor: "bottom",
+                       showarrow: false, font: {size: 10, color: "#52606d"},
+                       text: p.release + " · " + p.as_of + " · " + p.cohort.name}],
+      }, {displaylogo: false, responsive: true});
+    }
+
+    function render(result, asked) {
+      last = {result, asked};
+      $("survival-result").hidden = false;
+      $("survival-provenance").textContent = provenanceText(result, asked);
+      const empty = $("survival-empty");
+      empty.hidden = !(result.n === null || result.events === null || result.n === 0 || result.events === 0);
+      empty.textContent = fill(w.surv_no_estimates, {t: T});
+      plot(result);
+      const risk = riskRows(result);
+      table("survival-risk", risk.header, risk.rows);
+      const list = $("survival-reasons"); list.innerHTML = "";
+      for (const r of ["small", "secondary", "year", "group"]) {
+        if (!risk.reasons.has(r)) continue;
+        const li = document.createElement("li"); li.dataset.reason = r; li.textContent = reasonText[r](); list.append(li);
+      }
+      $("survival-logrank").textContent = logrankText(result);
+      const cox = result.cox;
+      $("survival-cox-fit").textContent = cox
+        ? fill(w.surv_cox_fit, {n: count(cox.n, (cox.suppressed || {}).n), events: count(cox.events, (cox.suppressed || {}).events)})
+        : w.surv_cox_none;
+      table("survival-cox", [w.surv_covariate, w.surv_hr, w.surv_ci, w.surv_p], coxRows(result));
+      $("survival-cox").hidden = !cox;
+    }
+
+    async function run() {
+      const asked = choices();
+      const error = $("survival-error");
+      $("survival-status").textContent = w.surv_running; $("survival-run").disabled = true;
+      try {
+        const result = await api("POST", "/api/v1/cohorts/survival", asked);
+        error.hidden = true;
+        render(result, asked);
+      } catch (e) { error.hidden = false; error.textContent = e.message; }
+      finally { $("survival-status").textContent = ""; $("survival-run").disabled = false; }
+    }
+    $("survival-run").addEventListener("click", run);
+
+    function filename(ext) {
+      const {result} = last;
+      return ["survival", result.provenance.release, result.endpoint, result.by || "all"].join("-") + "." + ext;
+    }
+
+    // every table of the tab, with its provenance, as rows of text
+    function csvRows() {
+      const {result, asked} = last;
+      const p = result.provenance;
+      const rows = [[w.surv_section_provenance]];
+      rows.push([w.surv_endpoint, result.endpoint, $("survival-endpoint").selectedOptions[0].textContent]);
+      rows.push([w.surv_by, result.by || ""]);
+      for (const k of ["release", "catalog_version", "as_of", "standard_version", "precimed_version", "run_at"]) rows.push([k, p[k]]);
+      rows.push(["tier", result.tier, w["surv_tier_" + result.tier] || ""]);
+      rows.push([w.surv_definition, JSON.stringify(p.cohort)]);
+      rows.push([]);
+      const risk = riskRows(result);
+      rows.push([w.surv_at_risk]); rows.push(risk.header); for (const r of risk.rows) rows.push(r.map(c => c.text));
+      for (const r of ["small", "secondary", "year", "group"]) if (risk.reasons.has(r)) rows.push([reasonText[r]()]);
+      rows.push([]);
+      rows.push([w.surv_section_curve]);
+      rows.push([w.surv_group, fill(w.surv_year, {y: ""}).trim(), w.surv_survival, w.surv_lower, w.surv_upper, w.surv_at_risk,
+                 w.surv_events_since, w.surv_censored_since]);
+      for (const g of result.groups) for (const q of g.curve || []) {
+        const why = q.suppressed || {};
+        rows.push([groupLabel(result.by, g.group), q.year, q.survival, q.lower, q.upper, count(q.at_risk, why.at_risk),
+                   "events" in q ? count(q.events, why.events) : "", "censored" in q ? count(q.censored, why.censored) : ""]);
+      }
+      rows.push([]);
+      rows.push([w.surv_logrank]);
+      if (result.logrank) { rows.push([w.surv_statistic, w.surv_df, w.surv_p]); rows.push([result.logrank.statistic, result.logrank.df, result.logrank.p_value]); }
+      else rows.push([logrankText(result)]);
+      rows.push([]);
+      rows.push([w.surv_cox]);
+      if (result.cox) {
+        rows.push([$("survival-cox-fit").textContent]);
+        rows.push([w.surv_covariate, w.surv_hr, w.surv_lower, w.surv_upper, w.surv_p]);
+        for (const [c, h] of Object.entries(result.cox.hazard_ratios)) rows.push([covariateLabel(c), h.hr, h.lower, h.upper, h.p]);
+      } else rows.push([w.surv_cox_none]);
+      return rows;
+    }
+
+    function download(blob, name) {
+      const a = document.createElement("a");
+      a.href = URL.createObjectURL(blob); a.download = name; document.body.append(a); a.click();
+      setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+    }
+    const quote = (v) => {
+      let s = v === null || v === undefined ? "" : String(v);
+      if (typeof v === "string" && /^[=+@\t\r]|^-[^0-9]/.test(s)) s = "'" + s;  // text, not a formula
+      return /[",\r\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+    };
+    $("survival-csv").addEventListener("click", () => {
+      if (!last) return;
+      // a byte-order mark so that spreadsheet programs read the Chinese as UTF-8
+      const text = "\ufeff" + csvRows().map(r => r.map(quote).join(",")).join("\r\n") + "\r\n";
+      download(new Blob([text], {type: "text/csv;charset=utf-8"}), filename("csv"));
+    });
+    const image = (format) => () => { if (last) Plotly.downloadImage("survival-plot", {format, filename: filename(format).replace(/\.\w+$/, ""), width: 1000, height: 600}); };
+    $("survival-png").addEventListener("click", image("png"));
+    $("survival-svg").addEventListener("click", image("svg"));
+    // the same rows as a workbook: openpyxl writes them on the server, which adds nothing
+    $("survival-xlsx").addEventListener("click", async () => {
+      if (!last) return;
+      const token = document.querySelector('meta[name="csrf-token"]');
+      const response = await fetch("/api/v1/cohorts/survival/xlsx", {method: "POST", credentials: "same-origin",
+        headers: {"Content-Type": "application/json", "X-CSRF-Token": token ? token.content : ""},
+        body: JSON.stringify({rows: csvRows()})});
+      const error = $("survival-error");
+      if (!response.ok) { error.hidden = false; error.textContent = response.statusText; return; }
+      download(await response.blob(), filename("xlsx"));
+    });
+    return {run, show, csvRows};
   }
 
   function adjudication(words) {
@@ -489,5 +778,5 @@ const precimed = (() => {
     });
   }
 
-  return {api, retentionChart, wavesChart, incidenceChart, uploader, genotypeUploader, cohortBuilder, adjudication, admin};
+  return {api, retentionChart, wavesChart, incidenceChart, uploader, genotypeUploader, cohortBuilder, survivalTab, adjudication, admin};
 })();

@@ -223,6 +223,17 @@ class Settings:
         return self.ops_database_url or f"sqlite:///{self.home / 'ops.sqlite3'}"
 
 
+def local_time(value: str | dt.datetime | None, zone: dt.tzinfo) -> str:
+    """A stored time (UTC; ISO text or a datetime, naive meaning UTC as SQLite gives it
+    back) in a zone, the platform's (:attr:`Settings.zone`), with the zone named:
+    ``2026-12-07 18:05 CST``. For people; files and the API keep UTC."""
+    if value is None or value == "":
+        return "—"
+    at = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    at = at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at
+    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
 def _coerce(setting: Setting, raw: object, source: str) -> object:
     try:
         if setting.type is bool and isinstance(raw, str):

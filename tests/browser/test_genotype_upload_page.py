@@ -67,6 +67,7 @@ def test_genotypes_go_through_the_form_to_a_verdict_and_the_scorecard(
     genotype_rows = card.locator("tr", has=card.locator("td", has_text="genotype"))
     expect(genotype_rows).to_have_count(1)
     expect(genotype_rows).to_contain_text(qc)
+    expect(genotype_rows).to_contain_text(" CST")  # the time in the platform's zone
     shot(card, "scorecard")
 
     # a sample the sheet lacks: the job fails and says which, and what to do

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from precimed.web.pages import local_time
+from precimed.settings import local_time
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

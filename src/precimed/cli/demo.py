@@ -86,7 +86,7 @@ def demo(settings_of, participants: int, seed: int, serve: bool, port: int) -> N
             click.echo(f"  - {problem.line()}")
         click.echo(f"  QC report: {settings.reports_dir / (result.submission_id + '.html')}")
     card = settings.home / "qc-scorecard.html"
-    card.write_text(scorecard_html(scorecard(settings)), encoding="utf-8")
+    card.write_text(scorecard_html(scorecard(settings), settings.zone), encoding="utf-8")
     click.echo(f"QC scorecard: {card}")
     _cohorts(settings, say)
     _survival(settings, say)

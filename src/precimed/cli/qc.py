@@ -56,7 +56,7 @@ def scorecard(settings_of, centre: str | None, as_json: bool, html: Path | None)
                else scorecard_text(rows))
     if html:
         html.parent.mkdir(parents=True, exist_ok=True)
-        html.write_text(scorecard_html(rows), encoding="utf-8")
+        html.write_text(scorecard_html(rows, settings.zone), encoding="utf-8")
         click.echo(f"scorecard written to {html}")
 
 

@@ -35,7 +35,7 @@ from precimed.qc.runner import (
 )
 from precimed.qc.stage import lake_data
 from precimed.reports.problems import Report
-from precimed.settings import Settings
+from precimed.settings import Settings, local_time
 
 
 @dataclass(frozen=True)
@@ -150,9 +150,12 @@ def scorecard_text(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def scorecard_html(rows: list[dict]) -> str:
-    """A self-contained page: pass rate by category over time for each centre."""
+def scorecard_html(rows: list[dict], zone: dt.tzinfo = dt.UTC) -> str:
+    """A self-contained page: pass rate by category over time for each centre; times in
+    ``zone`` (the platform's, setting time_zone) with the zone named."""
     from precimed.qc.report import environment, svg
+
+    rows = [{**r, "scored_at_shown": local_time(r["scored_at"], zone)} for r in rows]
 
     plots = []
     for centre in sorted({r["centre"] for r in rows}):

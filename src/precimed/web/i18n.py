@@ -35,6 +35,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "axis_loss": ("四年失访率（%）", "Four-year loss to follow-up (%)"),
     "axis_cumulative_loss": ("累计失访率（%）", "Cumulative loss to follow-up (%)"),
     "axis_wave": ("随访轮次", "Follow-up wave"),
+    "at_baseline": ("基线", "at baseline"),
     "axis_rate": ("每千人年发生率", "Rate per 1,000 person-years"),
     "loss_target_line": ("目标 8%", "target 8%"),
     "above_target": ("超过目标", "Above target"),

@@ -19,11 +19,9 @@ see :mod:`precimed.api.guard`.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from urllib.parse import quote, urlencode
-from zoneinfo import ZoneInfo
 
 import fastapi_offline
 import plotly
@@ -44,6 +42,7 @@ from precimed.api.deps import (
 from precimed.api.guard import csrf_token
 from precimed.errors import NotFound, UserError
 from precimed.ops.accounts import Principal
+from precimed.settings import local_time
 from precimed.web.i18n import DEFAULT, LANGUAGES, MESSAGES, translator
 
 STATIC = Path(__file__).parent / "static"
@@ -72,16 +71,6 @@ def tojson_safe(value) -> Markup:
 
 
 _env.filters["tojson_safe"] = tojson_safe
-
-
-def local_time(value: str | dt.datetime | None, zone: ZoneInfo) -> str:
-    """A stored time (UTC; ISO text or a datetime, naive meaning UTC as SQLite gives it
-    back) in the platform's zone with the zone named: ``2026-12-07 18:05 CST``."""
-    if value is None or value == "":
-        return "—"
-    at = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
-    at = at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at
-    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
 
 NAV = (("dashboard", "/", "dashboard.read"), ("submissions", "/submissions", "submissions.read"),
        ("cohorts", "/cohorts", "cohorts.count"), ("followup", "/followup", "followup.read"),

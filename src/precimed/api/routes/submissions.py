@@ -125,5 +125,6 @@ def qc_scorecard(request: Request, centre: str | None = None,
 def qc_scorecard_page(request: Request, centre: str | None = None,
                       principal: Principal = Depends(require("submissions.read"))
                       ) -> HTMLResponse:
-    return HTMLResponse(scorecard_html(centre_scorecard(request, principal, centre)))
+    return HTMLResponse(scorecard_html(centre_scorecard(request, principal, centre),
+                                       platform(request).settings.zone))
 

@@ -216,7 +216,7 @@ const precimed = (() => {
     const baselineBox = (checked) => {
       const l = document.createElement("label"); l.className = "inline-label";
       const c = document.createElement("input"); c.type = "checkbox"; c.checked = checked;
-      l.append(c, zh() ? " 基线" : " at baseline"); return [l, c];
+      l.append(c, " " + words.baseline); return [l, c];
     };
 
     function row(c) {

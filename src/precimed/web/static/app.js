@@ -618,7 +618,13 @@ const precimed = (() => {
         headers: {"Content-Type": "application/json", "X-CSRF-Token": token ? token.content : ""},
         body: JSON.stringify({rows: csvRows()})});
       const error = $("survival-error");
-      if (!response.ok) { error.hidden = false; error.textContent = response.statusText; return; }
+      if (!response.ok) {  // the platform's error, as api() words it
+        let e = {what: response.statusText, hint: ""};
+        try { e = (await response.json()).error || e; } catch (_) { /* not JSON */ }
+        error.hidden = false; error.textContent = e.what + (e.where ? " (" + e.where + ")" : "") + (e.hint ? ". " + e.hint : "");
+        return;
+      }
+      error.hidden = true;
       download(await response.blob(), filename("xlsx"));
     });
     return {run, show, csvRows};

@@ -107,6 +107,7 @@ def _digest(token: str) -> str:
 MIN_PASSWORD_LENGTH = 12
 # zxcvbn's score: 3 is "safely unguessable" (about 10^8 guesses or more), 4 "very"
 MIN_PASSWORD_SCORE = 3
+ZXCVBN_MAX_LENGTH = 72
 
 
 def check_password_strength(password: str, *, username: str = "") -> None:
@@ -119,8 +120,9 @@ def check_password_strength(password: str, *, username: str = "") -> None:
         raise UserError("The password is too short", where="password",
                         hint=f"Use at least {MIN_PASSWORD_LENGTH} characters; a passphrase "
                              "of several unrelated words is best.")
-    # zxcvbn's cost grows with length; past 100 characters only the start matters
-    estimate = zxcvbn(password[:100], user_inputs=[username] if username else [])
+    # zxcvbn's cost grows with length and zxcvbn 4.5 refuses more than 72 characters
+    # (ValueError): the first 72 are scored, the whole password is hashed
+    estimate = zxcvbn(password[:ZXCVBN_MAX_LENGTH], user_inputs=[username] if username else [])
     if estimate["score"] < MIN_PASSWORD_SCORE:
         warning = estimate["feedback"].get("warning") or "it is easy to guess"
         raise UserError(f"The password is too easy to guess: {warning.rstrip('.')}",

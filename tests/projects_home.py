@@ -63,7 +63,7 @@ def make_project(ops, lake_dir, *, on: dt.date, applicant: str, members: tuple[s
 
 
 def genotype_dataset(genotypes_dir, name: str, people: list[str], *, variants: int = 40,
-                     seed: int = 1):
+                     seed: int = 1, kind: str = "participants"):
     """A participants' genotype dataset of ``people`` (pseudonyms) in the store at
     ``genotypes_dir``, written as ingest writes one; returns the calls (variants x
     people ALT counts, 3 missing) and the variants."""
@@ -81,7 +81,7 @@ def genotype_dataset(genotypes_dir, name: str, people: list[str], *, variants: i
                           "ref": ["A"] * variants, "alt": ["G"] * variants,
                           "rsid": [f"rs{i + 1}" for i in range(variants)]})
     GenotypeStore.write_dataset(genotypes_dir, DatasetFiles(
-        name, "participants", pd.DataFrame({"sample_id": people}), table,
+        name, kind, pd.DataFrame({"sample_id": people}), table,
         kernels.pack(calls), "GRCh38", {}))
     return calls, table
 

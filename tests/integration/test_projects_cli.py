@@ -5,6 +5,7 @@ non-member and an account without review rights are refused with user errors."""
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 import shutil
 
@@ -71,3 +72,28 @@ def test_refusals_are_user_errors(home):
     assert isinstance(refused, UserError) and refused.http_status == 403
     refused = run(path, "outputs", "review", "nope", "--as", "dac").exception
     assert isinstance(refused, UserError) and refused.where == "decision"
+
+
+def test_a_genotype_extract_from_the_command_line(home):
+    from precimed.lake import Lake
+    from projects_home import genotype_dataset, genotype_entry
+
+    path, _ = home
+    settings = settings_for(path)
+    people = Lake(settings.lake_dir).snapshot("r1").to_arrow(
+        "participant", columns=["pseudonym", "consent_scope"]).to_pylist()[:60]
+    genotype_dataset(settings.genotypes_dir, "cli1", [p["pseudonym"] for p in people])
+    ops = OpsDatabase(settings.database_url)
+    entry = genotype_entry(ops, "cli1", people=len(people))
+    project = make_project(ops, settings.lake_dir, applicant="researcher", more=(entry,),
+                           on=settings.as_of_given or dt.date.today())
+    ops.dispose()
+    result = run(path, "extract", project, "--dataset", entry, "--as", "researcher")
+    assert result.exit_code == 0, result.output
+    consented = [p for p in people if p["consent_scope"] not in ("no_genetic", "withdrawn")]
+    assert "genotype extract" in result.output
+    assert f"{len(consented):,} people, 40 variants, genotypes.vcf.gz" in result.output
+    folder = settings.projects_dir / project / "extracts"
+    (made,) = list(folder.iterdir())
+    text = gzip.decompress((made / "genotypes.vcf.gz").read_bytes()).decode()
+    assert not any(p["pseudonym"] in text for p in people)

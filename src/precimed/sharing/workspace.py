@@ -100,12 +100,6 @@ def workspace(ops: OpsDatabase, project: AccessRequest) -> dict[str, Any]:
             "outputs": [outputs.output_dict(o) for o in outputs.of_project(ops, project.id)]}
 
 
-def clinical_datasets(ops: OpsDatabase, request_id: str) -> list[CatalogueEntry]:
-    """The approved datasets an extract can be cut from: a release's cohort."""
-    return [e for e in requests.datasets_of(ops, request_id)
-            if e.kind == "clinical" and e.release and e.cohort]
-
-
 def extractable_datasets(ops: OpsDatabase, request_id: str) -> list[CatalogueEntry]:
     """The approved datasets an extract can be cut from: a release's cohort, or a
     dataset of the genotype store."""
@@ -252,7 +246,17 @@ def _cut_genotypes(settings: Settings, ops: OpsDatabase, request: AccessRequest,
             people = frozenset(engine.extract(con, terms.definition, [])["pseudonym"])
         finally:
             con.disconnect()
-    extract = cut_genotypes(GenotypeStore.open(settings.genotypes_dir), terms,
+    store = GenotypeStore.open(settings.genotypes_dir)
+    kinds = {d["name"]: d.get("kind") for d in store.meta["datasets"]}
+    if entry.genotype_dataset not in kinds:
+        raise NotFound("The genotype dataset is not in the genotype store", where=where,
+                       hint="It was replaced or removed; ask an administrator to "
+                            "publish the catalogue again.")
+    if kinds[entry.genotype_dataset] != "participants":
+        raise UserError("This genotype dataset is not of participants", where=where,
+                        hint="A public reference callset is not provided through a "
+                             "project; obtain it from its source.")
+    extract = cut_genotypes(store, terms,
                             people=people,
                             left_out=consent.left_out(lake, release, genetic=True),
                             key=key, policy=policy)

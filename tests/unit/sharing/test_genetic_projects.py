@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from lake_rows import commit, participants
 from precimed.deid.project import ProjectKey
-from precimed.errors import Conflict
+from precimed.errors import Conflict, UserError
 from precimed.lake import Lake
 from precimed.ops import OpsDatabase, accounts, audit
 from precimed.ops.db import AccessRequest, CatalogueEntry, Provision
@@ -50,6 +50,8 @@ def platform(tmp_path_factory):
     commit(lake, participants([NO_GENETIC_SINCE], scope="no_genetic"), "d4")
     calls, _ = genotype_dataset(home.genotypes_dir, "gt1", PEOPLE)
     genotype_dataset(home.genotypes_dir, "gt2", PEOPLE)
+    genotype_dataset(home.genotypes_dir, "ref1", [f"HG{i:05d}" for i in range(40)],
+                     kind="reference")
     ops = OpsDatabase(home.database_url)
     ops.create()
     for name, roles in (("res", ["researcher"]), ("dac", ["dac"]), ("admin", ["admin"])):
@@ -63,6 +65,7 @@ def platform(tmp_path_factory):
         conditions_version=0, created_by="test", created_at=now, updated_at=now))
     genotype_entry(ops, "gt1", people=40)
     genotype_entry(ops, "gt2", people=40)
+    genotype_entry(ops, "ref1", people=40)
     yield home, ops, calls
     ops.dispose()
 
@@ -205,3 +208,11 @@ def test_the_match_shows_how_many_people_consent_leaves_out(platform, tmp_path):
     assert clinical["datasets"] == [{"entry_id": CLINICAL, "left_out": None,
                                      "suppressed": "small"}]
     assert submitted([CLINICAL], ["sex"], purpose="POA")["datasets"][0]["left_out"] == 14
+
+
+def test_a_reference_callset_is_not_provided_through_a_project(platform):
+    home, ops, _ = platform
+    project_id = _project(ops, more=("genotype-ref1",))
+    with pytest.raises(UserError, match="not of participants"):
+        _cut(home, ops, project_id, "genotype-ref1")
+    assert not (home.projects_dir / project_id / "extracts").exists()

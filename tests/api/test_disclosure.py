@@ -103,3 +103,33 @@ def test_incidence_is_in_the_callers_tier(app, as_user, ops_of):
     for k in exact:
         assert (exact[k]["events"] is None) == (shown[k]["events"] is None), k
         assert exact[k]["reason"] == shown[k]["reason"], k
+    # person-years: rounded to 10 for the researcher, the rates from what is published
+    assert (researcher["person_years_rounding"], admin["person_years_rounding"]) == (10, 0)
+    assert researcher["margin"] == {"code": "Total", "zh": "合计", "en": "Total"}
+    for row in researcher["rows"]:
+        assert row["person_years"] % 10 == 0
+        if row["events"] is not None and row["person_years"]:
+            assert abs(row["rate"] - row["events"] * 1000 / row["person_years"]) < 1e-9
+
+
+def test_survival_is_in_the_callers_tier(as_user):
+    """A researcher's survival counts are perturbed and rounded and the curve is the life
+    table of the published counts; an administrator's are exact with Kaplan–Meier."""
+    older = {"format": "precimed-cohort", "version": 1, "name": "older",
+             "criteria": [{"kind": "age", "min": 50, "max": 120}]}
+    ask = {"definition": older, "by": "sex"}
+    admin = as_user("admin").post("/api/v1/cohorts/survival", json=ask).json()
+    researcher = as_user("researcher").post("/api/v1/cohorts/survival", json=ask).json()
+    assert (admin["tier"], admin["curve_estimator"]) == ("exact", "kaplan_meier")
+    assert (researcher["tier"], researcher["curve_estimator"]) == (
+        "perturbed", "life_table_of_published_counts")
+    _assert_safe(researcher)
+    pairs = [(admin["n"], researcher["n"]), (admin["events"], researcher["events"])]
+    for a, r in zip(admin["groups"], researcher["groups"], strict=True):
+        pairs += [(a["n"], r["n"]), (a["events"], r["events"])]
+        pairs += [(p["at_risk"], q["at_risk"])
+                  for p, q in zip(a.get("curve", []), r.get("curve", []), strict=False)]
+    shown = [(e, n) for e, n in pairs if e is not None and n is not None and e]
+    assert shown and all(n % 5 == 0 and abs(n - e) <= 4 for e, n in shown)
+    assert any(n != e for e, n in shown)
+    assert "observed" not in (researcher["logrank"] or {})

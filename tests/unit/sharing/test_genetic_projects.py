@@ -13,6 +13,7 @@ import json
 
 import cyvcf2
 import pandas as pd
+import pyarrow as pa
 import pytest
 from sqlalchemy import select
 
@@ -32,6 +33,7 @@ NO_GENETIC = PEOPLE[:12]  # in the release
 WITHDRAWN_SINCE = PEOPLE[12]  # withdrew after the release
 NO_GENETIC_SINCE = PEOPLE[13]  # chose no_genetic after the release
 CONSENTED = PEOPLE[14:]
+SOUTH = [f"{i:032x}" for i in range(100, 112)]  # another cohort, genotyped in gt3
 CLINICAL = "clinical-r1-np-east"
 
 
@@ -45,6 +47,10 @@ def platform(tmp_path_factory):
     lake = Lake(home.lake_dir)
     commit(lake, participants(PEOPLE[12:]), "d1")
     commit(lake, participants(NO_GENETIC, scope="no_genetic"), "d2")
+    south = participants(SOUTH)
+    south = south.set_column(south.schema.get_field_index("cohort"), "cohort",
+                             pa.array(["NP-SOUTH"] * len(SOUTH)))
+    commit(lake, south, "d1s")
     lake.create_release("r1")
     commit(lake, participants([WITHDRAWN_SINCE], scope="withdrawn"), "d3")
     commit(lake, participants([NO_GENETIC_SINCE], scope="no_genetic"), "d4")
@@ -66,6 +72,8 @@ def platform(tmp_path_factory):
     genotype_entry(ops, "gt1", people=40)
     genotype_entry(ops, "gt2", people=40)
     genotype_entry(ops, "ref1", people=40)
+    genotype_dataset(home.genotypes_dir, "gt3", PEOPLE + SOUTH)
+    genotype_entry(ops, "gt3", people=len(PEOPLE + SOUTH))
     yield home, ops, calls
     ops.dispose()
 
@@ -216,3 +224,21 @@ def test_a_reference_callset_is_not_provided_through_a_project(platform):
     with pytest.raises(UserError, match="not of participants"):
         _cut(home, ops, project_id, "genotype-ref1")
     assert not (home.projects_dir / project_id / "extracts").exists()
+
+
+def test_a_genotype_extract_holds_only_the_approved_cohorts_people(platform):
+    home, ops, _ = platform
+    south = {"format": "precimed-cohort", "version": 1, "name": "south",
+             "criteria": [{"kind": "participant", "field": "cohort",
+                           "values": ["NP-SOUTH"]}]}
+    project_id = make_project(ops, None, on=ON, applicant="res", entry="genotype-gt3",
+                              variables=("genotype",), definition=south)
+    _, folder = _cut(home, ops, project_id, "genotype-gt3")
+    key = ProjectKey.load(home.keys_dir, project_id)
+    samples = cyvcf2.VCF(str(folder / "genotypes.vcf.gz")).samples
+    assert samples == sorted(key.participant_id(p) for p in SOUTH)
+    # the whole dataset, for a project approved without a cohort: the consented of both
+    everyone = make_project(ops, None, on=ON, applicant="res", entry="genotype-gt3",
+                            variables=("genotype",), definition=None)
+    made, _ = _cut(home, ops, everyone, "genotype-gt3")
+    assert made["people"] == len(CONSENTED) + len(SOUTH)

@@ -11,6 +11,8 @@ queue page."""
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -66,10 +68,13 @@ def test_apply_match_vote_approve_then_the_project_appears(signed_in, server, tm
     ops, entry = _setup(server)
     admin = signed_in("admin", next="/catalogue")
     card = admin.locator(f"section.entry[data-id='{entry}']")
-    card.locator(".conditions-input").fill("HMB, NCU, IRB")
+    for code in ("HMB", "NCU", "IRB"):  # term by term, each with its DUO ID and name
+        card.locator(".term-code").select_option(code)
+        card.locator(".add-term").click()
     card.locator(".conditions-reason").fill("知情同意书第 2 版")
+    card.locator(".save-conditions").click()
     with admin.expect_navigation():
-        card.locator(".save-conditions").click()
+        admin.click("#confirm-ok")  # the page's own dialog, in Chinese
     card = admin.locator(f"section.entry[data-id='{entry}']")
     expect(card.locator("ul.conditions li[data-code='HMB']")).to_contain_text("DUO:0000006")
     expect(card.locator("ul.conditions li[data-code='HMB']")).to_contain_text(
@@ -165,16 +170,19 @@ def test_an_inconsistent_use_is_shown_and_can_not_be_approved(signed_in, server,
     card.locator(".d-decision").select_option("approve")
     card.locator(".d-reason").fill("同意")
     card.locator(".decide").click()
-    expect(card.locator(".review-error")).to_contain_text("inconsistent")
+    expect(card.locator(".review-error")).to_have_text("当前状态不允许此操作 — 主席决定")
+    expect(card.locator(".review-error")).to_have_attribute("data-detail",
+                                                             re.compile("inconsistent"))
     expect(card.locator(".status")).to_have_text("审查中")
     shot(dac, "approval-refused")
 
     page.goto("/requests")
     row = page.locator(f"#requests tr[data-id='{request_id}']")
-    page.once("dialog", lambda dialog: dialog.accept())
     row.locator(".withdraw-reason").fill("改为非商业研究")
+    row.locator("button.withdraw").click()
+    expect(page.locator("#confirm-dialog-text")).to_have_text("确定撤回此申请？")
     with page.expect_navigation():
-        row.locator("button.withdraw").click()
+        page.click("#confirm-ok")
     expect(page.locator(f"#requests tr[data-id='{request_id}'] td.status")).to_contain_text(
         "已撤回")
     assert not page.js_errors and not dac.js_errors

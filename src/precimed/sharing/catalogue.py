@@ -304,6 +304,11 @@ def update_entry(ops: OpsDatabase, entry_id: str, *, principal: Principal,
     if unknown:
         raise UserError(f"Unknown field {unknown[0]!r}", where="titles",
                         hint="Use " + ", ".join(sorted(allowed)) + ".")
+    blank = sorted(name for name, text in (titles or {}).items()
+                   if name.startswith("title_") and not str(text).strip())
+    if blank:
+        raise UserError(f"The title {blank[0]!r} is empty", where="titles",
+                        hint="Give the entry's title in Chinese and in English.")
     if kind is not None and (item.kind not in GENETIC_INFORMATION_KINDS
                              or kind not in GENETIC_INFORMATION_KINDS):
         raise UserError("Only a genetic entry's kind can change, to genotype, exome or "

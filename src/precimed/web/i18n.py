@@ -635,6 +635,104 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "surv_df": ("自由度", "df"),
     "surv_definition": ("队列定义", "definition"),
     "surv_endpoint": ("终点", "Endpoint"),
+    # -- actions on the sharing pages: editing entries, the committee, erasure --
+    "confirm_title": ("请确认", "Please confirm"),
+    "err_400": ("输入有误，未作任何修改", "The input was refused; nothing was changed"),
+    "err_400_field": ("请检查并更正：{field}（未作任何修改）",
+                      "Please check and correct: {field} (nothing was changed)"),
+    "err_403": ("您无权执行此操作", "You are not allowed to do this"),
+    "err_404": ("未找到（不存在或不属于您）", "Not found (it does not exist or is not yours)"),
+    "err_409": ("当前状态不允许此操作", "Its current state does not allow this"),
+    "err_other": ("操作未完成，请稍后再试", "The action did not complete; try again later"),
+    "cat_edit_conditions": ("编辑数据使用条件", "Edit the data-use conditions"),
+    "cat_term": ("条件（DUO 术语）", "Condition (DUO term)"),
+    "cat_term_value": ("限定值", "Value"),
+    "cat_term_value_help": ("DS 填疾病编码（ICD-10 或 MONDO），TS、MOR 填日期（如 2028-12-31），"
+                            "GS 填地区代码；其他条件无需填写。每个数据集只有一个许可（NRES、GRU、"
+                            "HMB、DS、POA），添加新许可即替换原许可。",
+                            "DS takes a disease code (ICD-10 or MONDO), TS and MOR a date "
+                            "(e.g. 2028-12-31), GS a place code; other conditions take none. "
+                            "A dataset has one permission (NRES, GRU, HMB, DS, POA): adding "
+                            "one replaces the other."),
+    "cat_add_term": ("添加条件", "Add the condition"),
+    "cat_remove_term": ("移除 {code}", "Remove {code}"),
+    "cat_value_needed": ("此条件需要填写限定值", "This condition needs a value"),
+    "cat_reason_needed": ("请填写修改理由", "Give the reason for the change"),
+    "cat_save_conditions": ("保存为新版本", "Save as a new version"),
+    "cat_conditions_confirm": ("将数据使用条件保存为新版本：{condit"
+                               "ions}？此后提交的申请将按新条件匹配。",
+                               "Save the data-use conditions as a new version: {conditions}? "
+                               "Requests submitted from now on are matched against them."),
+    "cat_entry_settings": ("访问级别、禁用期、标题与说明", "Access tier, embargo, titles and "
+                                                          "descriptions"),
+    "cat_no_embargo": ("无禁用期", "No embargo"),
+    "cat_kind": ("遗传数据类型", "Kind of genetic data"),
+    "cat_title_zh": ("中文标题", "Title in Chinese"),
+    "cat_title_en": ("英文标题", "Title in English"),
+    "cat_description_zh": ("中文说明", "Description in Chinese"),
+    "cat_description_en": ("英文说明", "Description in English"),
+    "cat_save_entry": ("保存数据集信息", "Save the dataset's details"),
+    "f_conditions": ("数据使用条件", "Data-use conditions"),
+    "f_access_tier": ("访问级别", "Access tier"),
+    "f_embargo_until": ("禁用期", "Embargo"),
+    "f_titles": ("标题与说明", "Titles and descriptions"),
+    "f_kind": ("遗传数据类型", "Kind of genetic data"),
+    "f_reason": ("理由", "Reason"),
+    "rev_ethics_open": ("查看伦理批准文件", "Open the ethics approval"),
+    "rev_security_review_ref": ("安全审查编号", "Security review reference"),
+    "rev_security_review_date": ("安全审查通过日期", "Security review date"),
+    "rev_active": ("使用中的项目", "Active projects"),
+    "rev_active_help": ("委员会或管理员可撤销项目的数据访问，须说"
+                        "明理由；撤销后成员立即无法再使用其数据。",
+                        "The committee or an admin can revoke a project's access, with a "
+                        "reason; its members can no longer use its data from then on."),
+    "rev_active_empty": ("暂无使用中的项目。", "No active project."),
+    "rev_revoke": ("撤销访问", "Revoke access"),
+    "rev_revoke_reason": ("撤销理由", "Reason for revoking"),
+    "rev_revoke_confirm": ("撤销项目“{title}”（{id}）的数据访"
+                           "问？成员将立即无法再使用其数据，此操作不可撤回。",
+                           "Revoke the access of project “{title}” ({id})? Its members can "
+                           "no longer use its data; this cannot be undone."),
+    "rev_revoke_reason_needed": ("撤销须填写理由", "A revocation needs a reason"),
+    "req_withdraw_reason": ("撤回理由", "Reason for withdrawing"),
+    "req_ethics_open": ("伦理批准文件", "Ethics approval"),
+    "erasure": ("删除参与者数据", "Erase a participant"),
+    "erasure_help": ("依《个人信息保护法》第四十七条，参与者要求删"
+                     "除其个人信息时，由其所属中心的数据管理员或平台"
+                     "管理员在此删除：数据湖各表中的记录、基因型样本及由其计算的汇总、终点事件候选与评审记录。"
+                     "审计日志只记录操作人、中心与数量，不记录是"
+                     "谁；旧文件在 {days} 天保留期后清理。",
+                     "Under PIPL Art. 47, when a participant asks for their personal "
+                     "information to be deleted, their centre's data manager or an admin "
+                     "erases it here: their rows in every lake table, their genotype "
+                     "samples and what was computed from them, their endpoint candidates "
+                     "and decisions. The audit log records who erased how many people of "
+                     "which centre, never whom; old files go after the {days}-day "
+                     "retention period."),
+    "erasure_identifier": ("身份证号或假名", "Resident ID or pseudonym"),
+    "erasure_identifier_help": ("18 位居民身份证号或 {n} 位假名；"
+                                "仅用于查找，不保存、不显示、不记入日志。",
+                                "The 18-character resident ID or the {n}-digit pseudonym; "
+                                "used to find the person only, never kept, shown or logged."),
+    "erasure_centre": ("参与者所属中心", "The participant's centre"),
+    "erasure_any_centre": ("不限（按标识查找）", "Any (found by the identifier)"),
+    "erasure_submit": ("删除此参与者的数据", "Erase this participant's data"),
+    "erasure_confirm": ("永久删除此参与者（{centre}）的全部数据？此操作不可撤回。",
+                        "Permanently erase all of this participant's data ({centre})? This "
+                        "cannot be undone."),
+    "erasure_needs_identifier": ("请填写身份证号或假名", "Give the resident ID or pseudonym"),
+    "erasure_working": ("正在删除…", "Erasing…"),
+    "erasure_done": ("已删除 {centre} 的 {people} 名参与者："
+                     "移除 {rows} 行数据、{samples} 个基因型样本"
+                     "（删除记录 {id}）。旧文件将在 {days} 天保留期后清理。",
+                     "Erased {people} participant of {centre}: {rows} rows and {samples} "
+                     "genotype samples removed (erasure {id}). Old files go after the "
+                     "{days}-day retention period."),
+    "erasure_not_found": ("未删除：未找到此参与者（或其不属于所选中心）",
+                          "Not erased: no such participant (or not of the chosen centre)"),
+    "f_identifier": ("身份证号或假名", "Resident ID or pseudonym"),
+    "f_participant": ("身份证号或假名", "Resident ID or pseudonym"),
+    "f_centre": ("中心", "Centre"),
 }
 
 

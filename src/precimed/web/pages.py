@@ -82,6 +82,7 @@ NAV = (("dashboard", "/", "dashboard.read"), ("submissions", "/submissions", "su
        ("review", "/review", "sharing.review"),
        ("projects", "/projects", "sharing.apply"),
        ("output_review", "/outputs/review", "outputs.review"),
+       ("erasure", "/erasure", "participants.erase"),
        ("admin", "/admin", "audit.read"))
 
 
@@ -406,6 +407,32 @@ def describe_event(event: dict, lang: str) -> list[str]:
     if event["action"] == "login.unlock":
         lines.append(t("unlocked"))
     return lines
+
+
+@router.get("/erasure")
+def erasure(request: Request, principal: Principal = Depends(require("participants.erase"))):
+    """Erase a participant (PIPL Art. 47) through POST /api/v1/participants/erase: an
+    admin for any centre, a data manager for their own centres only."""
+    from precimed.deid.pseudonym import PSEUDONYM_HEX
+    from precimed.standard import CENTRES
+
+    lang = language(request)
+    t = translator(lang)
+    i = 0 if lang == "zh" else 1
+    codes = list(principal.centres) if principal.centres else sorted(CENTRES)
+    centres = [(c, (CENTRES[c].zh, CENTRES[c].en)[i] if c in CENTRES else c) for c in codes]
+    days = platform(request).settings.erasure_retention_days
+    words = {"confirm": t("erasure_confirm", centre="{centre}"),
+             "needs_identifier": t("erasure_needs_identifier"),
+             "working": t("erasure_working"), "not_found": t("erasure_not_found"),
+             "done": t("erasure_done", centre="{centre}", people="{people}", rows="{rows}",
+                       samples="{samples}", id="{id}", days="{days}"),
+             "any_centre": t("erasure_any_centre"),
+             "centres": dict(centres),
+             "fields": {f: t(f"f_{f}") for f in ("identifier", "participant", "centre")}}
+    return render(request, "erasure.html", centres=centres,
+                  scoped=bool(principal.centres), days=days, digits=PSEUDONYM_HEX,
+                  words=words)
 
 
 @router.get("/static/vendor/{name}")

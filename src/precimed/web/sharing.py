@@ -31,6 +31,7 @@ from precimed.standard import (
     vocabulary,
 )
 from precimed.standard.duo import DUO_TERMS
+from precimed.standard.sharing import GENETIC_INFORMATION_KINDS
 from precimed.web.i18n import translator
 from precimed.web.pages import language, render
 
@@ -95,7 +96,23 @@ def catalogue_page(request: Request,
         rows.append(described)
     return render(request, "catalogue.html", entries=rows, labels=labels(lang),
                   can_apply=principal.can("sharing.apply"),
-                  duo_terms=list(DUO_TERMS.values()))
+                  duo_terms=list(DUO_TERMS.values()),
+                  genetic_kinds=sorted(GENETIC_INFORMATION_KINDS),
+                  catalogue_words=catalogue_words(lang))
+
+
+def catalogue_words(lang: str) -> dict[str, Any]:
+    """What the catalogue's editing script says, in the page's language."""
+    t = translator(lang)
+    i = 0 if lang == "zh" else 1
+    return {"saved": t("cat_saved"), "remove": t("remove"),
+            "remove_term": t("cat_remove_term", code="{code}"),
+            "value_needed": t("cat_value_needed"), "reason_needed": t("cat_reason_needed"),
+            "confirm": t("cat_conditions_confirm", conditions="{conditions}"),
+            "terms": {d.code: {"id": d.id, "name": (d.zh, d.en)[i], "kind": d.kind,
+                               "value": d.value} for d in DUO_TERMS.values()},
+            "fields": {name: t(f"f_{name}") for name in (
+                "conditions", "access_tier", "embargo_until", "titles", "kind", "reason")}}
 
 
 @router.get("/requests")
@@ -166,6 +183,26 @@ def review_queue(request: Request, principal: Principal = Depends(require("shari
                             "reason": e.reason, "at": e.at.isoformat()}
                            for e in requests.events_of(p.ops, record.id)]
         rows.append(data)
-    return render(request, "review.html", rows=rows, labels=labels(language(request)),
+    active = [requests.summary(p.ops, r).to_dict()
+              for r in requests.queue(p.ops, statuses=frozenset({"active"}))]
+    lang = language(request)
+    return render(request, "review.html", rows=rows, active=active, labels=labels(lang),
                   votes_needed=p.settings.dac_votes, chair=p.settings.dac_chair,
-                  can_hgr=principal.can("sharing.hgr"), me=principal.username)
+                  can_hgr=principal.can("sharing.hgr"), me=principal.username,
+                  review_words=review_words(lang))
+
+
+def review_words(lang: str) -> dict[str, Any]:
+    """What the committee's page script says, and the labels of the fields its refusals
+    name, in the page's language."""
+    t = translator(lang)
+    return {"revoke_confirm": t("rev_revoke_confirm", title="{title}", id="{id}"),
+            "revoke_reason_needed": t("rev_revoke_reason_needed"),
+            "fields": {"reason": t("reason"), "vote": t("rev_vote"),
+                       "decision": t("rev_decision"), "request": t("req_project"),
+                       "date_handling": t("ws_dates"), "conditions": t("rev_conditions"),
+                       "expires_on": t("expires_on"), "filing": t("rev_record_hgr"),
+                       **{f: t(f"f_{f}") for f in ("hgr_filing_number", "hgr_filing_date",
+                                                   "hgr_backup_receipt")},
+                       "security_review_ref": t("rev_security_review_ref"),
+                       "security_review_date": t("rev_security_review_date")}}

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from precimed.api.deps import check_centre, client_of, platform, require
 from precimed.errors import UserError
+from precimed.ops import audit
 from precimed.ops.accounts import Principal
 
 router = APIRouter(prefix="/participants", tags=["participants"])
@@ -30,11 +31,17 @@ def erase(body: EraseRequest, request: Request,
     from precimed.workflows.erasure import erase_participant
 
     p = platform(request)
-    if principal.centres and body.centre is None:
-        raise UserError("Name the participant's centre", where="centre",
-                        hint="Give one of your centres: " + ", ".join(principal.centres))
-    if body.centre is not None:
-        check_centre(principal, body.centre, "participant")
+    try:
+        if principal.centres and body.centre is None:
+            raise UserError("Name the participant's centre", where="centre",
+                            hint="Give one of your centres: " + ", ".join(principal.centres))
+        if body.centre is not None:
+            check_centre(principal, body.centre, "participant")
+    except UserError as error:  # refused before the workflow: audited the same way
+        audit.record(p.ops, actor=principal.username, action="erase", outcome="deny",
+                     resource=f"centre {body.centre}" if body.centre else "participants",
+                     client=client_of(request), detail={"reason": error.__class__.__name__})
+        raise
     erasure, samples = erase_participant(p.settings, body.identifier,
                                          actor=principal.username, centre=body.centre,
                                          client=client_of(request))

@@ -33,6 +33,28 @@ const precimed = (() => {
     return data;
   }
 
+  // A destructive action asks first, in the page's language, in a page dialog (never
+  // window.confirm, whose buttons the browser words); resolves true on "confirm" only.
+  function confirmAction(text) {
+    const dialog = document.getElementById("confirm-dialog");
+    document.getElementById("confirm-dialog-text").textContent = text;
+    dialog.returnValue = "";
+    return new Promise(resolve => {
+      dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), {once: true});
+      dialog.showModal();
+    });
+  }
+
+  // An API refusal in the page's language: by its kind, naming the field at fault by its
+  // label (fields: the API's field name -> the label) when the API names one.
+  function problem(e, fields) {
+    const words = window.PRECIMED.errors;
+    const where = ((e.detail && e.detail.where) || "").replace(/\[\d+\]/g, "");
+    const label = fields ? (fields[where] || fields[where.split(".")[0]] || "") : "";
+    if (e.status === 400 || e.status === 422) return label ? words.field.replace("{field}", label) : words["400"];
+    return (words[String(e.status)] || words.other) + (label ? " — " + label : "");
+  }
+
   function retentionChart(id, retention) {
     const rows = retention.centres.filter(r => r.loss !== null);
     Plotly.newPlot(id, [{
@@ -784,5 +806,34 @@ const precimed = (() => {
     });
   }
 
-  return {api, retentionChart, wavesChart, incidenceChart, uploader, genotypeUploader, cohortBuilder, survivalTab, adjudication, admin};
+  // Erase a participant (PIPL Art. 47) after a confirmation; the identifier leaves the
+  // field as soon as it is sent, and the answer is said in words (counts, not the person).
+  function erasure(words) {
+    const form = document.getElementById("erasure-form");
+    const result = document.getElementById("erasure-result");
+    const say = (text, bad) => { result.textContent = text; result.className = bad ? "error" : "status-ok"; };
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const field = document.getElementById("erasure-identifier");
+      const identifier = field.value.trim();
+      const centre = document.getElementById("erasure-centre").value;
+      if (!identifier) { say(words.needs_identifier, true); field.focus(); return; }
+      const where = centre ? words.centres[centre] + " (" + centre + ")" : words.any_centre;
+      if (!await confirmAction(words.confirm.replace("{centre}", where))) return;
+      say(words.working);
+      try {
+        const done = await api("POST", "/api/v1/participants/erase", centre ? {identifier, centre} : {identifier});
+        field.value = "";
+        const rows = Object.values(done.rows_removed || {}).reduce((a, b) => a + b, 0);
+        say(words.done.replace("{centre}", (words.centres[done.centre] || done.centre) + " (" + done.centre + ")")
+          .replace("{people}", done.people).replace("{rows}", rows.toLocaleString())
+          .replace("{samples}", done.genotype_samples).replace("{id}", done.erasure)
+          .replace("{days}", done.retention_days));
+      } catch (e) {
+        say(e.status === 404 ? words.not_found : problem(e, words.fields), true);
+      }
+    });
+  }
+
+  return {api, confirmAction, problem, erasure, retentionChart, wavesChart, incidenceChart, uploader, genotypeUploader, cohortBuilder, survivalTab, adjudication, admin};
 })();

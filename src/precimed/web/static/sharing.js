@@ -7,18 +7,83 @@ const precimedSharing = (() => {
   const checked = (id) => document.getElementById(id).checked;
   const field = (id) => document.getElementById(id).value.trim();
 
+  // -- the catalogue: an entry's conditions (one DUO term at a time) and its details ----
+  function termItem(condition, words) {
+    const [code, ...rest] = condition.split(":");
+    const value = rest.join(":");
+    const term = words.terms[code];
+    const li = document.createElement("li");
+    li.className = "edit-term";
+    li.dataset.condition = condition;
+    li.dataset.code = code;
+    const b = document.createElement("b"); b.textContent = code;
+    const id = document.createElement("code"); id.className = "small"; id.textContent = term.id;
+    const button = document.createElement("button");
+    button.type = "button"; button.className = "remove-term"; button.textContent = words.remove;
+    button.setAttribute("aria-label", words.remove_term.replace("{code}", code));
+    li.append(b, value ? ":" + value : "", " ", id, " " + term.name + " ", button);
+    return li;
+  }
+
   function catalogue(words) {
+    const say = (el, text, bad) => { el.textContent = text; el.classList.toggle("error", !!bad); el.classList.toggle("status-ok", !bad); };
     document.querySelectorAll("form.conditions-form").forEach(form => {
+      const list = form.querySelector(".edit-terms");
+      const select = form.querySelector(".term-code");
+      const input = form.querySelector(".term-value");
+      const status = form.querySelector(".conditions-status");
+      const takesValue = () => words.terms[select.value].value !== "";
+      const fit = () => { input.disabled = !takesValue(); if (input.disabled) input.value = ""; };
+      select.addEventListener("change", fit);
+      fit();
+      list.addEventListener("click", (event) => {
+        if (event.target.classList.contains("remove-term")) event.target.closest("li").remove();
+      });
+      form.querySelector(".add-term").addEventListener("click", () => {
+        const code = select.value;
+        const value = input.value.trim();
+        if (takesValue() && !value) { say(status, words.value_needed, true); input.focus(); return; }
+        const kind = words.terms[code].kind;
+        // one permission per dataset, one value per modifier: a new one replaces the old
+        list.querySelectorAll("li.edit-term").forEach(li => {
+          if (li.dataset.code === code || (kind === "permission" && words.terms[li.dataset.code].kind === "permission")) li.remove();
+        });
+        list.appendChild(termItem(value ? code + ":" + value : code, words));
+        input.value = ""; say(status, "");
+      });
       form.addEventListener("submit", async (event) => {
         event.preventDefault();
         const entry = form.closest("section.entry").dataset.id;
-        const status = form.querySelector(".conditions-status");
+        const conditions = [...list.querySelectorAll("li.edit-term")].map(li => li.dataset.condition);
+        const reason = value(form, ".conditions-reason");
+        if (!reason) { say(status, words.reason_needed, true); form.querySelector(".conditions-reason").focus(); return; }
+        if (!await precimed.confirmAction(words.confirm.replace("{conditions}", conditions.join(", ")))) return;
         try {
-          await precimed.api("PUT", "/api/v1/catalogue/" + encodeURIComponent(entry) + "/conditions",
-                             {conditions: names(value(form, ".conditions-input")), reason: value(form, ".conditions-reason")});
-          status.textContent = words.saved;
+          await precimed.api("PUT", "/api/v1/catalogue/" + encodeURIComponent(entry) + "/conditions", {conditions, reason});
+          say(status, words.saved);
           location.reload();
-        } catch (e) { status.textContent = e.message; status.classList.add("error"); }
+        } catch (e) { say(status, precimed.problem(e, words.fields), true); }
+      });
+    });
+    document.querySelectorAll("form.entry-form").forEach(form => {
+      const status = form.querySelector(".entry-status");
+      const noEmbargo = form.querySelector(".e-no-embargo");
+      const embargo = form.querySelector(".e-embargo");
+      embargo.addEventListener("input", () => { if (embargo.value) noEmbargo.checked = false; });
+      form.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        const entry = form.closest("section.entry").dataset.id;
+        const body = {access_tier: value(form, ".e-tier"), titles: {
+          title_zh: value(form, ".e-title-zh"), title_en: value(form, ".e-title-en"),
+          description_zh: value(form, ".e-description-zh"), description_en: value(form, ".e-description-en")}};
+        if (noEmbargo.checked) body.clear_embargo = true;
+        else if (embargo.value) body.embargo_until = embargo.value;
+        if (form.querySelector(".e-kind")) body.kind = value(form, ".e-kind");
+        try {
+          await precimed.api("PATCH", "/api/v1/catalogue/" + encodeURIComponent(entry), body);
+          say(status, words.saved);
+          location.reload();
+        } catch (e) { say(status, precimed.problem(e, words.fields), true); }
       });
     });
   }
@@ -113,33 +178,48 @@ const precimedSharing = (() => {
     document.querySelectorAll("#requests button.withdraw").forEach(button => {
       button.addEventListener("click", async () => {
         const tr = button.closest("tr");
-        if (!confirm(words.confirm)) return;
+        const box = tr.querySelector(".row-error");
+        box.textContent = "";
+        if (!await precimed.confirmAction(words.confirm)) return;
         try {
           await precimed.api("POST", "/api/v1/sharing/requests/" + tr.dataset.id + "/withdraw",
                              {reason: value(tr, ".withdraw-reason")});
           location.reload();
-        } catch (e) { alert(e.message); }
+        } catch (e) { box.textContent = precimed.problem(e, words.fields); }
       });
     });
   }
 
   // -- the committee's queue ------------------------------------------------------------------
-  function review() {
+  function review(words) {
     const act = (selector, build) => {
       document.querySelectorAll(selector).forEach(formEl => {
         formEl.addEventListener("submit", async (event) => {
           event.preventDefault();
-          const card = formEl.closest("section.request");
+          const card = formEl.closest("section.request, section.active-project");
           const box = card.querySelector(".review-error");
           box.hidden = true;
-          const [path, body] = build(formEl);
+          const built = await build(formEl, card, box);
+          if (!built) return;
+          const [path, body] = built;
           try {
             await precimed.api("POST", "/api/v1/sharing/review/" + card.dataset.id + path, body);
             location.reload();
-          } catch (e) { box.textContent = e.message; box.hidden = false; }
+          } catch (e) {
+            box.textContent = precimed.problem(e, words.fields);
+            box.dataset.detail = e.message;  // the API's own words, for the tests and logs
+            box.hidden = false;
+          }
         });
       });
     };
+    act("form.revoke-form", async (f, card, box) => {
+      const reason = value(f, ".revoke-reason");
+      if (!reason) { box.textContent = words.revoke_reason_needed; box.hidden = false; return null; }
+      const text = words.revoke_confirm.replace("{title}", card.dataset.title).replace("{id}", card.dataset.id);
+      if (!await precimed.confirmAction(text)) return null;
+      return ["/revoke", {reason}];
+    });
     act("form.vote-form", f => ["/votes", {vote: value(f, ".vote-choice"), reason: value(f, ".vote-reason")}]);
     act("form.decision-form", f => ["/decision", {
       decision: value(f, ".d-decision"), reason: value(f, ".d-reason"), date_handling: value(f, ".d-dates"),

@@ -293,7 +293,7 @@ def _sh01_person(ops) -> str:
 def test_erasure_is_refused_to_others_and_asks_first(signed_in, server, shot):
     ops = server.app.state.platform.ops
     person = _sh01_person(ops)
-    researcher = signed_in("researcher", next="/")
+    researcher = signed_in("researcher", next="/catalogue")
     expect(researcher.locator("a[data-nav='erasure']")).to_have_count(0)
     assert researcher.goto("/erasure").status == 403
 

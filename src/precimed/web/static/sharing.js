@@ -57,6 +57,7 @@ const precimedSharing = (() => {
         const conditions = [...list.querySelectorAll("li.edit-term")].map(li => li.dataset.condition);
         const reason = value(form, ".conditions-reason");
         if (!reason) { say(status, words.reason_needed, true); form.querySelector(".conditions-reason").focus(); return; }
+        say(status, "");
         if (!await precimed.confirmAction(words.confirm.replace("{conditions}", conditions.join(", ")))) return;
         try {
           await precimed.api("PUT", "/api/v1/catalogue/" + encodeURIComponent(entry) + "/conditions", {conditions, reason});

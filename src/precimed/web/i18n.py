@@ -572,6 +572,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "surv_cohort": ("队列：{name}", "Cohort: {name}"),
     "surv_plot": ("Kaplan–Meier 生存曲线（95% 置信带）",
                   "Kaplan–Meier survival (95% confidence band)"),
+    # the perturbed tier: the curve is the life table of the published (perturbed) counts
+    "surv_plot_life_table": ("寿命表生存曲线（由公布的计数计算，95% 置信带）",
+                             "Life-table survival from the published counts (95% "
+                             "confidence band)"),
     "surv_x": ("入组后年数", "Years since enrolment"),
     "surv_y": ("无事件生存率", "Survival free of the event"),
     "surv_at_risk": ("风险人数", "Number at risk"),

@@ -523,7 +523,8 @@ const precimed = (() => {
       const lows = shownGroups.flatMap(g => g.curve.map(q => q.lower));
       const bottom = Math.max(0, Math.min(0.8, ...lows) - 0.05);
       Plotly.newPlot("survival-plot", traces, {
-        title: {text: w.surv_plot + " · " + $("survival-endpoint").selectedOptions[0].textContent},
+        title: {text: (result.curve_estimator === "kaplan_meier" ? w.surv_plot : w.surv_plot_life_table)
+                      + " · " + $("survival-endpoint").selectedOptions[0].textContent},
         margin: {t: 50, r: 20, b: 80, l: 60},
         xaxis: {title: {text: w.surv_x}, dtick: 1, range: [-0.1, 5.1], zeroline: false},
         yaxis: {title: {text: w.surv_y}, range: [bottom, 1.01]},

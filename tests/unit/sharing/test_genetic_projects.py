@@ -41,9 +41,13 @@ CLINICAL = "clinical-r1-np-east"
 def platform(tmp_path_factory):
     """One home for the module: each test makes its own projects (and the HGR test its
     own genotype dataset, whose entry it changes)."""
-    from conftest import make_home
+    # not `from conftest import make_home`: in a whole-tree run the name `conftest` can be
+    # tests/unit/genomics/conftest.py (it puts its folder on sys.path)
+    from precimed.home import initialise
+    from precimed.settings import load_settings
 
-    home = make_home(tmp_path_factory.mktemp("genetic") / "home")
+    home = load_settings({"home": tmp_path_factory.mktemp("genetic") / "home"}, environ={})
+    initialise(home)
     lake = Lake(home.lake_dir)
     commit(lake, participants(PEOPLE[12:]), "d1")
     commit(lake, participants(NO_GENETIC, scope="no_genetic"), "d2")

@@ -102,6 +102,7 @@ def publish(settings: Settings, ops, principal, *, release: str | None,
             genotypes: bool = True) -> list[str]:
     """Publish a release's entries and the genotype datasets (shared with the demo)."""
     from precimed.errors import Forbidden, NotFound
+    from precimed.genomics import consent as genomic_consent
     from precimed.genomics.store import GenotypeStore
     from precimed.lake import Lake
     from precimed.sharing import catalogue
@@ -118,7 +119,8 @@ def publish(settings: Settings, ops, principal, *, release: str | None,
     ids = catalogue.publish_release(ops, snapshot, name, actor=principal.username)
     if genotypes and (settings.genotypes_dir / "store.json").exists():
         ids += catalogue.publish_genotypes(ops, GenotypeStore.open(settings.genotypes_dir),
-                                           snapshot, actor=principal.username)
+                                           snapshot, actor=principal.username,
+                                           left_out=genomic_consent.left_out(lake, name))
     return ids
 
 

@@ -149,8 +149,13 @@ def publish_release(ops: OpsDatabase, snapshot: Any, release: str, *, actor: str
 
 
 def publish_genotypes(ops: OpsDatabase, store: Any, snapshot: Any, *, actor: str,
-                      client: str = "") -> list[str]:
-    """One entry per genotype dataset of the store (its centres from the release)."""
+                      left_out: frozenset[str] = frozenset(), client: str = "") -> list[str]:
+    """One entry per genotype dataset of the store (its centres from the release).
+
+    A participant dataset counts the people a genotype output may include: samples the
+    release holds (its snapshot already leaves out who withdrew), less ``left_out``, whom
+    consent keeps out of genetics (:func:`precimed.genomics.consent.left_out`). A public
+    reference callset (no sample is a participant) counts its samples."""
     centre_of = _centre_by_pseudonym(snapshot)
     ids = []
     for meta in store.meta["datasets"]:
@@ -159,18 +164,20 @@ def publish_genotypes(ops: OpsDatabase, store: Any, snapshot: Any, *, actor: str
         counts: dict[str, int] = {}
         for pseudonym in samples["sample_id"]:
             centre = centre_of.get(str(pseudonym))
-            if centre:
+            if centre and str(pseudonym) not in left_out:
                 counts[centre] = counts.get(centre, 0) + 1
+        participant = any(str(s) in centre_of for s in samples["sample_id"])
         ids.append(_upsert(ops, CatalogueEntry(
             id=f"genotype-{name}".lower(), kind="genotype", release=None, cohort=None,
             genotype_dataset=name,
             title_zh=f"基因型数据集 {name}", title_en=f"Genotype dataset {name}",
-            description_zh="参与者的基因型（人类遗传资源信息）。" if counts else
+            description_zh="参与者的基因型（人类遗传资源信息）。" if participant else
             "公共参考基因型数据。",
             description_en="Participants' genotypes (human genetic resource information)."
-            if counts else "A public reference callset.",
+            if participant else "A public reference callset.",
             centres=sorted(counts), variables=list(GENOTYPE_VARIABLES),
-            participants=len(samples), counts=counts or {"—": len(samples)}),
+            participants=sum(counts.values()) if participant else len(samples),
+            counts=counts if participant else {"—": len(samples)}),
             actor=actor))
     audit.record(ops, actor=actor, action="catalogue.publish", outcome="ok",
                  resource="genotype store", client=client, detail={"entries": ids})

@@ -246,3 +246,24 @@ def test_a_genotype_extract_holds_only_the_approved_cohorts_people(platform):
                             variables=("genotype",), definition=None)
     made, _ = _cut(home, ops, everyone, "genotype-gt3")
     assert made["people"] == len(CONSENTED) + len(SOUTH)
+
+
+def test_the_catalogue_counts_only_the_people_a_genotype_output_may_include(platform,
+                                                                           tmp_path):
+    from precimed.genomics import consent as genomic_consent
+    from precimed.genomics.store import GenotypeStore
+
+    home, _, _ = platform
+    ops = OpsDatabase(f"sqlite:///{tmp_path / 'ops.sqlite'}")  # the module's entries stay
+    ops.create()
+    try:
+        lake = Lake(home.lake_dir)
+        catalogue.publish_genotypes(ops, GenotypeStore.open(home.genotypes_dir),
+                                    lake.snapshot("r1"), actor="admin",
+                                    left_out=genomic_consent.left_out(lake, "r1"))
+        gt1, ref1 = catalogue.entry(ops, "genotype-gt1"), catalogue.entry(ops, "genotype-ref1")
+    finally:
+        ops.dispose()
+    # no_genetic in r1, withdrawn and no_genetic since: not counted (26 of 40 samples)
+    assert gt1.participants == len(CONSENTED) == sum(gt1.counts.values())
+    assert ref1.participants == 40 and ref1.centres == []  # a reference callset: every sample

@@ -152,6 +152,7 @@ def catalogue_entry(entry_id: str, request: Request,
              "datasets in the catalogue (admin)")
 def catalogue_publish(body: PublishBody, request: Request,
                       principal: Principal = Depends(require("catalogue.manage"))) -> dict:
+    from precimed.genomics import consent as genomic_consent
     from precimed.genomics.store import GenotypeStore
 
     if principal.centres:
@@ -167,6 +168,7 @@ def catalogue_publish(body: PublishBody, request: Request,
     if body.genotypes and (store_dir / "store.json").exists():
         ids += catalogue.publish_genotypes(p.ops, GenotypeStore.open(store_dir), snapshot,
                                            actor=principal.username,
+                                           left_out=genomic_consent.left_out(p.lake, release),
                                            client=client_of(request))
     return {"release": release, "entries": ids}
 

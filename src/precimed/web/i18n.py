@@ -137,6 +137,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "days_overdue": ("逾期天数", "Days overdue"),
     "last_outcome": ("最近联系结果", "Last contact outcome"),
     "pseudonym": ("假名编号", "Pseudonym"),
+    "worklist_sort": ("排序", "Sort by"),
+    "worklist_sort_overdue": ("逾期天数（多者在前）", "Days overdue (most first)"),
+    "worklist_sort_wave": ("随访轮次（早者在前）", "Wave (earliest first)"),
+    "worklist_show": ("显示名单", "Show worklist"),
+    "worklist_basis": ("截至 {as_of} 计算，依据数据湖当前状态（目录版本 {version}，不是发布版本；"
+                       "最新发布版本：{release}）",
+                       "Computed as of {as_of} on the lake's current state (catalog version "
+                       "{version}, not a release; newest release: {release})"),
+    "worklist_page": ("第 {page} / {pages} 页", "page {page} of {pages}"),
+    "worklist_pages": ("名单分页", "Worklist pages"),
+    "page_previous": ("上一页", "Previous page"),
+    "page_next": ("下一页", "Next page"),
     "queue": ("待评审队列", "Review queue"),
     "first_date": ("首次报告日期", "First reported"),
     "sources": ("来源", "Sources"),

@@ -250,20 +250,30 @@ def cohorts(request: Request, principal: Principal = Depends(require("cohorts.co
                   can_save=principal.can("cohorts.save"))
 
 
+WORKLIST_PAGE = 50  # rows per page of the follow-up worklist
+
+
 @router.get("/followup")
-def followup(request: Request, centre: str | None = None,
-             principal: Principal = Depends(require("followup.read"))):
-    from precimed.standard import CENTRES
-    from precimed.workflows.followup import retention, worklist
+def followup(request: Request, centre: str | None = None, sort: str = "overdue",
+             page: int = 1, principal: Principal = Depends(require("followup.read"))):
+    from precimed.standard import CENTRES, CONTACT_OUTCOME
+    from precimed.workflows.followup import WORKLIST_SORTS, retention, worklist
 
     p = platform(request)
     data = retention(p, principal)
     centres = [c for c in CENTRES if principal.sees_centre(c)]
     chosen = centre if centre in centres else (centres[0] if len(principal.centres) else None)
-    work = (worklist(p, principal, centre=chosen, limit=200, client=client_of(request))
+    sort = sort if sort in WORKLIST_SORTS else "overdue"
+    page = max(1, min(page, 100_000))
+    work = (worklist(p, principal, centre=chosen, limit=WORKLIST_PAGE,
+                     offset=(page - 1) * WORKLIST_PAGE, sort=sort, client=client_of(request))
             if chosen else None)
+    pages = max(1, -(-work["overdue"] // WORKLIST_PAGE)) if work else 1
+    i = LANGUAGES.index(language(request))
+    outcomes = {code: labels[i] for code, labels in CONTACT_OUTCOME.codes.items()}
     return render(request, "followup.html", data=data, centres=centres, chosen=chosen,
-                  work=work)
+                  work=work, sort=sort, sorts=list(WORKLIST_SORTS), page=page, pages=pages,
+                  outcomes=outcomes)
 
 
 @router.get("/adjudication")

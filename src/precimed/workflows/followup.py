@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from precimed.cohorts import published
-from precimed.cohorts.follow_up import TARGET_FOUR_YEAR_LOSS
+from precimed.cohorts.follow_up import TARGET_FOUR_YEAR_LOSS, WORKLIST_COLUMNS
 from precimed.cohorts.follow_up import worklist as overdue
 from precimed.deid import fields_of
 from precimed.errors import UserError
@@ -41,24 +41,44 @@ def retention(p: Platform, principal: Principal) -> dict:
             "centres": centres, "waves": waves}
 
 
+WORKLIST_SORTS = {  # sort key -> (columns, ascending); ties by pseudonym
+    "overdue": (["days_overdue", "missed_waves", "pseudonym"], [False, False, True]),
+    "wave": (["wave", "days_overdue", "pseudonym"], [True, False, True]),
+}
+
+
 def worklist(p: Platform, principal: Principal, *, centre: str, limit: int,
-             client: str = "") -> dict:
+             offset: int = 0, sort: str = "overdue", client: str = "") -> dict:
+    """A centre's overdue participants, one page of them: sorted by days overdue (most
+    first) or by wave (earliest first, then most overdue), ``limit`` rows from
+    ``offset``. Computed on the lake's current state (not a release) at its as-of date;
+    ``computed_on`` says which catalog version and the newest release for comparison."""
     if centre not in CENTRES:
         raise UserError(f"Unknown centre {centre!r}", where="centre",
                         hint="Centres: " + ", ".join(sorted(CENTRES)))
+    if sort not in WORKLIST_SORTS:
+        raise UserError(f"Unknown worklist order {sort!r}", where="sort",
+                        hint="Sort by: " + ", ".join(WORKLIST_SORTS))
     check_centre(principal, centre, "centre")
     as_of = p.as_of()
 
     def compute():
         if as_of is None:  # no dated data in the lake yet
-            return pd.DataFrame()
+            return pd.DataFrame(columns=list(WORKLIST_COLUMNS))
         with p.live() as con:
             return overdue(con, centre=centre, as_of=as_of)
 
     rows = p.cached(("worklist", centre, as_of), compute)
-    shown = rows.head(limit)
+    columns, ascending = WORKLIST_SORTS[sort]
+    ordered = rows.sort_values(columns, ascending=ascending, kind="stable") if len(rows) \
+        else rows
+    shown = ordered.iloc[offset:offset + limit]
     audit.row_read(p.ops, actor=principal.username, what=f"follow-up worklist {centre}",
                    count=len(shown), client=client)
+    releases = p.releases()
     return {"centre": centre, "as_of": as_of.isoformat() if as_of else None,
+            "computed_on": {"state": "current", "lake_version": p.lake.catalog().version,
+                            "latest_release": releases[0]["name"] if releases else None},
+            "sort": sort, "offset": offset, "limit": limit,
             "overdue": len(rows),
             "rows": records(shown)}

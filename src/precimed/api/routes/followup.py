@@ -3,6 +3,8 @@ centre (row-level pseudonyms, for the centre's own staff; every read audited).""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Depends, Query, Request
 
 from precimed.api.deps import client_of, platform, require
@@ -21,6 +23,10 @@ def retention(request: Request, principal: Principal = Depends(require("followup
 @router.get("/worklist", summary="A centre's participants overdue for follow-up (audited)")
 def worklist(request: Request, centre: str = Query(min_length=2, max_length=32),
              limit: int = Query(100, ge=1, le=5000),
+             offset: int = Query(0, ge=0, le=10_000_000),
+             sort: Literal["overdue", "wave"] = Query(
+                 "overdue", description="overdue: most days overdue first; wave: earliest "
+                 "overdue wave first, then most days overdue"),
              principal: Principal = Depends(require("followup.read"))) -> dict:
     return services.worklist(platform(request), principal, centre=centre, limit=limit,
-                             client=client_of(request))
+                             offset=offset, sort=sort, client=client_of(request))

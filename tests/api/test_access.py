@@ -101,6 +101,7 @@ def test_a_scoped_reviewer_cannot_reach_other_centres_candidates(as_user, ops_of
     assert r.status_code == 404
     assert len(adjudication.history(ops_of, other.id)) == decided  # nothing was decided
     seen = as_user("reviewer_sh01").get("/api/v1/endpoints/candidates?status=all").json()
+    seen = seen["rows"]
     assert seen and {c["centre"] for c in seen} == {"SH01"}
 
 

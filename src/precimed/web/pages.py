@@ -276,16 +276,42 @@ def followup(request: Request, centre: str | None = None, sort: str = "overdue",
                   outcomes=outcomes)
 
 
+PAGE_SIZE = 50
+
+
 @router.get("/adjudication")
-def adjudication(request: Request, status: str = "pending",
-                 principal: Principal = Depends(require("endpoints.review"))):
-    from precimed.workflows.endpoints import candidates
+def adjudication(request: Request, status: str = "pending", endpoint: str = "",
+                 centre: str = "", sources: str = "", sort: str = "first_date",
+                 page: int = 1, principal: Principal = Depends(require("endpoints.review"))):
+    from precimed.cohorts.endpoints import ENDPOINT_GROUPS
+    from precimed.standard import CENTRES
+    from precimed.standard.vocabularies import EVENT_SOURCE, SURVIVAL_ENDPOINT
+    from precimed.workflows.endpoints import SORTS, SOURCE_COUNTS, candidates
 
     status = status if status in {"pending", "needs_information", "confirmed",
-                                  "rejected"} else "pending"
-    rows = candidates(platform(request), principal, status=status, limit=200,
-                      client=client_of(request))
-    return render(request, "adjudication.html", rows=rows, status=status)
+                                  "rejected", "all"} else "pending"
+    i = 0 if language(request) == "zh" else 1
+    centres = {c: (CENTRES[c].zh, CENTRES[c].en)[i] for c in sorted(CENTRES)
+               if principal.sees_centre(c)}
+    endpoints = {e: SURVIVAL_ENDPOINT.codes[e][i] for e in ENDPOINT_GROUPS}
+    chosen = {"status": status, "endpoint": endpoint if endpoint in endpoints else "",
+              "centre": centre if centre in centres else "",
+              "sources": sources if sources in SOURCE_COUNTS else "",
+              "sort": sort if sort in SORTS else "first_date"}
+    page = max(page, 1)
+    found = candidates(platform(request), principal, status=status,
+                       endpoint=chosen["endpoint"] or None, centre=chosen["centre"] or None,
+                       sources=chosen["sources"] or None, sort=chosen["sort"],
+                       offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE,
+                       client=client_of(request))
+    pages = max(1, -(-found["total"] // PAGE_SIZE))
+    query = {k: v for k, v in chosen.items() if v}
+    return render(request, "adjudication.html", rows=found["rows"], total=found["total"],
+                  status=status, chosen=chosen, page=page, pages=pages,
+                  link=lambda **change: "?" + urlencode({**query, **change}),
+                  centres=centres, endpoints=endpoints, sorts=SORTS,
+                  source_counts=SOURCE_COUNTS,
+                  source_names={s: EVENT_SOURCE.codes[s][i] for s in EVENT_SOURCE.codes})
 
 
 @router.get("/dictionary")

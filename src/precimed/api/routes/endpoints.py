@@ -36,14 +36,21 @@ def _find(request: Request, principal: Principal, candidate_id: str) -> Endpoint
     return found
 
 
-@router.get("/candidates", summary="The adjudication queue, oldest first (audited)")
+@router.get("/candidates", summary="One page of the adjudication queue (audited)")
 def candidates(request: Request, status: Status = "pending",
                centre: str | None = Query(None, max_length=32),
                endpoint: str | None = Query(None, max_length=32),
+               sources: Literal["1", "2", "3+"] | None = None,
+               sort: Literal["first_date", "-first_date", "endpoint", "centre", "-sources",
+                             "-updated_at"] = "first_date",
+               offset: int = Query(0, ge=0, le=10_000_000),
                limit: int = Query(100, ge=1, le=1000),
-               principal: Principal = Depends(require("endpoints.review"))) -> list:
+               principal: Principal = Depends(require("endpoints.review"))) -> dict:
+    """``total`` candidates match; ``rows`` are those from ``offset``, at most ``limit``,
+    oldest first unless ``sort`` says otherwise."""
     return services.candidates(platform(request), principal, status=status, centre=centre,
-                               endpoint=endpoint, limit=limit, client=client_of(request))
+                               endpoint=endpoint, sources=sources, sort=sort, offset=offset,
+                               limit=limit, client=client_of(request))
 
 
 @router.get("/candidates/{candidate_id}", summary="A candidate and its decisions")

@@ -72,3 +72,58 @@ def test_bad_paging_and_filters_are_refused(as_user):
         r = client.get(URL, params=params)
         assert r.status_code == 422, (params, r.text)
     assert as_user("researcher").get(URL).status_code == 403
+
+
+# -- the case view ------------------------------------------------------------------------
+def _case(client, cid):
+    r = client.get(f"{URL}/{cid}/case")
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_the_case_shows_every_sources_evidence_with_names(as_user, ops_of):
+    from sqlalchemy import select
+
+    from precimed.cohorts.endpoints import ENDPOINT_GROUPS
+    from precimed.ops.db import AuditEvent
+
+    client = as_user("reviewer")
+    everything = adjudication.queue(ops_of, status=None)
+    several = [c for c in everything if len(c.sources) >= 2][:3]
+    died = [c for c in everything if "death_registry" in c.sources][:2]
+    assert several and died
+    for c in several + died:
+        body = _case(client, c.id)
+        assert body["id"] == c.id and body["endpoint"] == c.endpoint
+        prefixes = ENDPOINT_GROUPS[c.endpoint]
+        reported = {e["source"] for e in body["evidence"]}
+        reported |= {d["source"] for d in body["death"]
+                     if d["in_group"] and c.first_date.isoformat() <= d["date"]
+                     <= body["episode_end"]}
+        assert reported == set(c.sources), (c.id, body)
+        for e in body["evidence"]:
+            assert e["code"].replace(".", "").startswith(prefixes)
+            assert e["name_zh"] and e["name_en"] and e["date"] >= c.first_date.isoformat()
+        assert all(p["date"] is None or p["date"] < c.first_date.isoformat()
+                   for p in body["prior_diagnoses"])
+        assert all(m["date"] is None or m["date"] <= c.first_date.isoformat()
+                   for m in body["measurements"])
+        assert len(body["pseudonym"]) == 12  # never the whole pseudonym
+    body = _case(client, died[0].id)
+    assert body["death"] and body["death"][0]["code"] and body["death"][0]["name_zh"]
+    assert any(_case(client, c.id)["measurements"] for c in several)
+    with ops_of.session() as session:
+        read = session.scalars(select(AuditEvent).where(
+            AuditEvent.resource == f"endpoint case {died[0].id}")
+            .order_by(AuditEvent.seq.desc())).first()
+    assert read is not None and read.actor == "reviewer" and read.action == "read.row_level"
+
+
+def test_the_case_is_refused_outside_the_reviewers_scope(as_user, ops_of):
+    everything = adjudication.queue(ops_of, status=None)
+    other = next(c for c in everything if c.centre != "SH01")
+    mine = next(c for c in everything if c.centre == "SH01")
+    assert as_user("reviewer_sh01").get(f"{URL}/{other.id}/case").status_code == 404
+    assert as_user("reviewer_sh01").get(f"{URL}/{mine.id}/case").status_code == 200
+    assert as_user("reviewer").get(f"{URL}/nosuchcandidate/case").status_code == 404
+    assert as_user("researcher").get(f"{URL}/{mine.id}/case").status_code == 403

@@ -239,3 +239,22 @@ def description(code: str) -> str:
         return ""
     who = parsed.value[:5] if len(parsed.value) > 3 else parsed.value
     return _who.get_description(who)
+
+
+def names(code: str) -> tuple[str, str]:
+    """The code's Chinese and English names: in Chinese the most specific disease of
+    :data:`NAMED_DISEASES` that covers it, else its chapter's name; in English the WHO
+    name, else the same disease or chapter. ("", "") for a code WHO ICD-10 lacks."""
+    parsed = parse_icd10(code)
+    if parsed is None:
+        return "", ""
+    covering = [(spec, pair) for spec, pair in NAMED_DISEASES.items()
+                if parsed.within(spec)]
+    chapter = chapter_of(parsed.value)
+    if covering:  # a category beats a range
+        zh, en = min(covering, key=lambda item: ("-" in item[0], item[0]))[1]
+    elif chapter is not None:
+        zh, en = chapter[2], chapter[3]
+    else:
+        return "", description(parsed.value)
+    return zh, description(parsed.value) or en

@@ -4,14 +4,17 @@ the page."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 
 from precimed.cohorts import adjudication
-from precimed.errors import UserError
+from precimed.errors import NotFound, UserError
 from precimed.ops import audit
 from precimed.ops.accounts import Principal, check_centre
 from precimed.ops.db import EndpointCandidate
 from precimed.standard.margins import margin_dict
+from precimed.standard.measurements import MEASUREMENTS
 from precimed.workflows.platform import Platform
 from precimed.workflows.published import records
 
@@ -93,3 +96,91 @@ def incidence(p: Platform, principal: Principal, *, by: str = "region") -> dict:
             "tier": policy.tier, "rounding": policy.rounding, "threshold": policy.threshold,
             "person_years_rounding": policy.person_years, "margin": margin_dict(),
             "rates_from": "published events and person-years"}
+
+
+def case(p: Platform, principal: Principal, candidate_id: str, *, client: str = "") -> dict:
+    """What a reviewer decides on: the candidate and its decisions; every report of its
+    episode (the endpoint_event rows of its endpoint group dated from its first date
+    through the episode window, and the death record), each code with its names and the
+    reporting source and centre; and the participant's history before it: diagnoses
+    (condition table and earlier endpoint reports, any code) and the latest measurement
+    of each item on or before the first date. Read from the live lake; an audited read
+    of one participant's records. Centre-scoped like the queue (NotFound outside it)."""
+    from precimed.cohorts.endpoints import ENDPOINT_GROUPS, EPISODE_DAYS
+    from precimed.standard.icd10 import names
+
+    found = _one(p, principal, candidate_id)
+    first = found.first_date
+    last = first + dt.timedelta(days=EPISODE_DAYS)
+    prefixes = tuple(c.replace(".", "") for c in ENDPOINT_GROUPS.get(found.endpoint, ()))
+
+    def coded(code: str | None) -> dict:
+        zh, en = names(code or "")
+        return {"code": code, "name_zh": zh, "name_en": en}
+
+    def in_group(code: str | None) -> bool:
+        return bool(code) and str(code).replace(".", "").upper().startswith(prefixes)
+
+    with p.live() as con:
+        who = found.pseudonym
+        events = _rows(con, "endpoint_event", who)
+        deaths = _rows(con, "death", who)
+        conditions = _rows(con, "condition", who)
+        measures = _rows(con, "measurement", who)
+        person = _rows(con, "participant", who)
+    evidence = [{**coded(e["icd10"]), "date": _iso(e["event_date"]), "source": e["source"],
+                 "centre": e.get("centre"), "kind": "endpoint_event"}
+                for e in events if e["event_date"] is not None
+                and first <= e["event_date"] <= last and in_group(e["icd10"])]
+    death = [{**coded(d["underlying_cause"]), "date": _iso(d["death_date"]),
+              "source": d["source"] or "death_registry", "centre": d.get("centre"),
+              "kind": "death", "in_group": in_group(d["underlying_cause"])}
+             for d in deaths]
+    prior = sorted(
+        [{**coded(c["icd10"]), "date": _iso(c["diagnosed_on"]), "source": c["source"],
+          "kind": "condition"} for c in conditions
+         if c["diagnosed_on"] is None or c["diagnosed_on"] < first]
+        + [{**coded(e["icd10"]), "date": _iso(e["event_date"]), "source": e["source"],
+            "kind": "endpoint_event"} for e in events
+           if e["event_date"] is not None and e["event_date"] < first],
+        key=lambda r: (r["date"] or "", r["code"] or ""))
+    latest: dict[str, dict] = {}
+    for m in sorted(measures, key=lambda m: (m["measured_on"] or dt.date.min)):
+        if m["measured_on"] is None or m["measured_on"] <= first:
+            latest[m["code"]] = m
+    items = {i.code: i for i in MEASUREMENTS}
+    measurements = [{"code": code, "name_zh": items[code].zh if code in items else "",
+                     "name_en": items[code].en if code in items else "",
+                     "value": m["value"], "value_text": m.get("value_text"),
+                     "unit": m["unit"], "date": _iso(m["measured_on"]), "wave": m.get("wave")}
+                    for code, m in sorted(latest.items())]
+    enrolled = person[0]["enrolment_date"] if person else None
+    history = adjudication.history(p.ops, candidate_id)
+    audit.row_read(p.ops, actor=principal.username, what=f"endpoint case {candidate_id}",
+                   count=len(evidence) + len(death) + len(prior) + len(measurements),
+                   client=client, detail={"candidate": candidate_id})
+    return {**candidate_dict(found), "episode_end": last.isoformat(),
+            "enrolment_date": _iso(enrolled), "evidence": evidence, "death": death,
+            "prior_diagnoses": prior, "measurements": measurements,
+            "history": [{"reviewer": d.reviewer, "from": d.from_status, "to": d.to_status,
+                         "reason": d.reason, "decided_at": d.decided_at.isoformat()}
+                        for d in history]}
+
+
+def _one(p: Platform, principal: Principal, candidate_id: str) -> EndpointCandidate:
+    with p.ops.session() as session:
+        found = session.get(EndpointCandidate, candidate_id)
+    if found is None:
+        raise NotFound("No candidate here", where="candidate",
+                       hint="Open the queue to find candidates.")
+    check_centre(principal, found.centre, "candidate")
+    return found
+
+
+def _rows(con, table: str, pseudonym: str) -> list[dict]:
+    t = con.table(table)
+    return con.to_pyarrow(t.filter(t.pseudonym == pseudonym)).to_pylist()
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None

@@ -64,6 +64,14 @@ def candidate(candidate_id: str, request: Request,
          "reason": d.reason, "decided_at": d.decided_at.isoformat()} for d in history]}
 
 
+@router.get("/candidates/{candidate_id}/case",
+            summary="A candidate's case: evidence from every source and the participant's "
+                    "history (audited)")
+def case(candidate_id: str, request: Request,
+         principal: Principal = Depends(require("endpoints.review"))) -> dict:
+    return services.case(platform(request), principal, candidate_id, client=client_of(request))
+
+
 @router.post("/candidates/{candidate_id}/decision", summary="Decide a candidate")
 def decide(candidate_id: str, body: Decision, request: Request,
            principal: Principal = Depends(require("endpoints.review"))) -> dict:

@@ -15,7 +15,8 @@ type-violating values) and ``MAX_EXAMPLES`` fuzzed cases (fewer for the slow one
 Left out, because they would change other tests' state or run long: uploads (they start
 the ingest pipeline), sign-out, revoking a token (it could be the one in use), changing a
 user (it could disable the admin) and resetting a password (it would sign a shared test
-user out). Sign-in is fuzzed from its own client address, and never with a real account's
+user out) and recording a follow-up contact (it writes to the shared lake). Sign-in is
+fuzzed from its own client address, and never with a real account's
 name, so the rate limit it trips locks nobody else out.
 """
 
@@ -45,6 +46,7 @@ EXCLUDED = {
     "DELETE /api/v1/auth/tokens/{token_id}",  # could revoke the token this run signs with
     "PATCH /api/v1/admin/users/{user_id}",  # could disable or demote the admin
     "POST /api/v1/admin/users/{user_id}/password",  # would end a shared test user's sessions
+    "POST /api/v1/followup/contacts",  # writes to the shared lake (centre staff only)
 }
 # Only sign-in may refuse the administrator's requests (wrong password, rate limit)
 MAY_REFUSE = {"POST /api/v1/auth/login"}

@@ -149,6 +149,44 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "worklist_pages": ("名单分页", "Worklist pages"),
     "page_previous": ("上一页", "Previous page"),
     "page_next": ("下一页", "Next page"),
+    "contact_heading": ("记录随访联系", "Record a contact attempt"),
+    "contact_record": ("记录联系", "Record contact"),
+    "contact_record_for": ("为 {who} 记录联系", "Record a contact for {who}"),
+    "contact_date": ("联系日期", "Contact date"),
+    "contact_method": ("随访方式", "Method"),
+    "contact_outcome": ("随访结果", "Outcome"),
+    "contact_save": ("保存联系记录", "Save the contact"),
+    "contact_recorded": ("联系记录已保存，已计入数据湖当前状态：本页的保留率和待随访名单已"
+                         "随之更新；发布版本中要到下一次发布才会包含。",
+                         "The contact is saved in the lake's current state: retention and "
+                         "the worklist on this page show it now; a release holds it from the "
+                         "next release made."),
+    "contact_when": ("保存后立即计入数据湖当前状态（本页的保留率和名单随即更新），"
+                     "下一次发布后进入发布版本。",
+                     "A saved contact counts at once in the lake's current state (retention "
+                     "and the worklist on this page); releases hold it from the next "
+                     "release."),
+    "nothing_changed": ("未作任何修改。", "Nothing was changed."),
+    "err_contact": ("联系记录未保存：输入有误。",
+                    "The contact was not saved: the input was refused."),
+    "err_contact_outcome": ("联系记录未保存：随访结果不是标准中的代码，请从列表中选择。",
+                            "The contact was not saved: the outcome is not one of the "
+                            "standard's codes; choose one from the list."),
+    "err_contact_method": ("联系记录未保存：随访方式不是标准中的代码，请从列表中选择。",
+                           "The contact was not saved: the method is not one of the "
+                           "standard's codes; choose one from the list."),
+    "err_contact_date": ("联系记录未保存：联系日期须为有效日期，不能晚于今天，也不能早于入组日期。",
+                         "The contact was not saved: the contact date must be a valid date, "
+                         "not in the future and not before enrolment."),
+    "err_contact_participant": ("联系记录未保存：本中心没有该参与者，请从本中心的名单中选择。",
+                                "The contact was not saved: the centre has no such "
+                                "participant; choose one from the centre's worklist."),
+    "err_contact_wave": ("联系记录未保存：随访轮次不是该参与者队列方案中的随访轮次。",
+                         "The contact was not saved: the wave is not a follow-up wave of the "
+                         "participant's cohort protocol."),
+    "err_contact_centre": ("联系记录未保存：只有本中心的工作人员可以记录本中心参与者的联系。",
+                           "The contact was not saved: only the centre's own staff record "
+                           "contacts of its participants."),
     "queue": ("待评审队列", "Review queue"),
     "first_date": ("首次报告日期", "First reported"),
     "sources": ("来源", "Sources"),

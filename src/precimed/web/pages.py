@@ -255,8 +255,56 @@ WORKLIST_PAGE = 50  # rows per page of the follow-up worklist
 
 @router.get("/followup")
 def followup(request: Request, centre: str | None = None, sort: str = "overdue",
-             page: int = 1, principal: Principal = Depends(require("followup.read"))):
-    from precimed.standard import CENTRES, CONTACT_OUTCOME
+             page: int = 1, recorded: str = "",
+             principal: Principal = Depends(require("followup.read"))):
+    return _followup_page(request, principal, centre=centre, sort=sort, page=page,
+                          recorded=recorded == "1")
+
+
+# the follow-up page's words for a refused contact, by the field the refusal names
+CONTACT_REFUSALS = {"outcome": "err_contact_outcome", "method": "err_contact_method",
+                    "contact_date": "err_contact_date", "pseudonym": "err_contact_participant",
+                    "wave": "err_contact_wave", "centre": "err_contact_centre"}
+
+
+@router.post("/followup/contact")
+def followup_contact(request: Request, centre: str = Form(""), pseudonym: str = Form(""),
+                     wave: str = Form(""), contact_date: str = Form(""),
+                     method: str = Form(""), outcome: str = Form(""),
+                     sort: str = Form("overdue"), page: int = Form(1),
+                     principal: Principal = Depends(require("followup.record"))) -> Response:
+    """Record a contact from the worklist (the service of POST /api/v1/followup/contacts);
+    a refusal re-renders the page saying why in its language, nothing changed."""
+    import datetime as dt
+
+    from precimed.workflows.followup import record_contact
+
+    try:
+        try:
+            when = dt.date.fromisoformat(contact_date)
+        except ValueError:
+            raise UserError("Not a date", where="contact_date",
+                            hint="Give the day of the attempt as YYYY-MM-DD.") from None
+        if not wave.strip().isdigit() or int(wave) > 50:
+            raise UserError("Not a wave number", where="wave", hint="Give the wave number.")
+        record_contact(platform(request), principal, centre=centre, pseudonym=pseudonym,
+                       wave=int(wave), contact_date=when, method=method, outcome=outcome,
+                       client=client_of(request))
+    except UserError as exc:
+        return _followup_page(request, principal, centre=centre, sort=sort, page=page,
+                              refused=CONTACT_REFUSALS.get(exc.where, "err_contact"),
+                              code=exc.http_status,
+                              entered={"pseudonym": pseudonym, "wave": wave,
+                                       "contact_date": contact_date, "method": method,
+                                       "outcome": outcome})
+    query = urlencode({"centre": centre, "sort": sort, "page": page, "recorded": 1})
+    return RedirectResponse(f"/followup?{query}#record-contact", status_code=303)
+
+
+def _followup_page(request: Request, principal: Principal, *, centre: str | None,
+                   sort: str, page: int, recorded: bool = False, refused: str = "",
+                   code: int = 200, entered: dict | None = None) -> HTMLResponse:
+    from precimed.standard import CENTRES, CONTACT_METHOD, CONTACT_OUTCOME
     from precimed.workflows.followup import WORKLIST_SORTS, retention, worklist
 
     p = platform(request)
@@ -271,9 +319,14 @@ def followup(request: Request, centre: str | None = None, sort: str = "overdue",
     pages = max(1, -(-work["overdue"] // WORKLIST_PAGE)) if work else 1
     i = LANGUAGES.index(language(request))
     outcomes = {code: labels[i] for code, labels in CONTACT_OUTCOME.codes.items()}
-    return render(request, "followup.html", data=data, centres=centres, chosen=chosen,
-                  work=work, sort=sort, sorts=list(WORKLIST_SORTS), page=page, pages=pages,
-                  outcomes=outcomes)
+    methods = {code: labels[i] for code, labels in CONTACT_METHOD.codes.items()}
+    can_record = bool(chosen) and principal.can("followup.record") \
+        and chosen in principal.centres
+    return render(request, "followup.html", code=code, data=data, centres=centres,
+                  chosen=chosen, work=work, sort=sort, sorts=list(WORKLIST_SORTS), page=page,
+                  pages=pages, outcomes=outcomes, methods=methods, can_record=can_record,
+                  recorded=recorded, refused=refused, entered=entered or {},
+                  today=p.settings.action_date.isoformat())
 
 
 PAGE_SIZE = 50

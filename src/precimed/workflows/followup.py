@@ -4,13 +4,17 @@ audited), for the API and the page."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 
 from precimed.cohorts import published
 from precimed.cohorts.follow_up import TARGET_FOUR_YEAR_LOSS, WORKLIST_COLUMNS
 from precimed.cohorts.follow_up import worklist as overdue
 from precimed.deid import fields_of
-from precimed.errors import UserError
+from precimed.errors import Forbidden, UserError
+from precimed.ingest.contact import contact_row
+from precimed.ingest.contact import record_contact as record_submission
 from precimed.ops import audit
 from precimed.ops.accounts import Principal, check_centre
 from precimed.standard import CENTRES
@@ -82,3 +86,42 @@ def worklist(p: Platform, principal: Principal, *, centre: str, limit: int,
             "sort": sort, "offset": offset, "limit": limit,
             "overdue": len(rows),
             "rows": records(shown)}
+
+
+def record_contact(p: Platform, principal: Principal, *, centre: str, pseudonym: str,
+                   wave: int, contact_date: dt.date, method: str, outcome: str,
+                   client: str = "") -> dict:
+    """Record a contact attempt and its outcome for one of the centre's participants: the
+    centre's own staff only (an account serving the centre, not an all-centre one),
+    checked in full before anything is written, audited either way. It shows at once in
+    the lake's current state (retention and the worklist here), in a release only from
+    the next release made."""
+    detail = {"centre": centre, "wave": wave, "outcome": outcome, "method": method}
+    try:
+        if centre not in CENTRES:
+            raise UserError(f"Unknown centre {centre!r}", where="centre",
+                            hint="Centres: " + ", ".join(sorted(CENTRES)))
+        check_centre(principal, centre, "centre")
+        if centre not in principal.centres:
+            raise Forbidden("Only the centre's own staff record its contacts",
+                            where="centre",
+                            hint="A data manager or clinician of the centre records them.")
+        row = contact_row(p.lake, centre=centre, pseudonym=pseudonym, wave=wave,
+                          contact_date=contact_date, method=method, outcome=outcome,
+                          today=p.settings.action_date)
+    except UserError as exc:
+        audit.record(p.ops, actor=principal.username, action="followup.contact",
+                     outcome="deny", resource=f"follow-up contact {centre}", client=client,
+                     detail={**detail, "where": exc.where, "what": exc.what})
+        raise
+    committed = record_submission(p.lake, row, centre=centre)
+    audit.record(p.ops, actor=principal.username, action="followup.contact", outcome="ok",
+                 resource=f"follow-up contact {centre}", client=client,
+                 detail={**detail, "submission_id": committed.submission_id,
+                         "rows_added": committed.rows_added.get("follow_up_contact", 0),
+                         "rows_updated": committed.rows_updated.get("follow_up_contact", 0)})
+    return {"centre": centre, "pseudonym": pseudonym, "wave": wave,
+            "contact_date": contact_date.isoformat(), "method": method, "outcome": outcome,
+            "submission_id": committed.submission_id,
+            "lake_version": committed.catalog_version, "shows": "now",
+            "updated": bool(committed.rows_updated.get("follow_up_contact", 0))}

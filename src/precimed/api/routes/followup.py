@@ -3,9 +3,11 @@ centre (row-level pseudonyms, for the centre's own staff; every read audited).""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
 
 from precimed.api.deps import client_of, platform, require
 from precimed.ops.accounts import Principal
@@ -30,3 +32,24 @@ def worklist(request: Request, centre: str = Query(min_length=2, max_length=32),
              principal: Principal = Depends(require("followup.read"))) -> dict:
     return services.worklist(platform(request), principal, centre=centre, limit=limit,
                              offset=offset, sort=sort, client=client_of(request))
+
+
+class ContactIn(BaseModel):
+    """One contact attempt: codes of the standard's vocabularies contact_method and
+    contact_outcome; the participant by their pseudonym as the worklist gives it."""
+
+    model_config = ConfigDict(extra="forbid")
+    centre: str = Field(min_length=2, max_length=32)
+    pseudonym: str = Field(min_length=1, max_length=128)
+    wave: int = Field(ge=0, le=50)
+    contact_date: dt.date
+    method: str = Field(min_length=1, max_length=64)
+    outcome: str = Field(min_length=1, max_length=64)
+
+
+@router.post("/contacts", summary="Record a contact attempt and its outcome (the centre's "
+             "own staff; audited; in the lake's current state at once)")
+def record_contact(request: Request, body: ContactIn,
+                   principal: Principal = Depends(require("followup.record"))) -> dict:
+    return services.record_contact(platform(request), principal, **body.model_dump(),
+                                   client=client_of(request))

@@ -836,5 +836,19 @@ const precimed = (() => {
     });
   }
 
-  return {api, confirmAction, problem, erasure, retentionChart, wavesChart, incidenceChart, uploader, genotypeUploader, cohortBuilder, survivalTab, adjudication, admin};
+  // The follow-up worklist's contact form: a row's "record" button fills in who and the
+  // overdue wave; choosing a participant in the form sets their overdue wave
+  function contactForm() {
+    const form = document.getElementById("record-contact-form");
+    if (!form) return;
+    const who = form.querySelector("#contact-pseudonym"), wave = form.querySelector("#contact-wave");
+    const fill = () => { const o = who.selectedOptions[0]; if (o && o.dataset.wave) wave.value = o.dataset.wave; };
+    who.addEventListener("change", fill);
+    document.querySelectorAll("#worklist button.record").forEach(b => b.addEventListener("click", () => {
+      who.value = b.dataset.pseudonym; fill(); form.querySelector("#contact-date").focus();
+    }));
+    if (!wave.value) fill();
+  }
+
+  return {api, confirmAction, problem, erasure, contactForm, retentionChart, wavesChart, incidenceChart, uploader, genotypeUploader, cohortBuilder, survivalTab, adjudication, admin};
 })();

@@ -82,4 +82,8 @@ def test_a_data_manager_sorts_and_records_a_contact_in_chinese(signed_in, copied
     now = [r for r in listed["rows"] if r["pseudonym"] == who]
     assert not now or (now[0]["wave"] > wave and now[0]["last_outcome"] == "reached")
     shot(page, "recorded")
+    expect(page.locator("#worklist-xlsx")).to_have_text("下载名单（XLSX）")
+    with page.expect_download() as download:
+        page.click("#worklist-xlsx")
+    assert download.value.suggested_filename == "worklist-SH01.xlsx"
     assert not page.js_errors, page.js_errors

@@ -261,6 +261,37 @@ def followup(request: Request, centre: str | None = None, sort: str = "overdue",
                           recorded=recorded == "1")
 
 
+@router.get("/followup/worklist.xlsx")
+def followup_xlsx(request: Request, centre: str = "", sort: str = "overdue",
+                  principal: Principal = Depends(require("followup.read"))) -> Response:
+    """The centre's whole worklist as an Excel workbook in the page's language (audited)."""
+    from precimed.standard import CENTRES, CONTACT_OUTCOME
+    from precimed.workflows.followup import WORKLIST_SORTS, worklist_workbook
+
+    if sort not in WORKLIST_SORTS:
+        raise UserError(f"Unknown worklist order {sort!r}", where="sort",
+                        hint="Sort by: " + ", ".join(WORKLIST_SORTS))
+    lang = language(request)
+    t, i = translator(lang), LANGUAGES.index(lang)
+    p = platform(request)
+    name = (CENTRES[centre].zh, CENTRES[centre].en)[i] if centre in CENTRES else centre
+    as_of = p.as_of()
+    releases = p.releases()
+    words = {key: t(key) for key in ("pseudonym", "wave", "due_date", "days_overdue",
+                                      "missed_waves", "last_traced", "last_outcome")}
+    words["title"] = f"{t('worklist')} · {name} ({centre})"
+    words["basis"] = t("worklist_basis", as_of=as_of.isoformat() if as_of else "–",
+                       version=p.lake.catalog().version,
+                       release=releases[0]["name"] if releases else "–")
+    outcomes = {code: labels[i] for code, labels in CONTACT_OUTCOME.codes.items()}
+    data = worklist_workbook(p, principal, centre=centre, sort=sort, words=words,
+                             outcomes=outcomes, client=client_of(request))
+    return Response(data, media_type="application/vnd.openxmlformats-officedocument."
+                    "spreadsheetml.sheet",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="worklist-{centre}.xlsx"'})
+
+
 # the follow-up page's words for a refused contact, by the field the refusal names
 CONTACT_REFUSALS = {"outcome": "err_contact_outcome", "method": "err_contact_method",
                     "contact_date": "err_contact_date", "pseudonym": "err_contact_participant",

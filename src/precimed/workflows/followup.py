@@ -5,6 +5,7 @@ audited), for the API and the page."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pandas as pd
 
@@ -125,3 +126,47 @@ def record_contact(p: Platform, principal: Principal, *, centre: str, pseudonym:
             "submission_id": committed.submission_id,
             "lake_version": committed.catalog_version, "shows": "now",
             "updated": bool(committed.rows_updated.get("follow_up_contact", 0))}
+
+
+def worklist_workbook(p: Platform, principal: Principal, *, centre: str, sort: str,
+                      words: dict[str, str], outcomes: dict[str, str],
+                      client: str = "") -> bytes:
+    """The centre's whole worklist, in ``sort`` order, as one XLSX sheet for its staff:
+    a title, what it was computed on, the column headings (``words``, in the caller's
+    language: title, basis, pseudonym, wave, due_date, days_overdue, missed_waves,
+    last_traced, last_outcome) and one row per person, outcomes as name (code). Text
+    cells are stored as text, never as formulas. Audited as a row-level export."""
+    from openpyxl import Workbook
+
+    work = worklist(p, principal, centre=centre, limit=10_000_000, sort=sort, client=client)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = centre
+    columns = ("pseudonym", "wave", "due_date", "days_overdue", "missed_waves",
+               "last_traced", "last_outcome")
+
+    def put(r: int, values: list) -> None:
+        for c, value in enumerate(values, start=1):
+            if value is None or value == "":
+                continue
+            cell = sheet.cell(row=r, column=c)
+            cell.value = value
+            if isinstance(value, str):
+                cell.data_type = "s"  # "=..." stays text: no formula runs when opened
+
+    put(1, [words["title"]])
+    put(2, [words["basis"]])
+    put(4, [words[c] for c in columns])
+    for r, row in enumerate(work["rows"], start=5):
+        code = row.get("last_outcome")
+        put(r, [row["pseudonym"], int(row["wave"]), str(row["due_date"] or "")[:10],
+                int(row["days_overdue"]), int(row["missed_waves"]),
+                str(row["last_traced"] or "")[:10],
+                f"{outcomes.get(code, code)} ({code})" if code else None])
+    sheet.freeze_panes = "A5"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    audit.row_read(p.ops, actor=principal.username, what=f"follow-up worklist {centre}",
+                   count=len(work["rows"]), client=client, action="export",
+                   detail={"format": "xlsx", "sort": sort})
+    return buffer.getvalue()

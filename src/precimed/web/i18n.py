@@ -809,6 +809,36 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "adj_sort_-updated_at": ("最近更新在前", "Last updated, newest first"),
     "adj_no_rows": ("没有符合条件的候选事件。", "No candidate matches."),
     "all": ("全部", "All"),
+    "adj_open_case": ("打开病例", "Open the case"),
+    "adj_case": ("终点病例", "Endpoint case"),
+    "adj_back": ("返回评审队列", "Back to the queue"),
+    "adj_episode": ("事件窗口", "Episode window"),
+    "adj_enrolment": ("入组日期", "Enrolment date"),
+    "adj_evidence": ("各来源的证据", "Evidence from every source"),
+    "adj_date": ("日期", "Date"),
+    "adj_diagnosis": ("诊断（ICD-10）", "Diagnosis (ICD-10)"),
+    "adj_source": ("报告来源", "Reporting source"),
+    "adj_none": ("无记录", "None recorded"),
+    "adj_death": ("死亡记录", "Death record"),
+    "adj_death_date": ("死亡日期", "Date of death"),
+    "adj_underlying_cause": ("根本死因", "Underlying cause of death"),
+    "adj_no_death": ("无死亡记录", "No death recorded"),
+    "adj_prior": ("既往诊断（本事件之前）", "Prior diagnoses (before this event)"),
+    "adj_measurements": ("事件前最近一次测量", "Latest measurements before the event"),
+    "adj_item": ("项目", "Item"),
+    "adj_value": ("数值", "Value"),
+    "adj_reviewer": ("评审人", "Reviewer"),
+    "adj_reason_rule": ("否决或要求补充信息时必填", "required to reject or to ask for information"),
+    "adj_reason_required": ("请填写理由：否决或要求补充信息时必须说明理由。",
+                            "Give a reason: rejecting or asking for information needs one."),
+    "adj_decided": ("评审结论已保存。", "The decision is saved."),
+    "adj_keys_queue": ("快捷键：j / k 下一条 / 上一条，o 打开病例，a 确认，r 否决，n 需补充信息"
+                       "（在输入框中按 Esc 后可用）。",
+                       "Keys: j / k next / previous, o open the case, a confirm, r reject, "
+                       "n needs information (press Esc first when typing)."),
+    "adj_keys_case": ("快捷键：a 确认，r 否决，n 需补充信息（在输入框中按 Esc 后可用）。",
+                      "Keys: a confirm, r reject, n needs information (press Esc first when "
+                      "typing)."),
 }
 
 

@@ -367,17 +367,12 @@ PAGE_SIZE = 50
 def adjudication(request: Request, status: str = "pending", endpoint: str = "",
                  centre: str = "", sources: str = "", sort: str = "first_date",
                  page: int = 1, principal: Principal = Depends(require("endpoints.review"))):
-    from precimed.cohorts.endpoints import ENDPOINT_GROUPS
-    from precimed.standard import CENTRES
-    from precimed.standard.vocabularies import EVENT_SOURCE, SURVIVAL_ENDPOINT
     from precimed.workflows.endpoints import SORTS, SOURCE_COUNTS, candidates
 
     status = status if status in {"pending", "needs_information", "confirmed",
                                   "rejected", "all"} else "pending"
-    i = 0 if language(request) == "zh" else 1
-    centres = {c: (CENTRES[c].zh, CENTRES[c].en)[i] for c in sorted(CENTRES)
-               if principal.sees_centre(c)}
-    endpoints = {e: SURVIVAL_ENDPOINT.codes[e][i] for e in ENDPOINT_GROUPS}
+    words = _adjudication_words(request, principal)
+    centres, endpoints = words["centres"], words["endpoints"]
     chosen = {"status": status, "endpoint": endpoint if endpoint in endpoints else "",
               "centre": centre if centre in centres else "",
               "sources": sources if sources in SOURCE_COUNTS else "",
@@ -393,9 +388,38 @@ def adjudication(request: Request, status: str = "pending", endpoint: str = "",
     return render(request, "adjudication.html", rows=found["rows"], total=found["total"],
                   status=status, chosen=chosen, page=page, pages=pages,
                   link=lambda **change: "?" + urlencode({**query, **change}),
-                  centres=centres, endpoints=endpoints, sorts=SORTS,
-                  source_counts=SOURCE_COUNTS,
-                  source_names={s: EVENT_SOURCE.codes[s][i] for s in EVENT_SOURCE.codes})
+                  sorts=SORTS, source_counts=SOURCE_COUNTS, **words)
+
+
+@router.get("/adjudication/{candidate_id}")
+def adjudication_case(candidate_id: str, request: Request,
+                      principal: Principal = Depends(require("endpoints.review"))):
+    from precimed.workflows.endpoints import case
+
+    found = case(platform(request), principal, candidate_id, client=client_of(request))
+    return render(request, "adjudication_case.html", c=found,
+                  **_adjudication_words(request, principal))
+
+
+def _adjudication_words(request: Request, principal: Principal) -> dict:
+    """Names of the endpoints, centres and sources in the page's language, and the words
+    the decision script shows."""
+    from precimed.cohorts.adjudication import REASON_REQUIRED
+    from precimed.cohorts.endpoints import ENDPOINT_GROUPS
+    from precimed.standard import CENTRES
+    from precimed.standard.vocabularies import EVENT_SOURCE, SURVIVAL_ENDPOINT
+
+    lang = language(request)
+    i = 0 if lang == "zh" else 1
+    t = translator(lang)
+    return {"centres": {c: (CENTRES[c].zh, CENTRES[c].en)[i] for c in sorted(CENTRES)
+                        if principal.sees_centre(c)},
+            "endpoints": {e: SURVIVAL_ENDPOINT.codes[e][i] for e in ENDPOINT_GROUPS},
+            "source_names": {s: EVENT_SOURCE.codes[s][i] for s in EVENT_SOURCE.codes},
+            "decide_words": {**{s: t(s) for s in ("pending", "confirmed", "rejected",
+                                                  "needs_information")},
+                             "reason": t("reason"), "reason_required": t("adj_reason_required"),
+                             "reason_required_for": sorted(REASON_REQUIRED)}}
 
 
 @router.get("/dictionary")

@@ -653,18 +653,64 @@ const precimed = (() => {
     return {run, show, csvRows};
   }
 
+  // Adjudication, on the queue and on a case: each [data-decide] block (a queue row, the
+  // case's form) has a reason, decision buttons, a status and an error line. A decision
+  // the domain requires a reason for is not sent without one: the error line says so in
+  // the page's language (never alert()). Keys, announced on the page: j/k next/previous
+  // row, o open its case, a confirm, r reject, n needs information (not while typing).
   function adjudication(words) {
-    document.querySelectorAll("#queue button.decide").forEach(button => {
-      button.addEventListener("click", async () => {
-        const tr = button.closest("tr");
-        const reason = tr.querySelector("input.reason").value || null;
-        try {
-          const result = await api("POST", "/api/v1/endpoints/candidates/" + tr.dataset.id + "/decision", {to_status: button.dataset.to, reason});
-          tr.querySelector("td.status").textContent = words[result.status] || result.status;
-          tr.querySelectorAll("button, input").forEach(x => x.disabled = true);
-          tr.classList.add("decided");
-        } catch (e) { alert(e.message); }
-      });
+    const blocks = () => Array.from(document.querySelectorAll("[data-decide]:not(.decided)"));
+    async function decide(block, to) {
+      const input = block.querySelector(".reason");
+      const error = block.querySelector(".decide-error");
+      const reason = input.value.trim() || null;
+      error.hidden = true; error.textContent = "";
+      if (!reason && words.reason_required_for.includes(to)) {
+        error.textContent = words.reason_required; error.hidden = false;
+        input.setAttribute("aria-invalid", "true"); input.focus();
+        return;
+      }
+      input.removeAttribute("aria-invalid");
+      try {
+        const result = await api("POST", "/api/v1/endpoints/candidates/" + block.dataset.id + "/decision", {to_status: to, reason});
+        block.querySelector(".status").textContent = words[result.status] || result.status;
+        block.querySelectorAll("button.decide, input.reason, textarea.reason").forEach(x => x.disabled = true);
+        block.classList.add("decided");
+        const done = block.querySelector(".decided-note");
+        if (done) { done.hidden = false; }
+      } catch (e) { error.textContent = problem(e, {reason: words.reason}); error.hidden = false; }
+    }
+    document.querySelectorAll("[data-decide]").forEach(block => {
+      block.querySelectorAll("button.decide").forEach(button =>
+        button.addEventListener("click", () => decide(block, button.dataset.to)));
+    });
+    let current = -1;
+    function move(step) {
+      const all = blocks();
+      if (!all.length) return;
+      all.forEach(b => b.classList.remove("current"));
+      current = Math.max(0, Math.min(all.length - 1, current + step));
+      all[current].classList.add("current");
+      all[current].scrollIntoView({block: "nearest"});
+    }
+    document.addEventListener("keydown", event => {
+      const tag = (event.target.tagName || "").toLowerCase();
+      if (event.ctrlKey || event.metaKey || event.altKey) return;
+      if (["input", "textarea", "select"].includes(tag)) {
+        if (event.key === "Escape") event.target.blur();
+        return;
+      }
+      const all = blocks();
+      const single = document.querySelector("#case-decision[data-decide]");
+      const block = single || all[current];
+      const to = {a: "confirmed", r: "rejected", n: "needs_information"}[event.key];
+      if (event.key === "j") { move(1); event.preventDefault(); }
+      else if (event.key === "k") { move(-1); event.preventDefault(); }
+      else if (event.key === "o" && block && block.querySelector("a.open-case")) {
+        window.location.href = block.querySelector("a.open-case").href;
+      } else if (to && block && !block.classList.contains("decided")) {
+        event.preventDefault(); decide(block, to);
+      }
     });
   }
 

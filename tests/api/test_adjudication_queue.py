@@ -127,3 +127,17 @@ def test_the_case_is_refused_outside_the_reviewers_scope(as_user, ops_of):
     assert as_user("reviewer_sh01").get(f"{URL}/{mine.id}/case").status_code == 200
     assert as_user("reviewer").get(f"{URL}/nosuchcandidate/case").status_code == 404
     assert as_user("researcher").get(f"{URL}/{mine.id}/case").status_code == 403
+
+
+def test_rejecting_or_asking_without_a_reason_is_refused_and_changes_nothing(as_user, ops_of):
+    # the newest pending candidate of the last centre: no other test decides it
+    pending = adjudication.queue(ops_of)
+    last = max(pending, key=lambda c: (c.centre, c.first_date, c.id))
+    decided = len(adjudication.history(ops_of, last.id))
+    for to, reason in (("rejected", None), ("rejected", "   "), ("needs_information", "")):
+        r = as_user("reviewer").post(f"{URL}/{last.id}/decision",
+                                     json={"to_status": to, "reason": reason})
+        assert r.status_code == 400, r.text
+        assert r.json()["error"]["where"] == "reason"
+    assert len(adjudication.history(ops_of, last.id)) == decided
+    assert as_user("reviewer").get(f"{URL}/{last.id}").json()["status"] == "pending"

@@ -23,11 +23,11 @@ HREF = {"dashboard": "/", "submissions": "/submissions", "cohorts": "/cohorts",
         "followup": "/followup", "adjudication": "/adjudication",
         "dictionary": "/dictionary", "reference": "/reference", "catalogue": "/catalogue",
         "requests": "/requests", "review": "/review", "projects": "/projects",
-        "output_review": "/outputs/review", "admin": "/admin"}
+        "output_review": "/outputs/review", "erasure": "/erasure", "admin": "/admin"}
 NAV_OF = {
     "admin": list(HREF),
     "dm_sh01": ["dashboard", "submissions", "cohorts", "followup", "dictionary", "reference",
-                "catalogue"],
+                "catalogue", "erasure"],
     "reviewer": ["dashboard", "adjudication", "dictionary", "reference", "catalogue"],
     "researcher": ["dashboard", "cohorts", "dictionary", "reference", "catalogue",
                    "requests", "projects"],
@@ -350,7 +350,7 @@ def test_language_switch_is_kept_by_cookie(signed_in, server, shot):
     assert page.locator("html").get_attribute("lang") == "en"
     expect(nav).to_have_text(["Dashboard", "Submissions", "Cohort builder", "Follow-up",
                               "Data dictionary", "Population reference",
-                              "Data catalogue"])
+                              "Data catalogue", "Erase a participant"])
     expect(page.locator("#lang-switch")).to_have_text("中文")
     expect(page.locator("#retention-chart svg.main-svg").first).to_be_visible()
     shot(page, "english")
@@ -411,7 +411,12 @@ def test_followup_worklist_is_limited_to_the_users_centres(signed_in, new_contex
 # -- 8. administration --------------------------------------------------------------------
 def test_admin_sees_logins_and_an_intact_audit_chain(signed_in, shot):
     page = signed_in("admin", next="/admin")
-    expect(page.locator("#user-table tr[data-id]")).to_have_count(len(USERS), timeout=5_000)
+    # every test account is listed (API tests on the shared home may have added more)
+    user_rows = page.locator("#user-table tr[data-id]")
+    expect(user_rows.nth(len(USERS) - 1)).to_be_attached(timeout=5_000)
+    listed = {user_rows.nth(i).get_attribute("data-username")
+              for i in range(user_rows.count())}
+    assert set(USERS) <= listed, listed
     events = rows(page, "#audit-table")
     assert events.count() > 0
     logins = page.locator("#audit-table tr:has(td:nth-child(4):text-is('login'))")

@@ -109,7 +109,7 @@ def case(p: Platform, principal: Principal, candidate_id: str, *, client: str = 
     from precimed.cohorts.endpoints import ENDPOINT_GROUPS, EPISODE_DAYS
     from precimed.standard.icd10 import names
 
-    found = _one(p, principal, candidate_id)
+    found = find_candidate(p, principal, candidate_id)
     first = found.first_date
     last = first + dt.timedelta(days=EPISODE_DAYS)
     prefixes = tuple(c.replace(".", "") for c in ENDPOINT_GROUPS.get(found.endpoint, ()))
@@ -167,7 +167,9 @@ def case(p: Platform, principal: Principal, candidate_id: str, *, client: str = 
                         for d in history]}
 
 
-def _one(p: Platform, principal: Principal, candidate_id: str) -> EndpointCandidate:
+def find_candidate(p: Platform, principal: Principal, candidate_id: str) -> EndpointCandidate:
+    """The candidate ``candidate_id``, or NotFound; outside the caller's centres Forbidden
+    (:func:`precimed.ops.accounts.check_centre`)."""
     with p.ops.session() as session:
         found = session.get(EndpointCandidate, candidate_id)
     if found is None:

@@ -8,9 +8,8 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from precimed.api.deps import check_centre, client_of, platform, read_rows, require
+from precimed.api.deps import client_of, platform, read_rows, require
 from precimed.cohorts import adjudication
-from precimed.errors import NotFound
 from precimed.ops import audit
 from precimed.ops.accounts import Principal
 from precimed.ops.db import EndpointCandidate
@@ -27,13 +26,7 @@ class Decision(BaseModel):
 
 
 def _find(request: Request, principal: Principal, candidate_id: str) -> EndpointCandidate:
-    with platform(request).ops.session() as session:
-        found = session.get(EndpointCandidate, candidate_id)
-    if found is None:
-        raise NotFound("No candidate here", where="candidate",
-                       hint="Open the queue to find candidates.")
-    check_centre(principal, found.centre, "candidate")
-    return found
+    return services.find_candidate(platform(request), principal, candidate_id)
 
 
 @router.get("/candidates", summary="One page of the adjudication queue (audited)")
